@@ -1,0 +1,80 @@
+# convkit build. `make` builds the library and CLI; `make check` runs every
+# test; `make asan` runs them under AddressSanitizer + UBSan.
+CC ?= cc
+PREFIX ?= /usr/local
+DESTDIR ?=
+BUILD ?= build
+CFLAGS ?= -O2 -g
+LDFLAGS ?=
+WARN := -std=c11 -Wall -Wextra -Werror -Wshadow -Wvla -Wformat=2
+DEFS := -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE
+CPPFLAGS += -Iinclude -Isrc -I$(BUILD)/gen $(DEFS)
+LIBS := -ljansson -lprotobuf-c -lpthread -lm
+
+ONNX_PROTO ?= /usr/include/onnx/onnx.proto
+GEN_C := $(BUILD)/gen/onnx/onnx.pb-c.c
+GEN_H := $(BUILD)/gen/onnx/onnx.pb-c.h
+
+LIB_SRC := $(sort $(wildcard src/core/*.c src/ops/*.c src/graph/*.c src/analyze/*.c \
+                             src/import/*.c src/runtime/*.c src/runtime/kernels/*.c))
+CLI_SRC := $(sort $(wildcard src/cli/*.c))
+TEST_SRC := $(sort $(wildcard tests/unit/*.c))
+
+LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/%.o) $(BUILD)/gen/onnx/onnx.pb-c.o
+CLI_OBJ := $(CLI_SRC:%.c=$(BUILD)/%.o)
+TEST_BIN := $(TEST_SRC:tests/unit/%.c=$(BUILD)/tests/%)
+
+LIB := $(BUILD)/libconvkit.a
+BIN := $(BUILD)/convkit
+
+all: $(BIN)
+
+$(GEN_C) $(GEN_H): $(ONNX_PROTO)
+	@mkdir -p $(BUILD)/gen
+	protoc-c --c_out=$(BUILD)/gen -I$(dir $(ONNX_PROTO)).. $(ONNX_PROTO)
+
+# Generated code is not ours to warn about.
+$(BUILD)/gen/onnx/onnx.pb-c.o: $(GEN_C)
+	$(CC) $(CFLAGS) -w -I$(BUILD)/gen -c $< -o $@
+
+$(BUILD)/%.o: %.c $(GEN_H)
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(WARN) $(CFLAGS) -MMD -MP -c $< -o $@
+
+$(LIB): $(LIB_OBJ)
+	rm -f $@
+	ar rcs $@ $^
+
+$(BIN): $(CLI_OBJ) $(LIB)
+	$(CC) $(CFLAGS) $(LDFLAGS) $(CLI_OBJ) $(LIB) $(LIBS) -o $@
+
+$(BUILD)/tests/%: tests/unit/%.c $(LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) -Itests $(WARN) $(CFLAGS) $(LDFLAGS) $< $(LIB) $(LIBS) -o $@
+
+tests: $(TEST_BIN) $(BIN)
+
+# The whole test suite: unit programs, oracle corpora, CLI end-to-end.
+check: tests
+	@BUILD=$(BUILD) sh tests/run.sh
+
+asan:
+	$(MAKE) BUILD=build-asan CC=clang \
+	  CFLAGS="-O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer" \
+	  LDFLAGS="-fsanitize=address,undefined" check
+
+install: $(BIN) $(LIB)
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/pkgconfig $(DESTDIR)$(PREFIX)/include
+	install -m 755 $(BIN) $(DESTDIR)$(PREFIX)/bin/convkit
+	install -m 644 $(LIB) $(DESTDIR)$(PREFIX)/lib/libconvkit.a
+	install -m 644 include/convkit.h $(DESTDIR)$(PREFIX)/include/convkit.h
+	sed -e 's|@PREFIX@|$(PREFIX)|g' convkit.pc.in > $(DESTDIR)$(PREFIX)/lib/pkgconfig/convkit.pc
+
+format:
+	clang-format -i $$(git ls-files '*.c' '*.h')
+
+clean:
+	rm -rf build build-asan
+
+.PHONY: all tests check asan install format clean
+-include $(LIB_OBJ:.o=.d) $(CLI_OBJ:.o=.d)

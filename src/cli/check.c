@@ -1,0 +1,125 @@
+/* convkit check: shapes through every layer, each failure explained. */
+#include "cli/cli.h"
+
+#include <string.h>
+
+static const char usage[] =
+    "usage: convkit check MODEL [--input SHAPE] [--json]\n"
+    "\n"
+    "Propagates shapes through every layer and reports each failing layer:\n"
+    "which axis, the formula with the numbers, and how the axis shrank.\n"
+    "\n"
+    "  --input SHAPE   input shape, 1x3x224x224 or [1,3,224,224]; NAME=SHAPE for\n"
+    "                  a named input; repeat for several inputs\n"
+    "  --json          print one JSON object (model, dialect, input, ok, layers, diagnostics)\n"
+    "  --max-nodes N   refuse models with more than N layers (default 100000)\n"
+    "exit status: 0 valid, 1 invalid model, 2 bad usage or unreadable file\n";
+
+json_t *inputs_json(const ck_graph *g) {
+    json_t *a = json_array();
+    for (int i = 0; i < ck_graph_num_inputs(g); i++) {
+        json_t *o = json_object();
+        ck_shape s = ck_graph_input_shape(g, i);
+        json_object_set_new(o, "name", json_string(ck_graph_input_name(g, i)));
+        json_object_set_new(o, "shape", shape_json(&s));
+        json_object_set_new(o, "layout", json_string(ck_graph_input_channels_last(g, i) ? "channels_last"
+                                                                                        : "channels_first"));
+        json_array_append_new(a, o);
+    }
+    return a;
+}
+
+static void print_text(const cli_opts *o, const ck_graph *g, const ck_diags *d, ck_status st) {
+    char buf[256];
+    printf("model: %s (%s)\n", o->model, ck_dialect_name(ck_graph_dialect(g)));
+    int n = ck_graph_num_layers(g);
+    size_t wname = 5, wtype = 4;
+    for (int i = 0; i < n; i++) {
+        ck_layer_info li = ck_graph_layer(g, i);
+        if (strlen(li.name) > wname) wname = strlen(li.name);
+        if (strlen(li.type) > wtype) wtype = strlen(li.type);
+    }
+    if (wname > 48) wname = 48;
+    for (int i = 0; i < ck_graph_num_inputs(g); i++) {
+        ck_shape s = ck_graph_input_shape(g, i);
+        printf("  %-*s  %-*s  %s\n", (int)wname, ck_graph_input_name(g, i), (int)wtype, "Input",
+               ck_shape_str(&s, buf, sizeof buf));
+    }
+    int unreached = 0;
+    for (int i = 0; i < n; i++) {
+        ck_layer_info li = ck_graph_layer(g, i);
+        const char *out = li.state == CK_LAYER_OK ? ck_shape_str(&li.output, buf, sizeof buf)
+                          : li.state == CK_LAYER_FAILED ? "FAILED"
+                                                        : "not reached";
+        unreached += li.state == CK_LAYER_NOT_REACHED;
+        printf("  %-*s  %-*s  %s\n", (int)wname, li.name, (int)wtype, li.type, out);
+    }
+    putchar('\n');
+    render_diags_text(stdout, d);
+    if (unreached) {
+        printf("not reached (downstream of a failure): ");
+        int shown = 0;
+        for (int i = 0; i < n; i++) {
+            ck_layer_info li = ck_graph_layer(g, i);
+            if (li.state != CK_LAYER_NOT_REACHED) continue;
+            if (shown == 12) {
+                printf(", ... (%d in all)", unreached);
+                break;
+            }
+            printf("%s%s", shown++ ? ", " : "", li.name);
+        }
+        putchar('\n');
+    }
+    if (st == CK_OK) {
+        const ck_graph *gg = g;
+        ck_layer_info last = ck_graph_layer(gg, n - 1);
+        printf("ok: %d layers, output %s\n", n, ck_shape_str(&last.output, buf, sizeof buf));
+    } else {
+        printf("invalid: %d error%s\n", ck_diags_errors(d), ck_diags_errors(d) == 1 ? "" : "s");
+    }
+}
+
+int cmd_check(int argc, char **argv) {
+    cli_opts o;
+    int rc = cli_parse(argc, argv, &o, NULL, NULL, NULL, usage);
+    if (rc) return rc < 0 ? 0 : rc;
+    ck_diags d = {0};
+    int code;
+    ck_graph *g = cli_load(&o, &d, &code);
+    if (!g) {
+        if (o.json) print_json(failure_json(&o, &d));
+        else render_diags_text(stderr, &d);
+        ck_diags_free(&d);
+        return code;
+    }
+    ck_status st = ck_check(g, &d);
+    if (st == CK_EUSAGE) {
+        if (o.json) print_json(failure_json(&o, &d));
+        else render_diags_text(stderr, &d);
+        ck_diags_free(&d);
+        ck_graph_free(g);
+        return EXIT_USAGE;
+    }
+    if (o.json) {
+        json_t *j = json_object();
+        json_object_set_new(j, "model", json_string(o.model));
+        json_object_set_new(j, "dialect", json_string(ck_dialect_name(ck_graph_dialect(g))));
+        ck_shape s0 = ck_graph_input_shape(g, 0);
+        json_object_set_new(j, "input", shape_json(&s0));
+        json_object_set_new(j, "inputs", inputs_json(g));
+        json_object_set_new(j, "ok", json_boolean(st == CK_OK));
+        json_t *layers = json_array();
+        for (int i = 0; i < ck_graph_num_layers(g); i++) {
+            ck_layer_info li = ck_graph_layer(g, i);
+            json_array_append_new(layers, layer_json(&li));
+        }
+        json_object_set_new(j, "layers", layers);
+        json_object_set_new(j, "diagnostics", diags_json(&d));
+        print_json(j);
+    } else {
+        print_text(&o, g, &d, st);
+    }
+    ck_diags_free(&d);
+    ck_graph_free(g);
+    return st == CK_OK ? EXIT_VALID : EXIT_INVALID;
+}

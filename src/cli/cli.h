@@ -1,0 +1,48 @@
+/* The convkit command: shared option handling and renderers. */
+#ifndef CK_CLI_H
+#define CK_CLI_H
+
+#include "convkit.h"
+
+#include <jansson.h>
+#include <stdio.h>
+
+enum { EXIT_VALID = 0, EXIT_INVALID = 1, EXIT_USAGE = 2 };
+
+typedef struct cli_opts {
+    const char *model;
+    int n_inputs;
+    const char *input_names[16];
+    ck_shape inputs[16];
+    bool json;
+    const char *format;
+    ck_limits lim;
+} cli_opts;
+
+/* Parses the options every model subcommand shares. Unknown options are
+ * returned in *rest for the subcommand (NULL-terminated). Returns false
+ * after printing a usage error. */
+typedef bool (*cli_extra_fn)(const char *opt, const char *val, void *ctx);
+int cli_parse(int argc, char **argv, cli_opts *o, const char *const *takes_value, cli_extra_fn extra,
+              void *ctx, const char *usage);
+
+/* Loads MODEL and applies --input. Returns the graph, or NULL after filling d. */
+ck_graph *cli_load(const cli_opts *o, ck_diags *d, int *exit_code);
+
+void render_diag_text(FILE *f, const ck_diag *dg, bool color);
+void render_diags_text(FILE *f, const ck_diags *d);
+json_t *diag_json(const ck_diag *dg);
+json_t *diags_json(const ck_diags *d);
+json_t *shape_json(const ck_shape *s);
+json_t *layer_json(const ck_layer_info *li);
+/* Prints one JSON object, newline-terminated, and frees it. */
+void print_json(json_t *o);
+/* The JSON printed when the model cannot be read at all. */
+json_t *failure_json(const cli_opts *o, const ck_diags *d);
+const char *layer_state_name(ck_layer_state s);
+
+json_t *inputs_json(const ck_graph *g);
+int cmd_check(int argc, char **argv);
+int cmd_summary(int argc, char **argv);
+
+#endif

@@ -1,0 +1,135 @@
+/* Option parsing and model loading shared by the subcommands. */
+#include "cli/cli.h"
+#include "core/core.h"
+
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* A usage error: text on stderr, or the one JSON object with --json. */
+static int usage_error(const cli_opts *o, const char *usage, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static int usage_error(const cli_opts *o, const char *usage, const char *fmt, ...) {
+    ck_str s = {0};
+    va_list ap;
+    va_start(ap, fmt);
+    ck_str_vaddf(&s, fmt, ap);
+    va_end(ap);
+    if (o->json) {
+        json_t *j = json_object();
+        json_object_set_new(j, "ok", json_false());
+        json_object_set_new(j, "error", json_string("usage"));
+        json_object_set_new(j, "message", json_string(s.p ? s.p : ""));
+        print_json(j);
+    } else {
+        fprintf(stderr, "convkit: %s\n\n%s", s.p ? s.p : "", usage);
+    }
+    ck_str_free(&s);
+    return EXIT_USAGE;
+}
+
+static bool parse_input_opt(cli_opts *o, const char *val) {
+    if (o->n_inputs == 16) return false;
+    const char *eq = strchr(val, '=');
+    const char *shape = val;
+    o->input_names[o->n_inputs] = NULL;
+    if (eq && eq != val && !strchr("[(", val[0])) {
+        static char names[16][128];
+        size_t n = (size_t)(eq - val);
+        if (n >= sizeof names[0]) return false;
+        memcpy(names[o->n_inputs], val, n);
+        names[o->n_inputs][n] = 0;
+        o->input_names[o->n_inputs] = names[o->n_inputs];
+        shape = eq + 1;
+    }
+    if (!ck_parse_shape(shape, &o->inputs[o->n_inputs])) return false;
+    o->n_inputs++;
+    return true;
+}
+
+int cli_parse(int argc, char **argv, cli_opts *o, const char *const *takes_value, cli_extra_fn extra,
+              void *ctx, const char *usage) {
+    memset(o, 0, sizeof *o);
+    for (int i = 1; i < argc; i++) o->json |= !strcmp(argv[i], "--json");
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
+            fputs(usage, stdout);
+            return -1;
+        }
+        if (a[0] == '-' && a[1]) {
+            const char *val = NULL;
+            char name[64];
+            const char *eq = strchr(a, '=');
+            size_t n = eq ? (size_t)(eq - a) : strlen(a);
+            if (n >= sizeof name) n = sizeof name - 1;
+            memcpy(name, a, n);
+            name[n] = 0;
+            bool needs = !strcmp(name, "--input") || !strcmp(name, "--format") ||
+                         !strcmp(name, "--max-nodes") || !strcmp(name, "--max-file-bytes");
+            for (int k = 0; takes_value && takes_value[k]; k++) needs |= !strcmp(name, takes_value[k]);
+            if (needs) {
+                if (eq) val = eq + 1;
+                else if (i + 1 < argc) val = argv[++i];
+                else return usage_error(o, usage, "%s needs a value", name);
+            }
+            if (!strcmp(name, "--json")) o->json = true;
+            else if (!strcmp(name, "--input")) {
+                if (!parse_input_opt(o, val))
+                    return usage_error(o, usage, "--input '%s' is not a shape like 1x3x224x224 or [1,3,224,224]", val);
+            } else if (!strcmp(name, "--format")) o->format = val;
+            else if (!strcmp(name, "--max-nodes")) o->lim.max_nodes = atoi(val);
+            else if (!strcmp(name, "--max-file-bytes")) o->lim.max_file_bytes = atoll(val);
+            else if (!extra || !extra(name, val, ctx)) return usage_error(o, usage, "unknown option '%s'", a);
+            continue;
+        }
+        if (o->model) return usage_error(o, usage, "more than one MODEL given ('%s' and '%s')", o->model, a);
+        o->model = a;
+    }
+    if (!o->model) return usage_error(o, usage, "no MODEL given");
+    return 0;
+}
+
+ck_graph *cli_load(const cli_opts *o, ck_diags *d, int *exit_code) {
+    ck_graph *g = NULL;
+    ck_status st = ck_load_file(o->model, &o->lim, &g, d);
+    if (st != CK_OK || !g) {
+        *exit_code = EXIT_USAGE;
+        return NULL;
+    }
+    for (int i = 0; i < o->n_inputs; i++) {
+        int idx = i;
+        if (o->input_names[i]) {
+            idx = -1;
+            for (int k = 0; k < ck_graph_num_inputs(g); k++)
+                if (!strcmp(ck_graph_input_name(g, k), o->input_names[i])) idx = k;
+            if (idx < 0) {
+                ck_diag_add(d, CK_SEV_ERROR, CK_INVALID_CONFIG, o->input_names[i], "input",
+                            "--input names '%s', but the model's inputs are %s%s", o->input_names[i],
+                            ck_graph_input_name(g, 0), ck_graph_num_inputs(g) > 1 ? ", ..." : "");
+                ck_graph_free(g);
+                *exit_code = EXIT_USAGE;
+                return NULL;
+            }
+        }
+        if (idx >= ck_graph_num_inputs(g)) {
+            ck_diag_add(d, CK_SEV_ERROR, CK_INVALID_CONFIG, "input", "input",
+                        "--input is given %d times but the model has %d input(s)", o->n_inputs,
+                        ck_graph_num_inputs(g));
+            ck_graph_free(g);
+            *exit_code = EXIT_USAGE;
+            return NULL;
+        }
+        ck_graph_set_input_shape(g, idx, &o->inputs[i]);
+    }
+    *exit_code = 0;
+    return g;
+}
+
+const char *layer_state_name(ck_layer_state s) {
+    switch (s) {
+    case CK_LAYER_OK: return "ok";
+    case CK_LAYER_FAILED: return "failed";
+    default: return "not_reached";
+    }
+}

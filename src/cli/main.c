@@ -1,0 +1,31 @@
+/* convkit: check, explain and run convolutional networks. */
+#include "cli/cli.h"
+
+#include <string.h>
+
+static const char usage[] =
+    "usage: convkit <command> MODEL [options]\n"
+    "\n"
+    "commands:\n"
+    "  check MODEL [--input SHAPE] [--json]      shapes through every layer; the first failure explained\n"
+    "  summary MODEL [--format table|json|md]    layers, shapes, parameters, MACs, memory\n"
+    "\n"
+    "MODEL is a .cnn spec, an .onnx file or a Keras model .json (told apart by content).\n"
+    "SHAPE is 1x3x224x224 or [1,3,224,224]; NAME=SHAPE for a named input.\n"
+    "exit status: 0 valid, 1 invalid model, 2 bad usage or unreadable file.\n"
+    "run 'convkit COMMAND --help' for a command's options.\n";
+
+int main(int argc, char **argv) {
+    if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
+        fputs(usage, argc < 2 ? stderr : stdout);
+        return argc < 2 ? EXIT_USAGE : 0;
+    }
+    if (!strcmp(argv[1], "--version")) {
+        puts("convkit 0.1.0");
+        return 0;
+    }
+    if (!strcmp(argv[1], "check")) return cmd_check(argc - 1, argv + 1);
+    if (!strcmp(argv[1], "summary")) return cmd_summary(argc - 1, argv + 1);
+    fprintf(stderr, "convkit: unknown command '%s'\n\n%s", argv[1], usage);
+    return EXIT_USAGE;
+}

@@ -1,0 +1,230 @@
+/* Shape propagation over the whole graph: every layer's rule in order, a
+ * failure stopping only its own downstream, and the explanation of each
+ * failure (where the input came from, how the failing axis shrank). */
+#include "graph/graph.h"
+#include "ops/ops.h"
+
+#include <string.h>
+
+static void val_reset(ck_val *v) {
+    if (v->tensor < 0) {
+        free(v->kval);
+        v->kval = NULL;
+        v->nkval = 0;
+    }
+    v->state = CK_VAL_UNKNOWN;
+}
+
+static ck_diag *copy_diag(ck_diags *d, const ck_diag *src) {
+    ck_diag *dg = ck_diag_add(d, src->severity, src->code, src->layer, src->op, "%s",
+                              src->message ? src->message : "");
+    if (!dg) return NULL;
+    if (src->axis) dg->axis = ck_strdup(src->axis);
+    if (src->formula) dg->formula = ck_strdup(src->formula);
+    for (int i = 0; i < src->n_notes; i++) ck_diag_note(dg, "%s", src->notes[i]);
+    return dg;
+}
+
+/* "input [1, 32, 1, 1] comes from conv2" */
+static void explain_input(const ck_graph *g, const ck_node *n, ck_diag *dg) {
+    if (!dg || n->n_in == 0 || dg->input) return;
+    const ck_val *v = &g->vals[n->in[0]];
+    if (v->state != CK_VAL_OK) return;
+    ck_str s = {0};
+    ck_str_add(&s, n->n_in > 1 ? "inputs " : "input ");
+    for (int i = 0; i < n->n_in; i++) {
+        const ck_val *u = &g->vals[n->in[i]];
+        if (i) ck_str_add(&s, ", ");
+        ck_str_shape(&s, &u->shape);
+        const char *verb = n->n_in > 1 ? "from" : "comes from";
+        if (u->producer >= 0) ck_str_addf(&s, " %s %s", verb, g->nodes[u->producer].name);
+        else if (u->input_index >= 0) ck_str_addf(&s, " is the network input '%s'", u->name);
+        else ck_str_addf(&s, " is the constant %s", u->name);
+    }
+    dg->input = ck_str_take(&s);
+}
+
+/* Follows a value back to the network input along one tensor axis (through
+ * each producer's first input) and writes the layers that changed it:
+ * "input 7 -> conv1 3 -> conv2 1". False when the path leaves the axis. */
+static bool shrink_path(const ck_graph *g, const ck_val *v, int axis, ck_str *s) {
+    const char *names[64];
+    int64_t dims[64];
+    int cnt = 0;
+    int rank = v->shape.rank;
+    bool cl = v->channels_last;
+    if (axis < 0 || axis >= rank) return false;
+    for (;;) {
+        if (v->state != CK_VAL_OK || v->shape.rank != rank || v->channels_last != cl || cnt == 64)
+            return false;
+        if (v->producer < 0) {
+            if (v->input_index < 0) return false;
+            names[cnt] = "input";
+            dims[cnt++] = v->shape.d[axis];
+            break;
+        }
+        const ck_node *p = &g->nodes[v->producer];
+        names[cnt] = p->name;
+        dims[cnt++] = v->shape.d[axis];
+        if (p->n_in == 0) return false;
+        v = &g->vals[p->in[0]];
+    }
+    ck_str_addf(s, "%s %lld", names[cnt - 1], (long long)dims[cnt - 1]);
+    int64_t prev = dims[cnt - 1];
+    for (int i = cnt - 2; i >= 0; i--) {
+        if (dims[i] == prev) continue;
+        ck_str_addf(s, " -> %s %lld", names[i], (long long)dims[i]);
+        prev = dims[i];
+    }
+    return true;
+}
+
+static void explain_shrink(const ck_graph *g, const ck_node *n, ck_diag *dg, int axis, int64_t failed) {
+    if (!dg || axis < 0 || n->n_in == 0) return;
+    const char *an = dg->axis ? dg->axis : "size";
+    if (dg->code == CK_SKIP_MISMATCH) {
+        /* one path per operand: the branches that disagree */
+        for (int i = 0; i < n->n_in; i++) {
+            ck_str s = {0};
+            if (shrink_path(g, &g->vals[n->in[i]], axis, &s)) ck_diag_note(dg, "operand %d %s: %s", i, an, s.p);
+            ck_str_free(&s);
+        }
+        return;
+    }
+    ck_str s = {0};
+    ck_str_addf(&s, "%s shrank: ", an);
+    if (shrink_path(g, &g->vals[n->in[0]], axis, &s)) {
+        ck_str_addf(&s, " -> %s %lld", n->name, (long long)failed);
+        dg->shrink = ck_str_take(&s);
+    } else {
+        ck_str_free(&s);
+    }
+}
+
+ck_status ck_check(ck_graph *g, ck_diags *d) {
+    for (int i = 0; i < g->n_warnings; i++) copy_diag(d, &g->warnings[i]);
+    for (int i = 0; i < g->n_vals; i++) val_reset(&g->vals[i]);
+    bool ok = true;
+    for (int i = 0; i < g->n_inputs; i++) {
+        ck_val *v = &g->vals[g->inputs[i]];
+        v->shape = g->declared[i];
+        if (v->shape.rank == 0) {
+            ck_diag_add(d, CK_SEV_ERROR, CK_INVALID_CONFIG, v->name, "input",
+                        "the input '%s' has no shape; declare it (input: [1, 3, 224, 224]) or pass --input",
+                        v->name);
+            return CK_EUSAGE;
+        }
+        v->state = CK_VAL_OK;
+        v->dtype = CK_F32;
+    }
+    for (int i = 0; i < g->n_vals; i++) {
+        ck_val *v = &g->vals[i];
+        if (v->tensor < 0) continue;
+        const ck_tensor *t = &g->tensors[v->tensor];
+        v->shape = t->shape;
+        v->dtype = t->dtype;
+        v->state = CK_VAL_OK;
+        if (t->i64) {
+            int64_t n;
+            if (ck_shape_numel(&t->shape, &n) && n <= 64) {
+                v->kval = t->i64;
+                v->nkval = n;
+            }
+        }
+    }
+    for (int ni = 0; ni < g->n_nodes; ni++) {
+        ck_node *n = &g->nodes[ni];
+        n->params_count = n->macs = n->ops = 0;
+        bool reached = true;
+        for (int k = 0; k < n->n_in; k++)
+            if (g->vals[n->in[k]].state != CK_VAL_OK) reached = false;
+        for (int k = 0; k < n->n_out; k++) {
+            ck_val *o = &g->vals[n->out[k]];
+            o->state = CK_VAL_FAILED;
+            o->shape = (ck_shape){0};
+            o->channels_last = n->a.channels_last;
+            o->dtype = CK_F32;
+        }
+        if (!reached) {
+            n->state = CK_LAYER_NOT_REACHED;
+            continue;
+        }
+        const ck_val *ins[64];
+        ck_val *outs[64];
+        for (int k = 0; k < n->n_in && k < 64; k++) ins[k] = &g->vals[n->in[k]];
+        for (int k = 0; k < n->n_out && k < 64; k++) outs[k] = &g->vals[n->out[k]];
+        ck_ctx c = {.g = g, .n = n, .d = d, .n_in = n->n_in, .in = ins, .n_out = n->n_out, .out = outs};
+        c.fail_axis = -1;
+        bool good;
+        if (n->config_error) {
+            c.err = copy_diag(d, n->config_error);
+            good = false;
+        } else {
+            good = n->op->shape(&c);
+        }
+        if (good) {
+            n->state = CK_LAYER_OK;
+            for (int k = 0; k < n->n_out; k++) g->vals[n->out[k]].state = CK_VAL_OK;
+            if (n->op->cost) {
+                ck_cost cost = {0};
+                n->op->cost(&c, &cost);
+                n->params_count = cost.params;
+                n->macs = cost.macs;
+                n->ops = cost.ops;
+            }
+        } else {
+            ok = false;
+            n->state = CK_LAYER_FAILED;
+            if (!c.err) c.err = ck_fail(&c, CK_INVALID_CONFIG, "%s rejected its input", n->type);
+            explain_input(g, n, c.err);
+            explain_shrink(g, n, c.err, c.fail_axis, c.fail_value);
+        }
+    }
+    return ok ? CK_OK : CK_EINVALID;
+}
+
+int ck_graph_num_layers(const ck_graph *g) { return g->n_nodes; }
+
+ck_layer_info ck_graph_layer(const ck_graph *g, int i) {
+    ck_layer_info li = {0};
+    if (i < 0 || i >= g->n_nodes) return li;
+    ck_node *n = &((ck_graph *)g)->nodes[i];
+    if (!n->in_names && n->n_in > 0) {
+        n->in_names = malloc((size_t)n->n_in * sizeof *n->in_names);
+        if (n->in_names)
+            for (int k = 0; k < n->n_in; k++) n->in_names[k] = g->vals[n->in[k]].name;
+    }
+    li.name = n->name;
+    li.type = n->type;
+    li.op = n->op->name;
+    li.n_inputs = n->in_names ? n->n_in : 0;
+    li.inputs = n->in_names;
+    li.state = n->state;
+    if (n->n_out > 0 && g->vals[n->out[0]].state == CK_VAL_OK) li.output = g->vals[n->out[0]].shape;
+    li.params = n->params_count;
+    li.macs = n->macs;
+    li.ops = n->ops;
+    li.line = n->line;
+    return li;
+}
+
+ck_totals ck_graph_totals(const ck_graph *g) {
+    ck_totals t = {0};
+    for (int i = 0; i < g->n_nodes; i++) {
+        const ck_node *n = &g->nodes[i];
+        t.params += n->params_count;
+        t.macs += n->macs;
+        t.ops += n->ops;
+        if (n->state != CK_LAYER_OK) continue;
+        for (int k = 0; k < n->n_out; k++) {
+            int64_t e;
+            if (ck_shape_numel(&g->vals[n->out[k]].shape, &e)) t.activation_bytes += 4 * e;
+        }
+    }
+    for (int i = 0; i < g->n_inputs; i++) {
+        int64_t e;
+        if (ck_shape_numel(&g->declared[i], &e)) t.input_bytes += 4 * e;
+    }
+    t.param_bytes = 4 * t.params;
+    return t;
+}

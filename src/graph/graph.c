@@ -1,0 +1,307 @@
+/* Graph construction: values, tensors, and layers bound through the
+ * frontend tables. */
+#include "graph/graph.h"
+#include "ops/ops.h"
+
+#include <string.h>
+
+void ck_tensor_free(ck_tensor *t) {
+    if (!t) return;
+    free(t->name);
+    free(t->f32);
+    free(t->i64);
+    free(t->ext_path);
+    memset(t, 0, sizeof *t);
+}
+
+ck_graph *ck_graph_new(ck_dialect dialect, const char *source) {
+    ck_graph *g = calloc(1, sizeof *g);
+    if (!g) return NULL;
+    g->dialect = dialect;
+    g->source = ck_strdup(source ? source : "");
+    if (!g->source) {
+        free(g);
+        return NULL;
+    }
+    return g;
+}
+
+static void node_free(ck_node *n) {
+    free(n->name);
+    free(n->type);
+    free(n->in);
+    free(n->out);
+    free(n->params);
+    free(n->in_names);
+    if (n->config_error) {
+        ck_diag_clear(n->config_error);
+        free(n->config_error);
+    }
+}
+
+void ck_graph_free(ck_graph *g) {
+    if (!g) return;
+    for (int i = 0; i < g->n_nodes; i++) node_free(&g->nodes[i]);
+    for (int i = 0; i < g->n_vals; i++) {
+        free(g->vals[i].name);
+        free(g->vals[i].kval);
+    }
+    for (int i = 0; i < g->n_tensors; i++) ck_tensor_free(&g->tensors[i]);
+    for (int i = 0; i < g->n_warnings; i++) ck_diag_clear(&g->warnings[i]);
+    free(g->warnings);
+    free(g->nodes);
+    free(g->vals);
+    free(g->tensors);
+    free(g->inputs);
+    free(g->declared);
+    free(g->outputs);
+    free(g->source);
+    free(g);
+}
+
+static bool grow(void **p, int *cap, int need, size_t elem) {
+    if (need <= *cap) return true;
+    int c = *cap ? *cap * 2 : 16;
+    while (c < need) c *= 2;
+    void *q = realloc(*p, (size_t)c * elem);
+    if (!q) return false;
+    memset((char *)q + (size_t)*cap * elem, 0, (size_t)(c - *cap) * elem);
+    *p = q;
+    *cap = c;
+    return true;
+}
+
+int ck_graph_find_val(const ck_graph *g, const char *name) {
+    for (int i = g->n_vals - 1; i >= 0; i--)
+        if (strcmp(g->vals[i].name, name) == 0) return i;
+    return -1;
+}
+
+int ck_graph_add_val(ck_graph *g, const char *name, int producer) {
+    if (!grow((void **)&g->vals, &g->cap_vals, g->n_vals + 1, sizeof *g->vals)) return -1;
+    ck_val *v = &g->vals[g->n_vals];
+    memset(v, 0, sizeof *v);
+    v->name = ck_strdup(name);
+    if (!v->name) return -1;
+    v->producer = producer;
+    v->input_index = -1;
+    v->tensor = -1;
+    return g->n_vals++;
+}
+
+int ck_graph_add_input(ck_graph *g, const char *name, const ck_shape *declared, bool channels_last) {
+    int v = ck_graph_add_val(g, name, -1);
+    if (v < 0) return -1;
+    int *in = realloc(g->inputs, (size_t)(g->n_inputs + 1) * sizeof *in);
+    if (!in) return -1;
+    g->inputs = in;
+    ck_shape *dc = realloc(g->declared, (size_t)(g->n_inputs + 1) * sizeof *dc);
+    if (!dc) return -1;
+    g->declared = dc;
+    g->inputs[g->n_inputs] = v;
+    g->declared[g->n_inputs] = declared ? *declared : (ck_shape){0};
+    g->vals[v].input_index = g->n_inputs;
+    g->vals[v].channels_last = channels_last;
+    g->n_inputs++;
+    return v;
+}
+
+int ck_graph_add_tensor(ck_graph *g, ck_tensor *t) {
+    if (!grow((void **)&g->tensors, &g->cap_tensors, g->n_tensors + 1, sizeof *g->tensors)) {
+        ck_tensor_free(t);
+        return -1;
+    }
+    g->tensors[g->n_tensors] = *t;
+    memset(t, 0, sizeof *t);
+    return g->n_tensors++;
+}
+
+int ck_graph_add_const(ck_graph *g, const char *name, int tensor) {
+    int v = ck_graph_add_val(g, name, -1);
+    if (v < 0) return -1;
+    g->vals[v].tensor = tensor;
+    return v;
+}
+
+void ck_graph_mark_output(ck_graph *g, int v) {
+    int *o = realloc(g->outputs, (size_t)(g->n_outputs + 1) * sizeof *o);
+    if (!o) return;
+    g->outputs = o;
+    g->outputs[g->n_outputs++] = v;
+}
+
+void ck_graph_warn(ck_graph *g, ck_code code, const char *layer, const char *fmt, ...) {
+    ck_diag *w = realloc(g->warnings, (size_t)(g->n_warnings + 1) * sizeof *w);
+    if (!w) return;
+    g->warnings = w;
+    ck_diag *dg = &g->warnings[g->n_warnings++];
+    memset(dg, 0, sizeof *dg);
+    dg->severity = CK_SEV_WARNING;
+    dg->code = code;
+    dg->layer = ck_strdup(layer);
+    ck_str s = {0};
+    va_list ap;
+    va_start(ap, fmt);
+    ck_str_vaddf(&s, fmt, ap);
+    va_end(ap);
+    dg->message = ck_str_take(&s);
+}
+
+ck_dialect ck_graph_dialect(const ck_graph *g) { return g->dialect; }
+int ck_graph_num_inputs(const ck_graph *g) { return g->n_inputs; }
+const char *ck_graph_input_name(const ck_graph *g, int i) {
+    return (i >= 0 && i < g->n_inputs) ? g->vals[g->inputs[i]].name : NULL;
+}
+ck_shape ck_graph_input_shape(const ck_graph *g, int i) {
+    return (i >= 0 && i < g->n_inputs) ? g->declared[i] : (ck_shape){0};
+}
+bool ck_graph_input_channels_last(const ck_graph *g, int i) {
+    return (i >= 0 && i < g->n_inputs) ? g->vals[g->inputs[i]].channels_last : false;
+}
+ck_status ck_graph_set_input_shape(ck_graph *g, int i, const ck_shape *s) {
+    if (i < 0 || i >= g->n_inputs || !s || s->rank < 0 || s->rank > CK_MAX_RANK) return CK_EUSAGE;
+    g->declared[i] = *s;
+    return CK_OK;
+}
+
+/* Keras layer configs carry bookkeeping keys that never affect shapes. */
+static const char *const keras_ignored[] = {
+    "name", "trainable", "dtype", "kernel_initializer", "bias_initializer", "depthwise_initializer",
+    "pointwise_initializer", "kernel_regularizer", "bias_regularizer", "activity_regularizer",
+    "depthwise_regularizer", "pointwise_regularizer", "kernel_constraint", "bias_constraint",
+    "depthwise_constraint", "pointwise_constraint", "input_shape", "batch_input_shape",
+    "batch_size", "input_dim", "input_length", "init", "W_regularizer", "b_regularizer",
+    "W_constraint", "b_constraint", "weights", "seed", "noise_shape", "lora_rank", "lora_alpha",
+    "quantization_config", "beta_initializer", "gamma_initializer", "moving_mean_initializer",
+    "moving_variance_initializer", "beta_regularizer", "gamma_regularizer", "beta_constraint",
+    "gamma_constraint", "synchronized", "renorm", "renorm_clipping", "renorm_momentum",
+    "virtual_batch_size", "adjustment", "momentum", "fused", "mode", "interpolation_order", NULL};
+static const char *const torch_ignored[] = {"device", "dtype", "inplace", NULL};
+
+static bool in_list(const char *const *l, const char *s) {
+    for (; *l; l++)
+        if (strcmp(*l, s) == 0) return true;
+    return false;
+}
+
+/* Binds positional and keyword arguments to the frontend's parameter list. */
+static bool bind_args(const ck_frontend *fe, const ck_layer_spec *sp, const ck_value **bound,
+                      int nparams, ck_build *b) {
+    const ck_args *a = sp->args;
+    if (!a) return true;
+    if (a->npos > nparams) {
+        ck_build_fail(b, CK_INVALID_CONFIG, "%s takes at most %d positional argument%s but %d %s given",
+                      fe->name, nparams, nparams == 1 ? "" : "s", a->npos, a->npos == 1 ? "was" : "were");
+        return false;
+    }
+    for (int i = 0; i < a->npos; i++) bound[i] = &a->pos[i];
+    for (int i = 0; i < a->nkw; i++) {
+        const char *k = a->kw_names[i];
+        int idx = ck_param_index(fe, k);
+        if (idx < 0) {
+            if (fe->dialect == CK_DIALECT_KERAS && in_list(keras_ignored, k)) continue;
+            if (fe->dialect == CK_DIALECT_PYTORCH && in_list(torch_ignored, k)) continue;
+            if (sp->lenient) {
+                ck_graph_warn(b->g, CK_NOTE, sp->name, "%s: argument '%s' is not used by convkit",
+                              fe->name, k);
+                continue;
+            }
+            ck_build_fail(b, CK_INVALID_CONFIG, "%s got an unexpected keyword argument '%s'", fe->name, k);
+            return false;
+        }
+        if (bound[idx]) {
+            ck_build_fail(b, CK_INVALID_CONFIG, "%s got multiple values for argument '%s'", fe->name, k);
+            return false;
+        }
+        bound[idx] = &a->kw[i];
+    }
+    for (int i = 0; i < fe->n_required; i++)
+        if (!bound[i]) {
+            ck_build_fail(b, CK_INVALID_CONFIG, "%s is missing the required argument '%s'", fe->name,
+                          fe->params[i]);
+            return false;
+        }
+    return true;
+}
+
+int ck_graph_add_layer(ck_graph *g, const ck_layer_spec *sp, ck_diags *d) {
+    if (g->n_nodes >= 10000000) return -1;
+    for (int i = 0; i < g->n_nodes; i++)
+        if (strcmp(g->nodes[i].name, sp->name) == 0) {
+            ck_diag_add(d, CK_SEV_ERROR, CK_INVALID_CONFIG, sp->name, sp->type,
+                        "the layer name '%s' is used twice (first at line %d)", sp->name,
+                        g->nodes[i].line);
+            return -1;
+        }
+    int in_idx[64];
+    if (sp->n_inputs > 64) {
+        ck_diag_add(d, CK_SEV_ERROR, CK_LIMIT_EXCEEDED, sp->name, sp->type,
+                    "%s has %d inputs; at most 64 are supported", sp->name, sp->n_inputs);
+        return -1;
+    }
+    int n_in = 0;
+    for (int i = 0; i < sp->n_inputs; i++) {
+        if (!sp->inputs[i] || !sp->inputs[i][0]) continue;
+        int v = ck_graph_find_val(g, sp->inputs[i]);
+        if (v < 0) {
+            ck_diag_add(d, CK_SEV_ERROR, CK_INVALID_CONFIG, sp->name, sp->type,
+                        "%s reads '%s', which no earlier layer or input defines", sp->name,
+                        sp->inputs[i]);
+            return -1;
+        }
+        in_idx[n_in++] = v;
+    }
+    if (!grow((void **)&g->nodes, &g->cap_nodes, g->n_nodes + 1, sizeof *g->nodes)) return -1;
+    int ni = g->n_nodes;
+    ck_node *n = &g->nodes[ni];
+    memset(n, 0, sizeof *n);
+    n->name = ck_strdup(sp->name);
+    n->type = ck_strdup(sp->type);
+    n->line = sp->line;
+    n->in = malloc((size_t)(n_in ? n_in : 1) * sizeof *n->in);
+    n->params = malloc((size_t)(sp->n_params ? sp->n_params : 1) * sizeof *n->params);
+    int n_out = sp->n_outputs ? sp->n_outputs : 1;
+    n->out = malloc((size_t)n_out * sizeof *n->out);
+    if (!n->name || !n->type || !n->in || !n->out || !n->params) {
+        node_free(n);
+        return -1;
+    }
+    memcpy(n->in, in_idx, (size_t)n_in * sizeof *n->in);
+    n->n_in = n_in;
+    for (int i = 0; i < sp->n_params; i++) n->params[i] = sp->params[i];
+    n->n_params = sp->n_params;
+    g->n_nodes++;
+
+    const ck_frontend *fe = ck_frontend_find(sp->dialect, sp->type);
+    n->fe = fe;
+    n->op = fe ? fe->op : &ck_op_unknown;
+    ck_attrs_init(&n->a, sp->dialect, fe ? fe->nsp : 0);
+    if (fe) {
+        ck_diags cfg = {0};
+        int np = 0;
+        while (fe->params && fe->params[np]) np++;
+        const ck_value *bound[64] = {0};
+        ck_build b = {.fe = fe, .a = &n->a, .arg = bound, .fwd = sp->fwd, .layer = sp->name,
+                      .type = sp->type, .g = g, .n_params = sp->n_params, .params = sp->params,
+                      .d = &cfg};
+        if (np <= 64 && bind_args(fe, sp, bound, np, &b) && fe->build) fe->build(&b);
+        if (cfg.n > 0) {
+            n->config_error = malloc(sizeof *n->config_error);
+            if (n->config_error) {
+                *n->config_error = cfg.v[0];
+                cfg.v[0] = (ck_diag){0};
+            }
+        }
+        ck_diags_free(&cfg);
+        n = &g->nodes[ni];
+    }
+    for (int i = 0; i < n_out; i++) {
+        const char *on = (sp->n_outputs && sp->outputs && sp->outputs[i]) ? sp->outputs[i] : sp->name;
+        int v = ck_graph_add_val(g, on, ni);
+        if (v < 0) return -1;
+        n = &g->nodes[ni];
+        n->out[i] = v;
+        n->n_out = i + 1;
+    }
+    return ni;
+}

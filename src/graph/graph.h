@@ -1,0 +1,126 @@
+/* The graph: values (tensors flowing between layers) and nodes (layers).
+ * Importers build it through ck_graph_add_layer(); the checker fills the
+ * per-value shapes and per-node results. */
+#ifndef CK_GRAPH_H
+#define CK_GRAPH_H
+
+#include "core/core.h"
+#include "ops/attrs.h"
+
+typedef enum ck_dtype { CK_F32 = 0, CK_I64, CK_I32, CK_F64, CK_U8, CK_BOOL, CK_OTHER } ck_dtype;
+
+/* A weight tensor (ONNX initializer). Data may be absent (external data not
+ * present): shape checks only need dims. */
+typedef struct ck_tensor {
+    char *name;
+    ck_dtype dtype;
+    int onnx_type; /* the raw ONNX data_type, for diagnostics */
+    ck_shape shape;
+    float *f32;       /* owned, float data when loaded */
+    int64_t *i64;     /* owned, integer data (shape constants) */
+    char *ext_path;   /* external data file, relative to the model */
+    int64_t ext_offset, ext_length;
+} ck_tensor;
+
+void ck_tensor_free(ck_tensor *t);
+
+typedef enum ck_vstate { CK_VAL_UNKNOWN = 0, CK_VAL_OK, CK_VAL_FAILED } ck_vstate;
+
+typedef struct ck_val {
+    char *name;
+    int producer; /* node index, -1 for a graph input or a constant */
+    int input_index; /* graph input number, -1 otherwise */
+    ck_vstate state;
+    ck_shape shape;
+    bool channels_last;
+    ck_dtype dtype;
+    /* Known integer contents for small shape tensors (ONNX Shape -> Gather -> Concat
+     * chains, Reshape targets). NULL when not known. Owned. */
+    int64_t *kval;
+    int64_t nkval;
+    int tensor; /* index into graph tensors when this value is a constant, else -1 */
+} ck_val;
+
+struct ck_op;
+struct ck_frontend;
+
+typedef struct ck_node {
+    char *name;
+    char *type; /* framework name as written ("Conv2d", "Conv2D", "Conv") */
+    const struct ck_frontend *fe;
+    const struct ck_op *op;
+    ck_attrs a;
+    int n_in, n_out;
+    int *in;  /* value indices of data inputs */
+    int *out; /* value indices */
+    int n_params;
+    int *params; /* tensor indices of weights (ONNX initializers), -1 if absent */
+    int line;
+    /* A problem found when the layer was constructed (framework constructors
+     * raise these at any input size); reported when the node is checked. */
+    ck_diag *config_error;
+    /* results of ck_check() */
+    ck_layer_state state;
+    int64_t params_count, macs, ops;
+    const char **in_names; /* cached for ck_layer_info */
+} ck_node;
+
+struct ck_graph {
+    ck_dialect dialect;
+    char *source; /* file name */
+    int n_nodes, cap_nodes;
+    ck_node *nodes;
+    int n_vals, cap_vals;
+    ck_val *vals;
+    int n_inputs;
+    int *inputs; /* value indices of graph inputs */
+    ck_shape *declared; /* declared input shapes (rank 0 = none) */
+    int n_outputs;
+    int *outputs;
+    int n_tensors, cap_tensors;
+    ck_tensor *tensors;
+    int n_warnings;
+    ck_diag *warnings; /* import warnings, re-emitted by ck_check */
+};
+
+/* What an importer hands over for one layer. */
+typedef struct ck_layer_spec {
+    ck_dialect dialect;
+    const char *type; /* "Conv2d" */
+    const char *name; /* layer name; must be unique */
+    const ck_args *args;
+    const ck_args *fwd; /* forward-call keyword arguments, e.g. output_size (may be NULL) */
+    int n_inputs;
+    const char *const *inputs; /* value names; NULL entries are skipped (optional ONNX inputs) */
+    int n_outputs;             /* 0 means one output named like the layer */
+    const char *const *outputs;
+    int n_params;
+    const int *params; /* tensor indices (ONNX initializers), -1 = absent */
+    int line;
+    bool lenient; /* unknown keyword arguments are notes, not errors (JSON configs) */
+} ck_layer_spec;
+
+ck_graph *ck_graph_new(ck_dialect dialect, const char *source);
+/* Declares a graph input value. */
+int ck_graph_add_input(ck_graph *g, const char *name, const ck_shape *declared, bool channels_last);
+/* Adds a tensor (takes ownership of *t's contents). Returns its index or -1. */
+int ck_graph_add_tensor(ck_graph *g, ck_tensor *t);
+/* Adds a value that holds a constant tensor. */
+int ck_graph_add_const(ck_graph *g, const char *name, int tensor);
+int ck_graph_find_val(const ck_graph *g, const char *name);
+int ck_graph_add_val(ck_graph *g, const char *name, int producer);
+/* Adds a layer. Unknown layer types become unsupported_op nodes; argument
+ * problems become the node's config_error. Returns the node index, or -1 on
+ * a structural error (undefined input value, duplicate name) with a
+ * parse_error/invalid_config diagnostic in d. */
+int ck_graph_add_layer(ck_graph *g, const ck_layer_spec *spec, ck_diags *d);
+/* Marks value `v` as a graph output. */
+void ck_graph_mark_output(ck_graph *g, int v);
+/* Adds an import warning shown on every check. */
+void ck_graph_warn(ck_graph *g, ck_code code, const char *layer, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+/* Deep copy (for the fix search). */
+ck_graph *ck_graph_clone(const ck_graph *g);
+
+#endif

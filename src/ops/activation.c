@@ -1,0 +1,41 @@
+/* Elementwise activations (shape-preserving), softmax over an axis,
+ * PReLU's parameters, and identity layers (Dropout, Identity). */
+#include "ops/ops.h"
+
+static bool act_shape(ck_ctx *c) {
+    const ck_attrs *a = &c->n->a;
+    const ck_shape *x = &c->in[0]->shape;
+    if (a->act == CK_ACT_SOFTMAX || a->act == CK_ACT_LOG_SOFTMAX) {
+        int ax = a->axis;
+        if (ax < -x->rank || ax >= (x->rank ? x->rank : 1)) {
+            ck_fail(c, CK_RANK_MISMATCH, "%s: dim %d is out of range for a %d-D input", c->n->type, ax,
+                    x->rank);
+            return false;
+        }
+    }
+    if (a->act == CK_ACT_PRELU && a->num_features > 1) {
+        int ax = a->channels_last ? x->rank - 1 : (x->rank >= 2 ? 1 : 0);
+        if (x->rank == 0 || x->d[ax] != a->num_features) {
+            ck_fail(c, CK_CHANNEL_MISMATCH, "%s has %lld parameters (one per channel), but the input has %lld channels",
+                    c->n->type, (long long)a->num_features, (long long)(x->rank ? x->d[ax] : 0));
+            return false;
+        }
+    }
+    c->out[0]->shape = *x;
+    return true;
+}
+
+static void act_cost(const ck_ctx *c, ck_cost *k) {
+    const ck_attrs *a = &c->n->a;
+    k->ops = ck_numel_sat(&c->in[0]->shape);
+    if (a->act == CK_ACT_PRELU) k->params = a->num_features > 0 ? a->num_features : 1;
+}
+
+const ck_op ck_op_activation = {"activation", act_shape, act_cost};
+
+static bool identity_shape(ck_ctx *c) {
+    for (int i = 0; i < c->n_out; i++) c->out[i]->shape = c->in[0]->shape;
+    return true;
+}
+
+const ck_op ck_op_identity = {"identity", identity_shape, NULL};

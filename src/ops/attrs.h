@@ -1,0 +1,128 @@
+/* The canonical attribute form every importer normalises to.
+ * One struct for all ops: a field means the same thing in every op that
+ * uses it, whatever framework the layer came from. */
+#ifndef CK_ATTRS_H
+#define CK_ATTRS_H
+
+#include "convkit.h"
+
+#define CK_MAX_SP 3 /* spatial axes: 1-D, 2-D, 3-D */
+
+typedef enum ck_pad_mode {
+    CK_PAD_EXPLICIT = 0, /* pad_begin/pad_end as given */
+    CK_PAD_SAME_UPPER,   /* TF/ONNX 'same': out = ceil(in/s), odd pixel at the end */
+    CK_PAD_SAME_LOWER,   /* odd pixel at the beginning */
+    CK_PAD_VALID,        /* no padding */
+    CK_PAD_SAME_TORCH,   /* PyTorch padding='same' (stride 1 only): odd pixel at the end */
+    CK_PAD_CAUSAL,       /* Keras Conv1D causal: pad_begin = d*(k-1) */
+} ck_pad_mode;
+
+typedef enum ck_border {
+    CK_BORDER_ZEROS = 0, /* constant (value in pad_value) */
+    CK_BORDER_REFLECT,
+    CK_BORDER_REPLICATE,
+    CK_BORDER_CIRCULAR,
+} ck_border;
+
+typedef enum ck_interp {
+    CK_INTERP_NEAREST = 0,
+    CK_INTERP_NEAREST_EXACT,
+    CK_INTERP_LINEAR, /* linear, bilinear, trilinear: by spatial rank */
+    CK_INTERP_CUBIC,
+    CK_INTERP_AREA,
+} ck_interp;
+
+/* ONNX Resize coordinate_transformation_mode and friends. */
+typedef enum ck_coord {
+    CK_COORD_HALF_PIXEL = 0, /* PyTorch align_corners=False */
+    CK_COORD_ALIGN_CORNERS,
+    CK_COORD_ASYMMETRIC, /* PyTorch nearest */
+    CK_COORD_PYTORCH_HALF_PIXEL,
+    CK_COORD_TF_HALF_PIXEL_FOR_NN,
+    CK_COORD_TF_CROP_AND_RESIZE,
+} ck_coord;
+
+/* Activations, standalone or fused into a layer (Keras activation='relu'). */
+typedef enum ck_act {
+    CK_ACT_NONE = 0,
+    CK_ACT_RELU,
+    CK_ACT_RELU6,
+    CK_ACT_LEAKY_RELU, /* alpha */
+    CK_ACT_ELU,        /* alpha */
+    CK_ACT_SELU,
+    CK_ACT_GELU,      /* approximate: beta != 0 means tanh */
+    CK_ACT_SILU,
+    CK_ACT_HARDSWISH,
+    CK_ACT_HARDSIGMOID, /* alpha, beta (ONNX defaults 0.2, 0.5; PyTorch 1/6, 1/2) */
+    CK_ACT_SIGMOID,
+    CK_ACT_TANH,
+    CK_ACT_SOFTPLUS,
+    CK_ACT_SOFTSIGN,
+    CK_ACT_CLIP, /* min in alpha, max in beta */
+    CK_ACT_PRELU,
+    CK_ACT_SOFTMAX,     /* over axis */
+    CK_ACT_LOG_SOFTMAX, /* over axis */
+    CK_ACT_EXP,
+    CK_ACT_IDENTITY,
+} ck_act;
+
+typedef struct ck_attrs {
+    ck_dialect dialect;
+    bool channels_last; /* NHWC-style layout of this layer's tensors */
+
+    /* window ops: convolution, pooling */
+    int nsp; /* number of spatial axes the layer works on (0: any) */
+    int64_t kernel[CK_MAX_SP], stride[CK_MAX_SP], dilation[CK_MAX_SP];
+    int64_t pad_begin[CK_MAX_SP], pad_end[CK_MAX_SP];
+    int64_t out_pad[CK_MAX_SP]; /* transposed convolution output_padding */
+    ck_pad_mode pad_mode;
+    bool ceil_mode;
+    bool count_include_pad;
+    ck_border border; /* padding_mode / pad mode */
+    double pad_value;
+
+    /* channels */
+    int64_t in_ch, out_ch, groups; /* 0 = inferred from the input */
+    int64_t depth_multiplier;      /* Keras depthwise / separable */
+    bool bias;
+
+    /* output sizes: adaptive pooling, upsample size, transposed conv output_size,
+     * -1 entry = keep the input size (PyTorch None) */
+    bool has_size;
+    int64_t size[CK_MAX_SP];
+    bool has_scale;
+    double scale[CK_MAX_SP];
+    bool recompute_scale;
+    ck_interp interp;
+    ck_coord coord;
+    bool align_corners;
+
+    /* dense layers */
+    int64_t in_features, out_features; /* in_features 0 = take what arrives (Keras) */
+
+    /* axes */
+    int axis;               /* concat / softmax / flatten (ONNX) / norm */
+    int start_dim, end_dim; /* Flatten */
+    bool keepdims;
+
+    /* target shape: Reshape / Unflatten (-1 infer, 0 copy per ONNX), LayerNorm normalized_shape,
+     * Transpose perm */
+    int shape_rank;
+    int64_t shape[CK_MAX_RANK];
+
+    /* norms */
+    int64_t num_groups, num_features;
+    double eps;
+    bool affine;
+
+    /* activations and scalars */
+    ck_act act;   /* the activation of an activation op, or a fused one */
+    double alpha; /* leaky slope, elu alpha, clip min, hardsigmoid alpha */
+    double beta;  /* clip max, hardsigmoid beta, gelu approximate */
+    double p;     /* dropout rate */
+
+    /* ONNX Gemm */
+    bool trans_a, trans_b;
+} ck_attrs;
+
+#endif

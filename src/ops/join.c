@@ -1,0 +1,109 @@
+/* Joins of several values: elementwise binary ops with broadcasting, and
+ * concatenation along an axis. */
+#include "ops/ops.h"
+
+static void operand_notes(ck_ctx *c, ck_diag *dg) {
+    if (!dg) return;
+    for (int i = 0; i < c->n_in; i++) {
+        const ck_val *v = c->in[i];
+        char buf[160];
+        ck_shape_str(&v->shape, buf, sizeof buf);
+        if (v->producer >= 0)
+            ck_diag_note(dg, "operand %d: %s from %s", i, buf, c->g->nodes[v->producer].name);
+        else ck_diag_note(dg, "operand %d: %s (%s)", i, buf, v->name);
+    }
+}
+
+/* Names the axis of a tensor in the node's layout for messages. */
+static const char *axis_word(const ck_attrs *a, int rank, int ax) {
+    if (rank >= 3) {
+        int nsp = rank - 2;
+        if (ax == ck_channel_axis(a, rank, nsp)) return "channels";
+        for (int i = 0; i < nsp; i++)
+            if (ax == ck_spatial_axis(a, rank, nsp, i)) return ck_axis_name(nsp, i);
+        if (ax == 0) return "batch";
+    }
+    return NULL;
+}
+
+static bool binary_shape(ck_ctx *c) {
+    const ck_attrs *a = &c->n->a;
+    ck_shape y = c->in[0]->shape;
+    for (int k = 1; k < c->n_in; k++) {
+        const ck_shape *b = &c->in[k]->shape;
+        int r = y.rank > b->rank ? y.rank : b->rank;
+        ck_shape z = {.rank = r};
+        for (int i = 0; i < r; i++) {
+            int ia = i - (r - y.rank), ib = i - (r - b->rank);
+            int64_t da = ia >= 0 ? y.d[ia] : 1, db = ib >= 0 ? b->d[ib] : 1;
+            if (da != db && da != 1 && db != 1) {
+                const char *w = axis_word(a, r, i);
+                ck_diag *dg = ck_fail(c, CK_SKIP_MISMATCH,
+                                      "%s cannot combine sizes %lld and %lld on axis %d%s%s%s", c->n->type,
+                                      (long long)da, (long long)db, i, w ? " (" : "", w ? w : "", w ? ")" : "");
+                operand_notes(c, dg);
+                if (dg && w) ck_diag_set(&dg->axis, "%s", w);
+                c->fail_axis = (r == c->in[0]->shape.rank) ? i : -1;
+                c->fail_value = da;
+                return false;
+            }
+            z.d[i] = da == 1 ? db : da;
+        }
+        y = z;
+    }
+    c->out[0]->shape = y;
+    return true;
+}
+
+static void binary_cost(const ck_ctx *c, ck_cost *k) {
+    k->ops = ck_sat_mul(ck_numel_sat(&c->out[0]->shape), c->n_in > 1 ? c->n_in - 1 : 1);
+}
+
+const ck_op ck_op_add = {"add", binary_shape, binary_cost};
+const ck_op ck_op_sub = {"sub", binary_shape, binary_cost};
+const ck_op ck_op_mul = {"mul", binary_shape, binary_cost};
+const ck_op ck_op_div = {"div", binary_shape, binary_cost};
+const ck_op ck_op_max = {"max", binary_shape, binary_cost};
+const ck_op ck_op_min = {"min", binary_shape, binary_cost};
+const ck_op ck_op_mean = {"mean", binary_shape, binary_cost};
+
+static bool concat_shape(ck_ctx *c) {
+    const ck_attrs *a = &c->n->a;
+    const ck_shape *x = &c->in[0]->shape;
+    int r = x->rank;
+    int ax = a->axis < 0 ? a->axis + r : a->axis;
+    if (ax < 0 || ax >= r) {
+        ck_fail(c, CK_RANK_MISMATCH, "%s: axis %d is out of range for %d-D inputs", c->n->type, a->axis, r);
+        return false;
+    }
+    ck_shape y = *x;
+    for (int k = 1; k < c->n_in; k++) {
+        const ck_shape *b = &c->in[k]->shape;
+        if (b->rank != r) {
+            ck_diag *dg = ck_fail(c, CK_SKIP_MISMATCH, "%s: operand %d is %d-D but operand 0 is %d-D",
+                                  c->n->type, k, b->rank, r);
+            operand_notes(c, dg);
+            return false;
+        }
+        for (int i = 0; i < r; i++) {
+            if (i == ax) continue;
+            if (b->d[i] != x->d[i]) {
+                const char *w = axis_word(a, r, i);
+                ck_diag *dg = ck_fail(c, CK_SKIP_MISMATCH,
+                                      "%s joins along axis %d, so every other axis must agree, but axis %d%s%s%s is %lld in operand 0 and %lld in operand %d",
+                                      c->n->type, ax, i, w ? " (" : "", w ? w : "", w ? ")" : "",
+                                      (long long)x->d[i], (long long)b->d[i], k);
+                operand_notes(c, dg);
+                if (dg && w) ck_diag_set(&dg->axis, "%s", w);
+                c->fail_axis = i;
+                c->fail_value = x->d[i];
+                return false;
+            }
+        }
+        y.d[ax] = ck_sat_add(y.d[ax], b->d[ax]);
+    }
+    c->out[0]->shape = y;
+    return true;
+}
+
+const ck_op ck_op_concat = {"concat", concat_shape, NULL};

@@ -1,0 +1,113 @@
+/* Normalisation layers: batch, instance, group and layer norm. */
+#include "ops/ops.h"
+
+static bool norm_rank(ck_ctx *c, const ck_shape *x) {
+    const ck_attrs *a = &c->n->a;
+    if (a->dialect != CK_DIALECT_PYTORCH || a->nsp == 0) {
+        if (x->rank < 2) {
+            ck_fail(c, CK_RANK_MISMATCH, "%s needs at least a 2-D input, got %d-D", c->n->type, x->rank);
+            return false;
+        }
+        return true;
+    }
+    /* BatchNorm1d: 2-D or 3-D; BatchNorm2d: 4-D; BatchNorm3d: 5-D.
+     * InstanceNormNd also takes the unbatched form. */
+    bool inst = c->n->op == &ck_op_instance_norm;
+    bool ok = x->rank == a->nsp + 2 || (a->nsp == 1 && x->rank == 2) || (inst && x->rank == a->nsp + 1);
+    if (!ok) {
+        ck_fail(c, CK_RANK_MISMATCH, "%s expects a %d-D input, but the input is %d-D", c->n->type,
+                a->nsp + 2, x->rank);
+        return false;
+    }
+    return true;
+}
+
+static int feature_axis(const ck_attrs *a, const ck_shape *x) {
+    if (a->dialect == CK_DIALECT_KERAS) {
+        int ax = a->axis < 0 ? x->rank + a->axis : a->axis;
+        return ax;
+    }
+    return a->channels_last ? x->rank - 1 : (x->rank == 1 ? 0 : 1);
+}
+
+static bool channels_norm_shape(ck_ctx *c) {
+    const ck_attrs *a = &c->n->a;
+    const ck_shape *x = &c->in[0]->shape;
+    if (!norm_rank(c, x)) return false;
+    int ax = feature_axis(a, x);
+    /* unbatched InstanceNorm: channels are axis 0 */
+    if (c->n->op == &ck_op_instance_norm && a->dialect == CK_DIALECT_PYTORCH && x->rank == a->nsp + 1) ax = 0;
+    if (ax < 0 || ax >= x->rank) {
+        ck_fail(c, CK_RANK_MISMATCH, "%s: axis %d is outside the %d-D input", c->n->type, a->axis, x->rank);
+        return false;
+    }
+    int64_t C = x->d[ax];
+    if (a->num_features > 0 && C != a->num_features &&
+        (c->n->op != &ck_op_instance_norm || a->affine)) {
+        char buf[160];
+        ck_shape_str(x, buf, sizeof buf);
+        ck_diag *dg = ck_fail(c, CK_CHANNEL_MISMATCH, "%s expects %lld channels (num_features=%lld), but its input %s has %lld",
+                              c->n->type, (long long)a->num_features, (long long)a->num_features, buf, (long long)C);
+        (void)dg;
+        ck_fail_axis(c, ax, "channels", C);
+        return false;
+    }
+    if (c->n->op == &ck_op_group_norm && a->num_groups > 0 && C % a->num_groups != 0) {
+        ck_fail(c, CK_CHANNEL_MISMATCH, "%s: %lld channels do not split into %lld groups", c->n->type,
+                (long long)C, (long long)a->num_groups);
+        return false;
+    }
+    c->out[0]->shape = *x;
+    return true;
+}
+
+static void channels_norm_cost(const ck_ctx *c, ck_cost *k) {
+    const ck_attrs *a = &c->n->a;
+    const ck_shape *x = &c->in[0]->shape;
+    int ax = feature_axis(a, x);
+    if (c->n->op == &ck_op_instance_norm && a->dialect == CK_DIALECT_PYTORCH && x->rank == a->nsp + 1) ax = 0;
+    int64_t C = (ax >= 0 && ax < x->rank) ? x->d[ax] : 0;
+    bool affine = a->affine;
+    k->params = affine ? 2 * C : 0;
+    k->ops = ck_sat_mul(ck_numel_sat(x), 2);
+}
+
+const ck_op ck_op_batch_norm = {"batch_norm", channels_norm_shape, channels_norm_cost};
+const ck_op ck_op_instance_norm = {"instance_norm", channels_norm_shape, channels_norm_cost};
+const ck_op ck_op_group_norm = {"group_norm", channels_norm_shape, channels_norm_cost};
+
+static bool layer_norm_shape(ck_ctx *c) {
+    const ck_attrs *a = &c->n->a;
+    const ck_shape *x = &c->in[0]->shape;
+    int n = a->shape_rank;
+    if (n == 0) { /* Keras: the last axis */
+        c->out[0]->shape = *x;
+        return true;
+    }
+    bool ok = x->rank >= n;
+    for (int i = 0; ok && i < n; i++) ok = x->d[x->rank - n + i] == a->shape[i];
+    if (!ok) {
+        char buf[160], want[160];
+        ck_shape_str(x, buf, sizeof buf);
+        ck_shape ns = {.rank = n};
+        for (int i = 0; i < n; i++) ns.d[i] = a->shape[i];
+        ck_shape_str(&ns, want, sizeof want);
+        ck_fail(c, CK_FEATURE_MISMATCH, "%s normalizes over the trailing axes %s, but its input is %s",
+                c->n->type, want, buf);
+        return false;
+    }
+    c->out[0]->shape = *x;
+    return true;
+}
+
+static void layer_norm_cost(const ck_ctx *c, ck_cost *k) {
+    const ck_attrs *a = &c->n->a;
+    const ck_shape *x = &c->in[0]->shape;
+    int64_t m = 1;
+    if (a->shape_rank == 0) m = x->rank ? x->d[x->rank - 1] : 1;
+    for (int i = 0; i < a->shape_rank; i++) m = ck_sat_mul(m, a->shape[i]);
+    k->params = a->affine ? ck_sat_mul(2, m) : 0;
+    k->ops = ck_sat_mul(ck_numel_sat(x), 4);
+}
+
+const ck_op ck_op_layer_norm = {"layer_norm", layer_norm_shape, layer_norm_cost};

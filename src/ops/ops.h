@@ -1,0 +1,192 @@
+/* The op table. An op (canonical: "conv", "max_pool", ...) owns its shape
+ * rule and cost rule; a frontend entry maps a framework's layer name
+ * (Conv2d, Conv2D, Conv) and its argument names onto that op's canonical
+ * attributes. Every pass reads these tables; no formula lives elsewhere. */
+#ifndef CK_OPS_H
+#define CK_OPS_H
+
+#include "graph/graph.h"
+
+/* Context of one shape-rule call. */
+typedef struct ck_ctx {
+    const ck_graph *g;
+    const ck_node *n;
+    ck_diags *d;
+    int n_in;
+    const ck_val *const *in;
+    int n_out;
+    ck_val *const *out;
+    ck_diag *err;       /* the diagnostic the rule reported, if any */
+    int fail_axis;      /* tensor axis of input 0 that failed, -1 if none */
+    int64_t fail_value; /* the size that axis would have had */
+} ck_ctx;
+
+typedef struct ck_cost {
+    int64_t params, macs, ops;
+} ck_cost;
+
+typedef struct ck_op {
+    const char *name;
+    /* Sets out[i]->shape (and kval for shape tensors). On failure reports one
+     * error with ck_fail() and returns false. */
+    bool (*shape)(ck_ctx *c);
+    /* Parameters and operation counts, after a successful shape call. */
+    void (*cost)(const ck_ctx *c, ck_cost *cost);
+} ck_op;
+
+/* Binding state while a frontend entry normalises one layer's arguments. */
+typedef struct ck_build {
+    const struct ck_frontend *fe;
+    ck_attrs *a;
+    const ck_value *const *arg; /* by parameter index; NULL = not given */
+    const ck_args *fwd;         /* forward keyword arguments, may be NULL */
+    const char *layer;
+    const char *type;
+    ck_graph *g;
+    int n_params;
+    const int *params; /* tensor indices (ONNX initializers) */
+    ck_diags *d;       /* collects the (first) configuration error */
+    bool failed;
+} ck_build;
+
+typedef struct ck_frontend {
+    const char *name; /* as the framework writes it */
+    ck_dialect dialect;
+    const ck_op *op;
+    int nsp;                    /* spatial rank implied by the name (Conv2d: 2), 0 if none */
+    const char *const *params;  /* parameter names in positional order, NULL-terminated */
+    int n_required;             /* leading parameters that must be given */
+    bool (*build)(ck_build *b); /* fills b->a; on error calls ck_build_fail and returns false */
+} ck_frontend;
+
+/* Looks up a layer name in a dialect (DIALECT_NONE: any dialect, pytorch first). */
+const ck_frontend *ck_frontend_find(ck_dialect dialect, const char *name);
+/* True when `name` is a known layer name in `dialect`. */
+bool ck_frontend_known(ck_dialect dialect, const char *name);
+/* Every frontend entry, for listings; n set to the count. */
+const ck_frontend *const *ck_frontend_all(int *n);
+
+/* The canonical ops. Attribute use (ck_attrs):
+ *  conv            nsp, kernel/stride/dilation, pads+pad_mode, border, in_ch, out_ch, groups, bias.
+ *                  in_ch 0: taken from the input (Keras builds its kernel from the input);
+ *                  groups 0: depthwise (groups = input channels, out = C_in * depth_multiplier)
+ *                  PyTorch checks (pool/conv padding rules, output_padding < max(s, d)) apply
+ *                  only to dialect PYTORCH; ONNX and Keras follow their own specifications.
+ *  conv_transpose  as conv plus out_pad; has_size+size = forward output_size (PyTorch: must lie
+ *                  in [min, min+s-1]) or ONNX output_shape (pads derived per the ONNX spec,
+ *                  split by pad_mode SAME_UPPER vs other). ONNX auto_pad SAME_* without
+ *                  output_shape: out = in*s. Keras: the frontend turns deconv_output_length into
+ *                  explicit pads + out_pad at build time.
+ *                  Weight layout for in_ch/out_ch: in_ch = channels read, out_ch = produced.
+ *  separable_conv  Keras SeparableConv: depthwise (depth_multiplier) then 1x1 to out_ch
+ *  max_pool, avg_pool  kernel/stride/dilation, pads+pad_mode, ceil_mode, count_include_pad
+ *  global_avg_pool, global_max_pool  keepdims (ONNX/keepdims=True keeps 1x1 spatial axes)
+ *  adaptive_avg_pool, adaptive_max_pool  size[] (-1 keeps the input size)
+ *  resize          has_size+size or has_scale+scale, interp, coord, align_corners
+ *  pad             pad_begin/pad_end on the nsp trailing spatial axes, border, pad_value
+ *  crop            pad_begin/pad_end = pixels cropped (Keras Cropping)
+ *  batch_norm, instance_norm  num_features (0: any); group_norm num_groups+num_features;
+ *  layer_norm      shape[] = normalized_shape (shape_rank 0: last axis, Keras)
+ *  activation      act (+alpha, beta; axis for softmax); PReLU: num_features parameters
+ *  identity        Dropout, Identity, Keras noise layers
+ *  linear          in_features (0: any), out_features, bias; on the last axis
+ *  flatten         start_dim, end_dim (ONNX dialect: axis, always 2-D)
+ *  unflatten       axis, shape[]
+ *  reshape         shape[] (Keras: without batch; ONNX: 0 copies, -1 infers)
+ *  transpose       shape[] = permutation
+ *  add, sub, mul, div, max, min, mean  broadcasting (Keras dialect: equal shapes)
+ *  concat          axis
+ */
+extern const ck_op ck_op_conv, ck_op_conv_transpose, ck_op_separable_conv;
+extern const ck_op ck_op_max_pool, ck_op_avg_pool, ck_op_global_avg_pool, ck_op_global_max_pool;
+extern const ck_op ck_op_adaptive_avg_pool, ck_op_adaptive_max_pool;
+extern const ck_op ck_op_resize, ck_op_pad, ck_op_crop;
+extern const ck_op ck_op_batch_norm, ck_op_instance_norm, ck_op_group_norm, ck_op_layer_norm;
+extern const ck_op ck_op_activation, ck_op_identity, ck_op_linear;
+extern const ck_op ck_op_flatten, ck_op_unflatten, ck_op_reshape, ck_op_transpose;
+extern const ck_op ck_op_add, ck_op_sub, ck_op_mul, ck_op_div, ck_op_max, ck_op_min, ck_op_mean;
+extern const ck_op ck_op_concat;
+
+/* The op that stands for a layer type convkit does not know. */
+extern const ck_op ck_op_unknown;
+
+/* Frontend tables, one per dialect file (src/import/fe_*.c), each ending
+ * with an entry whose name is NULL. */
+extern const ck_frontend ck_fe_pytorch[], ck_fe_keras[], ck_fe_onnx[];
+
+/* ---- helpers for shape rules ------------------------------------------- */
+
+/* Reports the rule's error for the current node. The returned diagnostic can
+ * be given an axis, formula, notes. */
+ck_diag *ck_fail(ck_ctx *c, ck_code code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+/* Names the failing spatial axis: sets the diagnostic's axis and the axis
+ * the shrink chain follows. */
+void ck_fail_axis(ck_ctx *c, int tensor_axis, const char *name, int64_t value);
+ck_diag *ck_warn(ck_ctx *c, ck_code code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+/* Index of the channel axis and of spatial axis i (0-based, in H, W order)
+ * for a tensor of rank `rank` in this node's layout, with nsp spatial axes. */
+int ck_channel_axis(const ck_attrs *a, int rank, int nsp);
+int ck_spatial_axis(const ck_attrs *a, int rank, int nsp, int i);
+/* "height", "width", "depth", "length" for spatial axis i of nsp. */
+const char *ck_axis_name(int nsp, int i);
+
+/* ---- the shared window arithmetic (the only copy of these formulas) ---- */
+
+typedef struct ck_window {
+    int64_t in, k, s, d, pb, pe;
+    bool ceil_mode;
+    bool torch_ceil_drop; /* PyTorch: drop a last window that starts in the right padding */
+    int64_t dropped;      /* out: input pixels at the end that no window covers (floor) */
+} ck_window;
+
+/* Resolves pad_mode into explicit pads for one axis of input size `in`. */
+bool ck_resolve_pads(const ck_attrs *a, int i, int64_t in, int64_t *pb, int64_t *pe);
+/* out = floor_or_ceil((in + pb + pe - d*(k-1) - 1) / s) + 1. False on overflow.
+ * `formula` (may be NULL) receives the formula with the numbers. */
+bool ck_window_out(ck_window *w, int64_t *out, ck_str *formula);
+/* Effective kernel d*(k-1)+1. */
+bool ck_window_extent(int64_t k, int64_t d, int64_t *out);
+/* Transposed: (in-1)*s - pb - pe + d*(k-1) + out_pad + 1. */
+bool ck_tconv_out(int64_t in, int64_t k, int64_t s, int64_t d, int64_t pb, int64_t pe, int64_t op,
+                  int64_t *out, ck_str *formula);
+
+/* One warning per layer for the input pixels floor() leaves uncovered;
+ * dropped[i] per spatial axis, in[i] the input sizes. */
+void ck_warn_dropped(ck_ctx *c, int nsp, const int64_t *dropped, const int64_t *in);
+
+/* Saturating helpers for cost rules (costs are informative, never an error). */
+int64_t ck_sat_mul(int64_t a, int64_t b);
+int64_t ck_sat_add(int64_t a, int64_t b);
+int64_t ck_numel_sat(const ck_shape *s);
+/* Product of the kernel sizes over nsp axes. */
+int64_t ck_kernel_numel(const ck_attrs *a);
+/* The input's shape written as text into a diagnostic-friendly string. */
+char *ck_shape_dup(const ck_shape *s);
+/* Rank check shared by the window ops: PyTorch accepts nsp+1 (unbatched) or
+ * nsp+2, the others nsp+2. Reports rank_mismatch and returns false. */
+bool ck_check_rank(ck_ctx *c, const ck_shape *x, int nsp, bool unbatched_ok, const char *what);
+
+/* ---- helpers for frontend builders ------------------------------------- */
+
+ck_diag *ck_build_fail(ck_build *b, ck_code code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+/* Parameter index by name in the frontend's list, -1 if absent. */
+int ck_param_index(const ck_frontend *fe, const char *name);
+/* The argument bound to parameter `name`, or NULL. */
+const ck_value *ck_arg(const ck_build *b, const char *name);
+/* Typed getters: return false (after reporting invalid_config naming the
+ * argument and its value) when the value has the wrong type. When the
+ * argument is absent *out keeps its current (default) value. */
+bool ck_arg_int(ck_build *b, const char *name, int64_t *out);
+bool ck_arg_float(ck_build *b, const char *name, double *out);
+bool ck_arg_bool(ck_build *b, const char *name, bool *out);
+bool ck_arg_str(ck_build *b, const char *name, const char **out);
+/* An int or a tuple/list of `n` ints (PyTorch `_pair`), broadcast to n. */
+bool ck_arg_ints(ck_build *b, const char *name, int n, int64_t *out);
+/* A list of ints of any length up to max; *count receives the length. */
+bool ck_arg_int_list(ck_build *b, const char *name, int max, int64_t *out, int *count);
+
+/* Default attribute values (stride 1, dilation 1, groups 1, bias true, ...). */
+void ck_attrs_init(ck_attrs *a, ck_dialect d, int nsp);
+
+#endif
