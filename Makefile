@@ -11,7 +11,9 @@ DEFS := -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE
 CPPFLAGS += -Iinclude -Isrc -I$(BUILD)/gen $(DEFS)
 LIBS := -ljansson -lprotobuf-c -lpthread -lm
 
-ONNX_PROTO ?= /usr/include/onnx/onnx.proto
+# Debian's libonnx-dev ships the schema; the C bindings are generated here.
+ONNX_PROTO_DIR ?= /usr/include
+ONNX_PROTO := $(ONNX_PROTO_DIR)/onnx/onnx.proto
 GEN_C := $(BUILD)/gen/onnx/onnx.pb-c.c
 GEN_H := $(BUILD)/gen/onnx/onnx.pb-c.h
 
@@ -29,9 +31,11 @@ BIN := $(BUILD)/convkit
 
 all: $(BIN)
 
-$(GEN_C) $(GEN_H): $(ONNX_PROTO)
+$(GEN_C): $(ONNX_PROTO)
 	@mkdir -p $(BUILD)/gen
-	protoc-c --c_out=$(BUILD)/gen -I$(dir $(ONNX_PROTO)).. $(ONNX_PROTO)
+	protoc-c --c_out=$(BUILD)/gen -I$(ONNX_PROTO_DIR) $(ONNX_PROTO)
+
+$(GEN_H): $(GEN_C)
 
 # Generated code is not ours to warn about.
 $(BUILD)/gen/onnx/onnx.pb-c.o: $(GEN_C)

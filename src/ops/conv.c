@@ -138,7 +138,10 @@ static bool conv_shape(ck_ctx *c) {
         }
     }
     if (!check_border(c, x, nsp, pb, pe)) return false;
-    for (int i = 0; i < nsp; i++)
+    /* PyTorch's F.pad (padding_mode other than zeros) crops on negative
+     * padding; the convolution itself refuses it. */
+    bool crop_ok = torch && a->border != CK_BORDER_ZEROS;
+    for (int i = 0; i < nsp && !crop_ok; i++)
         if (pb[i] < 0 || pe[i] < 0) {
             ck_fail(c, CK_INVALID_PADDING, "negative padding (%lld, %lld) on the %s axis is not supported",
                     (long long)pb[i], (long long)pe[i], ck_axis_name(nsp, i));

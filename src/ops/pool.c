@@ -135,7 +135,10 @@ static bool adaptive_shape(ck_ctx *c) {
     int nsp = a->nsp;
     if (!ck_check_rank(c, x, nsp, true, c->n->type)) return false;
     int first = x->rank == nsp + 2 ? 1 : 0; /* the batch may be empty */
-    for (int i = first; i < x->rank; i++)
+    /* PyTorch averages to 1x1 with a plain mean, which accepts empty axes */
+    bool mean = c->n->op == &ck_op_adaptive_avg_pool;
+    for (int i = 0; i < nsp; i++) mean &= a->size[i] == 1;
+    for (int i = first; i < x->rank && !mean; i++)
         if (x->d[i] == 0) {
             char buf[160];
             ck_shape_str(x, buf, sizeof buf);
