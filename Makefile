@@ -31,6 +31,18 @@ BIN := $(BUILD)/convkit
 
 all: $(BIN)
 
+# The README's two commands: run convkit on a bundled example; run every test.
+deps:
+	@sh tools/deps.sh
+
+demo: deps
+	@$(MAKE) --no-print-directory all
+	-./$(BIN) check examples/chain.cnn
+	./$(BIN) summary examples/chain.cnn --input 1x3x32x32
+
+test: deps
+	@$(MAKE) --no-print-directory check
+
 $(GEN_C): $(ONNX_PROTO)
 	@mkdir -p $(BUILD)/gen
 	protoc-c --c_out=$(BUILD)/gen -I$(ONNX_PROTO_DIR) $(ONNX_PROTO)
@@ -80,5 +92,5 @@ format:
 clean:
 	rm -rf build build-asan
 
-.PHONY: all tests check asan install format clean
+.PHONY: all deps demo test tests check asan install format clean
 -include $(LIB_OBJ:.o=.d) $(CLI_OBJ:.o=.d)

@@ -37,7 +37,7 @@ typedef struct ck_str {
 } ck_str;
 
 void ck_str_addf(ck_str *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-void ck_str_vaddf(ck_str *s, const char *fmt, va_list ap);
+void ck_str_vaddf(ck_str *s, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
 void ck_str_add(ck_str *s, const char *t);
 void ck_str_shape(ck_str *s, const ck_shape *sh);
 /* Returns the string (caller owns) and resets s. Never NULL unless OOM. */

@@ -4,15 +4,6 @@
 
 #include <string.h>
 
-static inline const char *border_name(ck_border b) {
-    switch (b) {
-    case CK_BORDER_REFLECT: return "reflect";
-    case CK_BORDER_REPLICATE: return "replicate";
-    case CK_BORDER_CIRCULAR: return "circular";
-    default: return "zeros";
-    }
-}
-
 /* "the 3-pixel kernel" / "the 3-pixel kernel dilated by 2 (5 pixels)" */
 static void kernel_phrase(ck_str *s, int64_t k, int64_t d) {
     int64_t ext;

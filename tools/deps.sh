@@ -1,0 +1,15 @@
+#!/bin/sh
+# Installs the Debian packages convkit needs to build and test, if missing.
+set -e
+PKGS="make gcc clang libjansson-dev libprotobuf-c-dev protobuf-c-compiler libonnx-dev"
+missing=""
+for p in $PKGS; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
+done
+[ -z "$missing" ] && exit 0
+echo "installing:$missing"
+SUDO=""
+[ "$(id -u)" = 0 ] || SUDO=sudo
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -q
+$SUDO apt-get install -y -q --no-install-recommends $missing
