@@ -626,7 +626,6 @@ static bool parse_statement(lexer *L, program *p) {
             if (!p->v[i].name && !(p->v[i].name = ck_sprintf("%d", i))) return perr(L, &nt, "out of memory");
         return true;
     }
-    if (nt.n > 0 && memchr(nt.p, '.', nt.n)) return perr(L, &nt, "a layer name cannot contain '.'");
     if (!next(L)) return false;
     if (L->t.k != T_NAME) return expected(L, "a layer call after '='");
     token tt = L->t;

@@ -2,18 +2,6 @@
  * concatenation along an axis. */
 #include "ops/ops.h"
 
-static void operand_notes(ck_ctx *c, ck_diag *dg) {
-    if (!dg) return;
-    for (int i = 0; i < c->n_in; i++) {
-        const ck_val *v = c->in[i];
-        char buf[160];
-        ck_shape_str(&v->shape, buf, sizeof buf);
-        if (v->producer >= 0)
-            ck_diag_note(dg, "operand %d: %s from %s", i, buf, c->g->nodes[v->producer].name);
-        else ck_diag_note(dg, "operand %d: %s (%s)", i, buf, v->name);
-    }
-}
-
 /* Names the axis of a tensor in the node's layout for messages. */
 static const char *axis_word(const ck_attrs *a, int rank, int ax) {
     if (rank >= 3) {
@@ -41,7 +29,6 @@ static bool binary_shape(ck_ctx *c) {
                 ck_diag *dg = ck_fail(c, CK_SKIP_MISMATCH,
                                       "%s cannot combine sizes %lld and %lld on axis %d%s%s%s", c->n->type,
                                       (long long)da, (long long)db, i, w ? " (" : "", w ? w : "", w ? ")" : "");
-                operand_notes(c, dg);
                 if (dg && w) ck_diag_set(&dg->axis, "%s", w);
                 c->fail_axis = (r == c->in[0]->shape.rank) ? i : -1;
                 c->fail_value = da;
@@ -80,9 +67,8 @@ static bool concat_shape(ck_ctx *c) {
     for (int k = 1; k < c->n_in; k++) {
         const ck_shape *b = &c->in[k]->shape;
         if (b->rank != r) {
-            ck_diag *dg = ck_fail(c, CK_SKIP_MISMATCH, "%s: operand %d is %d-D but operand 0 is %d-D",
-                                  c->n->type, k, b->rank, r);
-            operand_notes(c, dg);
+            ck_fail(c, CK_SKIP_MISMATCH, "%s: operand %d is %d-D but operand 0 is %d-D", c->n->type, k,
+                    b->rank, r);
             return false;
         }
         for (int i = 0; i < r; i++) {
@@ -93,7 +79,6 @@ static bool concat_shape(ck_ctx *c) {
                                       "%s joins along axis %d, so every other axis must agree, but axis %d%s%s%s is %lld in operand 0 and %lld in operand %d",
                                       c->n->type, ax, i, w ? " (" : "", w ? w : "", w ? ")" : "",
                                       (long long)x->d[i], (long long)b->d[i], k);
-                operand_notes(c, dg);
                 if (dg && w) ck_diag_set(&dg->axis, "%s", w);
                 c->fail_axis = i;
                 c->fail_value = x->d[i];
