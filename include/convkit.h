@@ -71,14 +71,14 @@ typedef struct ck_shape {
 typedef struct ck_diag {
     ck_severity severity;
     ck_code code;
-    char *layer;    /* node name, e.g. "conv3" or "/features/features.3/MaxPool" */
-    char *op;       /* the framework's name of the layer, e.g. "Conv2d" */
-    char *axis;     /* "height", "width", "depth", "length", "channels", "features", ... */
-    char *message;  /* one line: what is wrong, with the numbers */
-    char *formula;  /* the rule with the numbers substituted, if one applies */
-    char *input;    /* "input [1, 32, 1, 1] comes from conv2" */
-    char *shrink;   /* "input 7 -> conv1 3 -> conv2 1 -> conv3 0" */
-    char *file;     /* parse errors: file name, line and column (1-based) */
+    char *layer;   /* node name, e.g. "conv3" or "/features/features.3/MaxPool" */
+    char *op;      /* the framework's name of the layer, e.g. "Conv2d" */
+    char *axis;    /* "height", "width", "depth", "length", "channels", "features", ... */
+    char *message; /* one line: what is wrong, with the numbers */
+    char *formula; /* the rule with the numbers substituted, if one applies */
+    char *input;   /* "input [1, 32, 1, 1] comes from conv2" */
+    char *shrink;  /* "input 7 -> conv1 3 -> conv2 1 -> conv3 0" */
+    char *file;    /* parse errors: file name, line and column (1-based) */
     int line, col;
     int n_notes;
     char **notes; /* extra explanation lines */

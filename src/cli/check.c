@@ -22,8 +22,9 @@ json_t *inputs_json(const ck_graph *g) {
         ck_shape s = ck_graph_input_shape(g, i);
         json_object_set_new(o, "name", json_string(ck_graph_input_name(g, i)));
         json_object_set_new(o, "shape", shape_json(&s));
-        json_object_set_new(o, "layout", json_string(ck_graph_input_channels_last(g, i) ? "channels_last"
-                                                                                        : "channels_first"));
+        json_object_set_new(
+            o, "layout",
+            json_string(ck_graph_input_channels_last(g, i) ? "channels_last" : "channels_first"));
         json_array_append_new(a, o);
     }
     return a;
@@ -48,7 +49,7 @@ static void print_text(const cli_opts *o, const ck_graph *g, const ck_diags *d, 
     int unreached = 0;
     for (int i = 0; i < n; i++) {
         ck_layer_info li = ck_graph_layer(g, i);
-        const char *out = li.state == CK_LAYER_OK ? ck_shape_str(&li.output, buf, sizeof buf)
+        const char *out = li.state == CK_LAYER_OK       ? ck_shape_str(&li.output, buf, sizeof buf)
                           : li.state == CK_LAYER_FAILED ? "FAILED"
                                                         : "not reached";
         unreached += li.state == CK_LAYER_NOT_REACHED;
@@ -85,20 +86,11 @@ int cmd_check(int argc, char **argv) {
     if (rc) return rc < 0 ? 0 : rc;
     ck_diags d = {0};
     int code;
-    ck_graph *g = cli_load(&o, &d, &code);
+    ck_status st;
+    ck_graph *g = cli_load_checked(&o, &d, &st, &code);
     if (!g) {
-        if (o.json) print_json(failure_json(&o, &d));
-        else render_diags_text(stderr, &d);
         ck_diags_free(&d);
         return code;
-    }
-    ck_status st = ck_check(g, &d);
-    if (st == CK_EUSAGE) {
-        if (o.json) print_json(failure_json(&o, &d));
-        else render_diags_text(stderr, &d);
-        ck_diags_free(&d);
-        ck_graph_free(g);
-        return EXIT_USAGE;
     }
     if (o.json) {
         json_t *j = json_object();

@@ -23,11 +23,15 @@ typedef struct cli_opts {
  * returned in *rest for the subcommand (NULL-terminated). Returns false
  * after printing a usage error. */
 typedef bool (*cli_extra_fn)(const char *opt, const char *val, void *ctx);
-int cli_parse(int argc, char **argv, cli_opts *o, const char *const *takes_value, cli_extra_fn extra,
-              void *ctx, const char *usage);
+int cli_parse(int argc, char **argv, cli_opts *o, const char *const *takes_value,
+              cli_extra_fn extra, void *ctx, const char *usage);
 
 /* Loads MODEL and applies --input. Returns the graph, or NULL after filling d. */
 ck_graph *cli_load(const cli_opts *o, ck_diags *d, int *exit_code);
+
+/* cli_load + ck_check. On NULL the failure has been printed (text or the one
+ * JSON object) and *exit_code says how to exit. */
+ck_graph *cli_load_checked(const cli_opts *o, ck_diags *d, ck_status *st, int *exit_code);
 
 void render_diag_text(FILE *f, const ck_diag *dg, bool color);
 void render_diags_text(FILE *f, const ck_diags *d);

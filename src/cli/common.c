@@ -47,8 +47,8 @@ static bool parse_input_opt(cli_opts *o, const char *val) {
     return true;
 }
 
-int cli_parse(int argc, char **argv, cli_opts *o, const char *const *takes_value, cli_extra_fn extra,
-              void *ctx, const char *usage) {
+int cli_parse(int argc, char **argv, cli_opts *o, const char *const *takes_value,
+              cli_extra_fn extra, void *ctx, const char *usage) {
     memset(o, 0, sizeof *o);
     for (int i = 1; i < argc; i++) o->json |= !strcmp(argv[i], "--json");
     for (int i = 1; i < argc; i++) {
@@ -67,23 +67,35 @@ int cli_parse(int argc, char **argv, cli_opts *o, const char *const *takes_value
             name[n] = 0;
             bool needs = !strcmp(name, "--input") || !strcmp(name, "--format") ||
                          !strcmp(name, "--max-nodes") || !strcmp(name, "--max-file-bytes");
-            for (int k = 0; takes_value && takes_value[k]; k++) needs |= !strcmp(name, takes_value[k]);
+            for (int k = 0; takes_value && takes_value[k]; k++)
+                needs |= !strcmp(name, takes_value[k]);
             if (needs) {
-                if (eq) val = eq + 1;
-                else if (i + 1 < argc) val = argv[++i];
-                else return usage_error(o, usage, "%s needs a value", name);
+                if (eq)
+                    val = eq + 1;
+                else if (i + 1 < argc)
+                    val = argv[++i];
+                else
+                    return usage_error(o, usage, "%s needs a value", name);
             }
-            if (!strcmp(name, "--json")) o->json = true;
+            if (!strcmp(name, "--json"))
+                o->json = true;
             else if (!strcmp(name, "--input")) {
                 if (!parse_input_opt(o, val))
-                    return usage_error(o, usage, "--input '%s' is not a shape like 1x3x224x224 or [1,3,224,224]", val);
-            } else if (!strcmp(name, "--format")) o->format = val;
-            else if (!strcmp(name, "--max-nodes")) o->lim.max_nodes = atoi(val);
-            else if (!strcmp(name, "--max-file-bytes")) o->lim.max_file_bytes = atoll(val);
-            else if (!extra || !extra(name, val, ctx)) return usage_error(o, usage, "unknown option '%s'", a);
+                    return usage_error(
+                        o, usage, "--input '%s' is not a shape like 1x3x224x224 or [1,3,224,224]",
+                        val);
+            } else if (!strcmp(name, "--format"))
+                o->format = val;
+            else if (!strcmp(name, "--max-nodes"))
+                o->lim.max_nodes = atoi(val);
+            else if (!strcmp(name, "--max-file-bytes"))
+                o->lim.max_file_bytes = atoll(val);
+            else if (!extra || !extra(name, val, ctx))
+                return usage_error(o, usage, "unknown option '%s'", a);
             continue;
         }
-        if (o->model) return usage_error(o, usage, "more than one MODEL given ('%s' and '%s')", o->model, a);
+        if (o->model)
+            return usage_error(o, usage, "more than one MODEL given ('%s' and '%s')", o->model, a);
         o->model = a;
     }
     if (!o->model) return usage_error(o, usage, "no MODEL given");
@@ -105,8 +117,9 @@ ck_graph *cli_load(const cli_opts *o, ck_diags *d, int *exit_code) {
                 if (!strcmp(ck_graph_input_name(g, k), o->input_names[i])) idx = k;
             if (idx < 0) {
                 ck_diag_add(d, CK_SEV_ERROR, CK_INVALID_CONFIG, o->input_names[i], "input",
-                            "--input names '%s', but the model's inputs are %s%s", o->input_names[i],
-                            ck_graph_input_name(g, 0), ck_graph_num_inputs(g) > 1 ? ", ..." : "");
+                            "--input names '%s', but the model's inputs are %s%s",
+                            o->input_names[i], ck_graph_input_name(g, 0),
+                            ck_graph_num_inputs(g) > 1 ? ", ..." : "");
                 ck_graph_free(g);
                 *exit_code = EXIT_USAGE;
                 return NULL;
@@ -128,8 +141,30 @@ ck_graph *cli_load(const cli_opts *o, ck_diags *d, int *exit_code) {
 
 const char *layer_state_name(ck_layer_state s) {
     switch (s) {
-    case CK_LAYER_OK: return "ok";
-    case CK_LAYER_FAILED: return "failed";
-    default: return "not_reached";
+    case CK_LAYER_OK:
+        return "ok";
+    case CK_LAYER_FAILED:
+        return "failed";
+    default:
+        return "not_reached";
     }
+}
+
+ck_graph *cli_load_checked(const cli_opts *o, ck_diags *d, ck_status *st, int *exit_code) {
+    ck_graph *g = cli_load(o, d, exit_code);
+    if (g) {
+        *st = ck_check(g, d);
+        if (*st == CK_EUSAGE) {
+            ck_graph_free(g);
+            g = NULL;
+            *exit_code = EXIT_USAGE;
+        }
+    }
+    if (!g) {
+        if (o->json)
+            print_json(failure_json(o, d));
+        else
+            render_diags_text(stderr, d);
+    }
+    return g;
 }

@@ -7,7 +7,8 @@ static const char usage[] =
     "usage: convkit <command> MODEL [options]\n"
     "\n"
     "commands:\n"
-    "  check MODEL [--input SHAPE] [--json]      shapes through every layer; the first failure explained\n"
+    "  check MODEL [--input SHAPE] [--json]      shapes through every layer; the first failure "
+    "explained\n"
     "  summary MODEL [--format table|json|md]    layers, shapes, parameters, MACs, memory\n"
     "\n"
     "MODEL is a .cnn spec, an .onnx file or a Keras model .json (told apart by content).\n"
@@ -16,7 +17,8 @@ static const char usage[] =
     "run 'convkit COMMAND --help' for a command's options.\n";
 
 int main(int argc, char **argv) {
-    if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
+    if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") ||
+        !strcmp(argv[1], "help")) {
         fputs(usage, argc < 2 ? stderr : stdout);
         return argc < 2 ? EXIT_USAGE : 0;
     }

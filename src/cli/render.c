@@ -15,11 +15,12 @@ void render_diag_text(FILE *f, const ck_diag *dg, bool color) {
         off = "\033[0m";
     }
     if (dg->file && dg->line > 0)
-        fprintf(f, "%s:%d:%d: %s%s%s: %s\n", dg->file, dg->line, dg->col, on, sev_name(dg->severity), off,
-                dg->message ? dg->message : "");
+        fprintf(f, "%s:%d:%d: %s%s%s: %s\n", dg->file, dg->line, dg->col, on,
+                sev_name(dg->severity), off, dg->message ? dg->message : "");
     else if (dg->layer)
-        fprintf(f, "%s%s%s: %s%s%s%s: %s\n", on, sev_name(dg->severity), off, dg->layer, dg->op ? " (" : "",
-                dg->op ? dg->op : "", dg->op ? ")" : "", dg->message ? dg->message : "");
+        fprintf(f, "%s%s%s: %s%s%s%s: %s\n", on, sev_name(dg->severity), off, dg->layer,
+                dg->op ? " (" : "", dg->op ? dg->op : "", dg->op ? ")" : "",
+                dg->message ? dg->message : "");
     else
         fprintf(f, "%s%s%s: %s\n", on, sev_name(dg->severity), off, dg->message ? dg->message : "");
     if (dg->input) fprintf(f, "  %s\n", dg->input);
@@ -37,10 +38,13 @@ void render_diags_text(FILE *f, const ck_diags *d) {
     /* errors first, then warnings */
     for (int pass = 0; pass < 2; pass++)
         for (int i = 0; i < d->n; i++)
-            if ((d->v[i].severity == CK_SEV_ERROR) == (pass == 0)) render_diag_text(f, &d->v[i], color);
+            if ((d->v[i].severity == CK_SEV_ERROR) == (pass == 0))
+                render_diag_text(f, &d->v[i], color);
 }
 
-static json_t *str_or_null(const char *s) { return s ? json_string(s) : json_null(); }
+static json_t *str_or_null(const char *s) {
+    return s ? json_string(s) : json_null();
+}
 
 json_t *diag_json(const ck_diag *dg) {
     json_t *o = json_object();
@@ -88,7 +92,8 @@ json_t *layer_json(const ck_layer_info *li) {
     for (int k = 0; k < li->n_inputs; k++) json_array_append_new(ins, json_string(li->inputs[k]));
     json_object_set_new(o, "inputs", ins);
     json_object_set_new(o, "status", json_string(layer_state_name(li->state)));
-    json_object_set_new(o, "output_shape", li->state == CK_LAYER_OK ? shape_json(&li->output) : json_null());
+    json_object_set_new(o, "output_shape",
+                        li->state == CK_LAYER_OK ? shape_json(&li->output) : json_null());
     json_object_set_new(o, "params", json_integer(li->params));
     json_object_set_new(o, "macs", json_integer(li->macs));
     json_object_set_new(o, "ops", json_integer(li->ops));

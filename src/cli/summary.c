@@ -30,10 +30,14 @@ static const char *commas(int64_t v, char *buf, size_t n) {
 /* 1.23G, 45.6M, 789.0K */
 static const char *human(int64_t v, char *buf, size_t n) {
     double x = (double)v;
-    if (x >= 1e9) snprintf(buf, n, "%.2fG", x / 1e9);
-    else if (x >= 1e6) snprintf(buf, n, "%.2fM", x / 1e6);
-    else if (x >= 1e3) snprintf(buf, n, "%.2fK", x / 1e3);
-    else snprintf(buf, n, "%lld", (long long)v);
+    if (x >= 1e9)
+        snprintf(buf, n, "%.2fG", x / 1e9);
+    else if (x >= 1e6)
+        snprintf(buf, n, "%.2fM", x / 1e6);
+    else if (x >= 1e3)
+        snprintf(buf, n, "%.2fK", x / 1e3);
+    else
+        snprintf(buf, n, "%lld", (long long)v);
     return buf;
 }
 
@@ -61,13 +65,14 @@ static void print_table(const cli_opts *o, const ck_graph *g, bool md) {
     int wshape = 20;
     int total_w = wname + wshape + 15 + 15 + 15 + 6 + (chain ? 0 : 24);
     if (md) {
-        printf("| Layer (type) | Output shape | Params | MACs | Other ops |%s\n", chain ? "" : " Connected to |");
+        printf("| Layer (type) | Output shape | Params | MACs | Other ops |%s\n",
+               chain ? "" : " Connected to |");
         printf("|---|---|---:|---:|---:|%s\n", chain ? "" : "---|");
     } else {
         printf("model: %s (%s)\n", o->model, ck_dialect_name(ck_graph_dialect(g)));
         for (int i = 0; i < total_w; i++) putchar('=');
-        printf("\n%-*s  %-*s  %13s  %13s  %13s%s\n", wname, "Layer (type)", wshape, "Output Shape", "Param #",
-               "MACs", "Other ops", chain ? "" : "  Connected to");
+        printf("\n%-*s  %-*s  %13s  %13s  %13s%s\n", wname, "Layer (type)", wshape, "Output Shape",
+               "Param #", "MACs", "Other ops", chain ? "" : "  Connected to");
         for (int i = 0; i < total_w; i++) putchar('=');
         putchar('\n');
     }
@@ -75,36 +80,46 @@ static void print_table(const cli_opts *o, const ck_graph *g, bool md) {
         ck_shape s = ck_graph_input_shape(g, i);
         char nm[160];
         snprintf(nm, sizeof nm, "%s (Input)", ck_graph_input_name(g, i));
-        if (md) printf("| %s | %s | | | |%s\n", nm, ck_shape_str(&s, d, sizeof d), chain ? "" : " |");
-        else printf("%-*s  %-*s  %13s  %13s  %13s\n", wname, nm, wshape, ck_shape_str(&s, d, sizeof d), "", "", "");
+        if (md)
+            printf("| %s | %s | | | |%s\n", nm, ck_shape_str(&s, d, sizeof d), chain ? "" : " |");
+        else
+            printf("%-*s  %-*s  %13s  %13s  %13s\n", wname, nm, wshape,
+                   ck_shape_str(&s, d, sizeof d), "", "", "");
     }
     for (int i = 0; i < n; i++) {
         ck_layer_info li = ck_graph_layer(g, i);
         char nm[200], conn[256] = "";
         snprintf(nm, sizeof nm, "%s (%s)", li.name, li.type);
-        const char *shape = li.state == CK_LAYER_OK ? ck_shape_str(&li.output, d, sizeof d)
+        const char *shape = li.state == CK_LAYER_OK       ? ck_shape_str(&li.output, d, sizeof d)
                             : li.state == CK_LAYER_FAILED ? "FAILED"
                                                           : "--";
         size_t off = 0;
         for (int k = 0; k < li.n_inputs && off < sizeof conn - 1; k++)
-            off += (size_t)snprintf(conn + off, sizeof conn - off, "%s%s", k ? ", " : "", li.inputs[k]);
+            off += (size_t)snprintf(conn + off, sizeof conn - off, "%s%s", k ? ", " : "",
+                                    li.inputs[k]);
         bool known = li.state == CK_LAYER_OK;
         if (md)
-            printf("| %s | %s | %s | %s | %s |%s%s%s\n", nm, shape, known ? commas(li.params, a, sizeof a) : "",
-                   known ? commas(li.macs, b, sizeof b) : "", known ? commas(li.ops, c, sizeof c) : "",
-                   chain ? "" : " ", chain ? "" : conn, chain ? "" : " |");
+            printf("| %s | %s | %s | %s | %s |%s%s%s\n", nm, shape,
+                   known ? commas(li.params, a, sizeof a) : "",
+                   known ? commas(li.macs, b, sizeof b) : "",
+                   known ? commas(li.ops, c, sizeof c) : "", chain ? "" : " ", chain ? "" : conn,
+                   chain ? "" : " |");
         else
             printf("%-*s  %-*s  %13s  %13s  %13s%s%s\n", wname, nm, wshape, shape,
-                   known ? commas(li.params, a, sizeof a) : "--", known ? commas(li.macs, b, sizeof b) : "--",
-                   known ? commas(li.ops, c, sizeof c) : "--", chain ? "" : "  ", chain ? "" : conn);
+                   known ? commas(li.params, a, sizeof a) : "--",
+                   known ? commas(li.macs, b, sizeof b) : "--",
+                   known ? commas(li.ops, c, sizeof c) : "--", chain ? "" : "  ",
+                   chain ? "" : conn);
     }
     ck_totals t = ck_graph_totals(g);
     double mb = 1024.0 * 1024.0;
     if (md) {
         printf("\n| Total | |\n|---|---:|\n");
-        printf("| Params | %s |\n| MACs | %s (%s) |\n| Other ops | %s |\n", commas(t.params, a, sizeof a),
-               commas(t.macs, b, sizeof b), human(t.macs, c, sizeof c), commas(t.ops, d, sizeof d));
-        printf("| Input size (MB) | %.2f |\n| Activations (MB) | %.2f |\n| Params size (MB) | %.2f |\n",
+        printf("| Params | %s |\n| MACs | %s (%s) |\n| Other ops | %s |\n",
+               commas(t.params, a, sizeof a), commas(t.macs, b, sizeof b),
+               human(t.macs, c, sizeof c), commas(t.ops, d, sizeof d));
+        printf("| Input size (MB) | %.2f |\n| Activations (MB) | %.2f |\n| Params size (MB) | %.2f "
+               "|\n",
                t.input_bytes / mb, t.activation_bytes / mb, t.param_bytes / mb);
         printf("| Estimated total size (MB) | %.2f |\n",
                (t.input_bytes + t.activation_bytes + t.param_bytes) / mb);
@@ -118,7 +133,8 @@ static void print_table(const cli_opts *o, const ck_graph *g, bool md) {
     printf("\nInput size (MB): %.2f\n", t.input_bytes / mb);
     printf("Forward activations (MB): %.2f\n", t.activation_bytes / mb);
     printf("Params size (MB): %.2f\n", t.param_bytes / mb);
-    printf("Estimated total size (MB): %.2f\n", (t.input_bytes + t.activation_bytes + t.param_bytes) / mb);
+    printf("Estimated total size (MB): %.2f\n",
+           (t.input_bytes + t.activation_bytes + t.param_bytes) / mb);
     for (int i = 0; i < total_w; i++) putchar('=');
     putchar('\n');
 }
@@ -162,20 +178,11 @@ int cmd_summary(int argc, char **argv) {
     if (!strcmp(fmt, "json")) o.json = true;
     ck_diags d = {0};
     int code;
-    ck_graph *g = cli_load(&o, &d, &code);
+    ck_status st;
+    ck_graph *g = cli_load_checked(&o, &d, &st, &code);
     if (!g) {
-        if (o.json) print_json(failure_json(&o, &d));
-        else render_diags_text(stderr, &d);
         ck_diags_free(&d);
         return code;
-    }
-    ck_status st = ck_check(g, &d);
-    if (st == CK_EUSAGE) {
-        if (o.json) print_json(failure_json(&o, &d));
-        else render_diags_text(stderr, &d);
-        ck_diags_free(&d);
-        ck_graph_free(g);
-        return EXIT_USAGE;
     }
     if (o.json) {
         print_json(summary_json(&o, g, st == CK_OK, &d));

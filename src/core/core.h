@@ -12,9 +12,15 @@
 
 /* ---- checked int64 arithmetic: return false on overflow ---------------- */
 
-static inline bool ck_add(int64_t a, int64_t b, int64_t *r) { return !__builtin_add_overflow(a, b, r); }
-static inline bool ck_sub(int64_t a, int64_t b, int64_t *r) { return !__builtin_sub_overflow(a, b, r); }
-static inline bool ck_mul(int64_t a, int64_t b, int64_t *r) { return !__builtin_mul_overflow(a, b, r); }
+static inline bool ck_add(int64_t a, int64_t b, int64_t *r) {
+    return !__builtin_add_overflow(a, b, r);
+}
+static inline bool ck_sub(int64_t a, int64_t b, int64_t *r) {
+    return !__builtin_sub_overflow(a, b, r);
+}
+static inline bool ck_mul(int64_t a, int64_t b, int64_t *r) {
+    return !__builtin_mul_overflow(a, b, r);
+}
 /* Floor and ceil division for b > 0 (true mathematical floor, not C truncation). */
 static inline int64_t ck_floordiv(int64_t a, int64_t b) {
     int64_t q = a / b;

@@ -16,10 +16,14 @@ const char *ck_code_name(ck_code c) {
 
 const char *ck_dialect_name(ck_dialect d) {
     switch (d) {
-    case CK_DIALECT_PYTORCH: return "pytorch";
-    case CK_DIALECT_KERAS: return "keras";
-    case CK_DIALECT_ONNX: return "onnx";
-    default: return "none";
+    case CK_DIALECT_PYTORCH:
+        return "pytorch";
+    case CK_DIALECT_KERAS:
+        return "keras";
+    case CK_DIALECT_ONNX:
+        return "onnx";
+    default:
+        return "none";
     }
 }
 

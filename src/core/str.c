@@ -68,7 +68,9 @@ void ck_str_free(ck_str *s) {
     *s = (ck_str){0};
 }
 
-char *ck_strdup(const char *s) { return s ? ck_strndup(s, strlen(s)) : NULL; }
+char *ck_strdup(const char *s) {
+    return s ? ck_strndup(s, strlen(s)) : NULL;
+}
 
 char *ck_strndup(const char *s, size_t n) {
     char *p = malloc(n + 1);

@@ -36,23 +36,39 @@ bool ck_value_copy(ck_value *dst, const ck_value *src) {
 
 const char *ck_vkind_name(ck_vkind k) {
     switch (k) {
-    case CK_V_NONE: return "None";
-    case CK_V_BOOL: return "bool";
-    case CK_V_INT: return "int";
-    case CK_V_FLOAT: return "float";
-    case CK_V_STR: return "str";
-    case CK_V_LIST: return "tuple";
+    case CK_V_NONE:
+        return "None";
+    case CK_V_BOOL:
+        return "bool";
+    case CK_V_INT:
+        return "int";
+    case CK_V_FLOAT:
+        return "float";
+    case CK_V_STR:
+        return "str";
+    case CK_V_LIST:
+        return "tuple";
     }
     return "?";
 }
 
 void ck_value_str(ck_str *s, const ck_value *v) {
     switch (v->kind) {
-    case CK_V_NONE: ck_str_add(s, "None"); break;
-    case CK_V_BOOL: ck_str_add(s, v->i ? "True" : "False"); break;
-    case CK_V_INT: ck_str_addf(s, "%lld", (long long)v->i); break;
-    case CK_V_FLOAT: ck_str_addf(s, "%.17g", v->f); break;
-    case CK_V_STR: ck_str_addf(s, "'%s'", v->s ? v->s : ""); break;
+    case CK_V_NONE:
+        ck_str_add(s, "None");
+        break;
+    case CK_V_BOOL:
+        ck_str_add(s, v->i ? "True" : "False");
+        break;
+    case CK_V_INT:
+        ck_str_addf(s, "%lld", (long long)v->i);
+        break;
+    case CK_V_FLOAT:
+        ck_str_addf(s, "%.17g", v->f);
+        break;
+    case CK_V_STR:
+        ck_str_addf(s, "'%s'", v->s ? v->s : "");
+        break;
     case CK_V_LIST:
         ck_str_add(s, v->is_tuple ? "(" : "[");
         for (int i = 0; i < v->n; i++) {

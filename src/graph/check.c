@@ -37,9 +37,12 @@ static void explain_input(const ck_graph *g, const ck_node *n, ck_diag *dg) {
         if (i) ck_str_add(&s, ", ");
         ck_str_shape(&s, &u->shape);
         const char *verb = n->n_in > 1 ? "from" : "comes from";
-        if (u->producer >= 0) ck_str_addf(&s, " %s %s", verb, g->nodes[u->producer].name);
-        else if (u->input_index >= 0) ck_str_addf(&s, " is the network input '%s'", u->name);
-        else ck_str_addf(&s, " is the constant %s", u->name);
+        if (u->producer >= 0)
+            ck_str_addf(&s, " %s %s", verb, g->nodes[u->producer].name);
+        else if (u->input_index >= 0)
+            ck_str_addf(&s, " is the network input '%s'", u->name);
+        else
+            ck_str_addf(&s, " is the constant %s", u->name);
     }
     dg->input = ck_str_take(&s);
 }
@@ -79,14 +82,16 @@ static bool shrink_path(const ck_graph *g, const ck_val *v, int axis, ck_str *s)
     return true;
 }
 
-static void explain_shrink(const ck_graph *g, const ck_node *n, ck_diag *dg, int axis, int64_t failed) {
+static void explain_shrink(const ck_graph *g, const ck_node *n, ck_diag *dg, int axis,
+                           int64_t failed) {
     if (!dg || axis < 0 || n->n_in == 0) return;
     const char *an = dg->axis ? dg->axis : "size";
     if (dg->code == CK_SKIP_MISMATCH) {
         /* one path per operand: the branches that disagree */
         for (int i = 0; i < n->n_in; i++) {
             ck_str s = {0};
-            if (shrink_path(g, &g->vals[n->in[i]], axis, &s)) ck_diag_note(dg, "operand %d %s: %s", i, an, s.p);
+            if (shrink_path(g, &g->vals[n->in[i]], axis, &s))
+                ck_diag_note(dg, "operand %d %s: %s", i, an, s.p);
             ck_str_free(&s);
         }
         return;
@@ -102,16 +107,17 @@ static void explain_shrink(const ck_graph *g, const ck_node *n, ck_diag *dg, int
 }
 
 ck_status ck_check(ck_graph *g, ck_diags *d) {
-    for (int i = 0; i < g->n_warnings; i++) copy_diag(d, &g->warnings[i]);
+    for (int i = 0; i < g->warnings.n; i++) copy_diag(d, &g->warnings.v[i]);
     for (int i = 0; i < g->n_vals; i++) val_reset(&g->vals[i]);
     bool ok = true;
     for (int i = 0; i < g->n_inputs; i++) {
         ck_val *v = &g->vals[g->inputs[i]];
         v->shape = g->declared[i];
         if (v->shape.rank == 0) {
-            ck_diag_add(d, CK_SEV_ERROR, CK_INVALID_CONFIG, v->name, "input",
-                        "the input '%s' has no shape; declare it (input: [1, 3, 224, 224]) or pass --input",
-                        v->name);
+            ck_diag_add(
+                d, CK_SEV_ERROR, CK_INVALID_CONFIG, v->name, "input",
+                "the input '%s' has no shape; declare it (input: [1, 3, 224, 224]) or pass --input",
+                v->name);
             return CK_EUSAGE;
         }
         v->state = CK_VAL_OK;
@@ -153,7 +159,8 @@ ck_status ck_check(ck_graph *g, ck_diags *d) {
         ck_val *outs[64];
         for (int k = 0; k < n->n_in && k < 64; k++) ins[k] = &g->vals[n->in[k]];
         for (int k = 0; k < n->n_out && k < 64; k++) outs[k] = &g->vals[n->out[k]];
-        ck_ctx c = {.g = g, .n = n, .d = d, .n_in = n->n_in, .in = ins, .n_out = n->n_out, .out = outs};
+        ck_ctx c = {
+            .g = g, .n = n, .d = d, .n_in = n->n_in, .in = ins, .n_out = n->n_out, .out = outs};
         c.fail_axis = -1;
         bool good;
         if (n->config_error) {
@@ -183,7 +190,9 @@ ck_status ck_check(ck_graph *g, ck_diags *d) {
     return ok ? CK_OK : CK_EINVALID;
 }
 
-int ck_graph_num_layers(const ck_graph *g) { return g->n_nodes; }
+int ck_graph_num_layers(const ck_graph *g) {
+    return g->n_nodes;
+}
 
 ck_layer_info ck_graph_layer(const ck_graph *g, int i) {
     ck_layer_info li = {0};

@@ -47,8 +47,7 @@ void ck_graph_free(ck_graph *g) {
         free(g->vals[i].kval);
     }
     for (int i = 0; i < g->n_tensors; i++) ck_tensor_free(&g->tensors[i]);
-    for (int i = 0; i < g->n_warnings; i++) ck_diag_clear(&g->warnings[i]);
-    free(g->warnings);
+    ck_diags_free(&g->warnings);
     free(g->nodes);
     free(g->vals);
     free(g->tensors);
@@ -89,7 +88,8 @@ int ck_graph_add_val(ck_graph *g, const char *name, int producer) {
     return g->n_vals++;
 }
 
-int ck_graph_add_input(ck_graph *g, const char *name, const ck_shape *declared, bool channels_last) {
+int ck_graph_add_input(ck_graph *g, const char *name, const ck_shape *declared,
+                       bool channels_last) {
     int v = ck_graph_add_val(g, name, -1);
     if (v < 0) return -1;
     int *in = realloc(g->inputs, (size_t)(g->n_inputs + 1) * sizeof *in);
@@ -131,24 +131,21 @@ void ck_graph_mark_output(ck_graph *g, int v) {
 }
 
 void ck_graph_warn(ck_graph *g, ck_code code, const char *layer, const char *fmt, ...) {
-    ck_diag *w = realloc(g->warnings, (size_t)(g->n_warnings + 1) * sizeof *w);
-    if (!w) return;
-    g->warnings = w;
-    ck_diag *dg = &g->warnings[g->n_warnings++];
-    memset(dg, 0, sizeof *dg);
-    dg->severity = CK_SEV_WARNING;
-    dg->code = code;
-    dg->layer = ck_strdup(layer);
     ck_str s = {0};
     va_list ap;
     va_start(ap, fmt);
     ck_str_vaddf(&s, fmt, ap);
     va_end(ap);
-    dg->message = ck_str_take(&s);
+    ck_diag_add(&g->warnings, CK_SEV_WARNING, code, layer, NULL, "%s", s.p ? s.p : "");
+    ck_str_free(&s);
 }
 
-ck_dialect ck_graph_dialect(const ck_graph *g) { return g->dialect; }
-int ck_graph_num_inputs(const ck_graph *g) { return g->n_inputs; }
+ck_dialect ck_graph_dialect(const ck_graph *g) {
+    return g->dialect;
+}
+int ck_graph_num_inputs(const ck_graph *g) {
+    return g->n_inputs;
+}
 const char *ck_graph_input_name(const ck_graph *g, int i) {
     return (i >= 0 && i < g->n_inputs) ? g->vals[g->inputs[i]].name : NULL;
 }
@@ -165,17 +162,57 @@ ck_status ck_graph_set_input_shape(ck_graph *g, int i, const ck_shape *s) {
 }
 
 /* Keras layer configs carry bookkeeping keys that never affect shapes. */
-static const char *const keras_ignored[] = {
-    "name", "trainable", "dtype", "kernel_initializer", "bias_initializer", "depthwise_initializer",
-    "pointwise_initializer", "kernel_regularizer", "bias_regularizer", "activity_regularizer",
-    "depthwise_regularizer", "pointwise_regularizer", "kernel_constraint", "bias_constraint",
-    "depthwise_constraint", "pointwise_constraint", "input_shape", "batch_input_shape",
-    "batch_size", "input_dim", "input_length", "init", "W_regularizer", "b_regularizer",
-    "W_constraint", "b_constraint", "weights", "seed", "noise_shape", "lora_rank", "lora_alpha",
-    "quantization_config", "beta_initializer", "gamma_initializer", "moving_mean_initializer",
-    "moving_variance_initializer", "beta_regularizer", "gamma_regularizer", "beta_constraint",
-    "gamma_constraint", "synchronized", "renorm", "renorm_clipping", "renorm_momentum",
-    "virtual_batch_size", "adjustment", "momentum", "fused", "mode", "interpolation_order", NULL};
+static const char *const keras_ignored[] = {"name",
+                                            "trainable",
+                                            "dtype",
+                                            "kernel_initializer",
+                                            "bias_initializer",
+                                            "depthwise_initializer",
+                                            "pointwise_initializer",
+                                            "kernel_regularizer",
+                                            "bias_regularizer",
+                                            "activity_regularizer",
+                                            "depthwise_regularizer",
+                                            "pointwise_regularizer",
+                                            "kernel_constraint",
+                                            "bias_constraint",
+                                            "depthwise_constraint",
+                                            "pointwise_constraint",
+                                            "input_shape",
+                                            "batch_input_shape",
+                                            "batch_size",
+                                            "input_dim",
+                                            "input_length",
+                                            "init",
+                                            "W_regularizer",
+                                            "b_regularizer",
+                                            "W_constraint",
+                                            "b_constraint",
+                                            "weights",
+                                            "seed",
+                                            "noise_shape",
+                                            "lora_rank",
+                                            "lora_alpha",
+                                            "quantization_config",
+                                            "beta_initializer",
+                                            "gamma_initializer",
+                                            "moving_mean_initializer",
+                                            "moving_variance_initializer",
+                                            "beta_regularizer",
+                                            "gamma_regularizer",
+                                            "beta_constraint",
+                                            "gamma_constraint",
+                                            "synchronized",
+                                            "renorm",
+                                            "renorm_clipping",
+                                            "renorm_momentum",
+                                            "virtual_batch_size",
+                                            "adjustment",
+                                            "momentum",
+                                            "fused",
+                                            "mode",
+                                            "interpolation_order",
+                                            NULL};
 static const char *const torch_ignored[] = {"device", "dtype", "inplace", NULL};
 
 static bool in_list(const char *const *l, const char *s) {
@@ -190,8 +227,9 @@ static bool bind_args(const ck_frontend *fe, const ck_layer_spec *sp, const ck_v
     const ck_args *a = sp->args;
     if (!a) return true;
     if (a->npos > nparams) {
-        ck_build_fail(b, CK_INVALID_CONFIG, "%s takes at most %d positional argument%s but %d %s given",
-                      fe->name, nparams, nparams == 1 ? "" : "s", a->npos, a->npos == 1 ? "was" : "were");
+        ck_build_fail(b, CK_INVALID_CONFIG,
+                      "%s takes at most %d positional argument%s but %d %s given", fe->name,
+                      nparams, nparams == 1 ? "" : "s", a->npos, a->npos == 1 ? "was" : "were");
         return false;
     }
     for (int i = 0; i < a->npos; i++) bound[i] = &a->pos[i];
@@ -206,19 +244,21 @@ static bool bind_args(const ck_frontend *fe, const ck_layer_spec *sp, const ck_v
                               fe->name, k);
                 continue;
             }
-            ck_build_fail(b, CK_INVALID_CONFIG, "%s got an unexpected keyword argument '%s'", fe->name, k);
+            ck_build_fail(b, CK_INVALID_CONFIG, "%s got an unexpected keyword argument '%s'",
+                          fe->name, k);
             return false;
         }
         if (bound[idx]) {
-            ck_build_fail(b, CK_INVALID_CONFIG, "%s got multiple values for argument '%s'", fe->name, k);
+            ck_build_fail(b, CK_INVALID_CONFIG, "%s got multiple values for argument '%s'",
+                          fe->name, k);
             return false;
         }
         bound[idx] = &a->kw[i];
     }
     for (int i = 0; i < fe->n_required; i++)
         if (!bound[i]) {
-            ck_build_fail(b, CK_INVALID_CONFIG, "%s is missing the required argument '%s'", fe->name,
-                          fe->params[i]);
+            ck_build_fail(b, CK_INVALID_CONFIG, "%s is missing the required argument '%s'",
+                          fe->name, fe->params[i]);
             return false;
         }
     return true;
@@ -281,8 +321,15 @@ int ck_graph_add_layer(ck_graph *g, const ck_layer_spec *sp, ck_diags *d) {
         int np = 0;
         while (fe->params && fe->params[np]) np++;
         const ck_value *bound[64] = {0};
-        ck_build b = {.fe = fe, .a = &n->a, .arg = bound, .fwd = sp->fwd, .layer = sp->name,
-                      .type = sp->type, .g = g, .n_params = sp->n_params, .params = sp->params,
+        ck_build b = {.fe = fe,
+                      .a = &n->a,
+                      .arg = bound,
+                      .fwd = sp->fwd,
+                      .layer = sp->name,
+                      .type = sp->type,
+                      .g = g,
+                      .n_params = sp->n_params,
+                      .params = sp->params,
                       .d = &cfg};
         if (np <= 64 && bind_args(fe, sp, bound, np, &b) && fe->build) fe->build(&b);
         if (cfg.n > 0) {
@@ -296,7 +343,8 @@ int ck_graph_add_layer(ck_graph *g, const ck_layer_spec *sp, ck_diags *d) {
         n = &g->nodes[ni];
     }
     for (int i = 0; i < n_out; i++) {
-        const char *on = (sp->n_outputs && sp->outputs && sp->outputs[i]) ? sp->outputs[i] : sp->name;
+        const char *on =
+            (sp->n_outputs && sp->outputs && sp->outputs[i]) ? sp->outputs[i] : sp->name;
         int v = ck_graph_add_val(g, on, ni);
         if (v < 0) return -1;
         n = &g->nodes[ni];

@@ -16,9 +16,9 @@ typedef struct ck_tensor {
     ck_dtype dtype;
     int onnx_type; /* the raw ONNX data_type, for diagnostics */
     ck_shape shape;
-    float *f32;       /* owned, float data when loaded */
-    int64_t *i64;     /* owned, integer data (shape constants) */
-    char *ext_path;   /* external data file, relative to the model */
+    float *f32;     /* owned, float data when loaded */
+    int64_t *i64;   /* owned, integer data (shape constants) */
+    char *ext_path; /* external data file, relative to the model */
     int64_t ext_offset, ext_length;
 } ck_tensor;
 
@@ -28,7 +28,7 @@ typedef enum ck_vstate { CK_VAL_UNKNOWN = 0, CK_VAL_OK, CK_VAL_FAILED } ck_vstat
 
 typedef struct ck_val {
     char *name;
-    int producer; /* node index, -1 for a graph input or a constant */
+    int producer;    /* node index, -1 for a graph input or a constant */
     int input_index; /* graph input number, -1 otherwise */
     ck_vstate state;
     ck_shape shape;
@@ -73,14 +73,13 @@ struct ck_graph {
     int n_vals, cap_vals;
     ck_val *vals;
     int n_inputs;
-    int *inputs; /* value indices of graph inputs */
+    int *inputs;        /* value indices of graph inputs */
     ck_shape *declared; /* declared input shapes (rank 0 = none) */
     int n_outputs;
     int *outputs;
     int n_tensors, cap_tensors;
     ck_tensor *tensors;
-    int n_warnings;
-    ck_diag *warnings; /* import warnings, re-emitted by ck_check */
+    ck_diags warnings; /* import warnings, re-emitted by ck_check */
 };
 
 /* What an importer hands over for one layer. */

@@ -37,13 +37,14 @@ typedef struct {
     int line, col;
     const char *file;
     ck_diags *d;
-    token t;      /* current token */
-    int depth;    /* bracket depth: newlines inside brackets are ignored */
+    token t;   /* current token */
+    int depth; /* bracket depth: newlines inside brackets are ignored */
     int max_depth;
     bool failed;
 } lexer;
 
-static bool perr(lexer *L, const token *t, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static bool perr(lexer *L, const token *t, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 static bool perr(lexer *L, const token *t, const char *fmt, ...) {
     if (L->failed) return false;
     L->failed = true;
@@ -60,10 +61,18 @@ static bool perr(lexer *L, const token *t, const char *fmt, ...) {
 
 static void describe(const token *t, char *buf, size_t n) {
     switch (t->k) {
-    case T_EOF: snprintf(buf, n, "end of file"); break;
-    case T_NL: snprintf(buf, n, "end of line"); break;
-    case T_PUNCT: snprintf(buf, n, "'%c'", t->c); break;
-    default: snprintf(buf, n, "'%.*s'", (int)(t->n > 40 ? 40 : t->n), t->p); break;
+    case T_EOF:
+        snprintf(buf, n, "end of file");
+        break;
+    case T_NL:
+        snprintf(buf, n, "end of line");
+        break;
+    case T_PUNCT:
+        snprintf(buf, n, "'%c'", t->c);
+        break;
+    default:
+        snprintf(buf, n, "'%.*s'", (int)(t->n > 40 ? 40 : t->n), t->p);
+        break;
     }
 }
 
@@ -112,20 +121,23 @@ static bool next(lexer *L) {
         t.k = T_NL;
         advance_char(L);
     } else if (isalpha(ch) || ch == '_') {
-        while (L->pos < L->len &&
-               (isalnum((unsigned char)L->text[L->pos]) || L->text[L->pos] == '_' || L->text[L->pos] == '.' ||
-                (L->text[L->pos] == '-' && L->pos + 1 < L->len && isalpha((unsigned char)L->text[L->pos + 1]) &&
-                 t.n > 0 && !strncmp(t.p, "nearest", 7))))
+        while (L->pos < L->len && (isalnum((unsigned char)L->text[L->pos]) ||
+                                   L->text[L->pos] == '_' || L->text[L->pos] == '.' ||
+                                   (L->text[L->pos] == '-' && L->pos + 1 < L->len &&
+                                    isalpha((unsigned char)L->text[L->pos + 1]) && t.n > 0 &&
+                                    !strncmp(t.p, "nearest", 7))))
             advance_char(L), t.n++;
         t.k = T_NAME;
         if (t.n > 4096) return perr(L, &t, "name longer than 4096 characters");
-    } else if (isdigit(ch) || (ch == '.' && L->pos + 1 < L->len && isdigit((unsigned char)L->text[L->pos + 1]))) {
+    } else if (isdigit(ch) ||
+               (ch == '.' && L->pos + 1 < L->len && isdigit((unsigned char)L->text[L->pos + 1]))) {
         const char *s = L->text + L->pos;
         char *end;
         bool isf = false;
         size_t k = 0;
-        while (L->pos + k < L->len && (isalnum((unsigned char)s[k]) || s[k] == '.' || s[k] == '_' ||
-                                        ((s[k] == '+' || s[k] == '-') && k > 0 && (s[k - 1] == 'e' || s[k - 1] == 'E')))) {
+        while (L->pos + k < L->len &&
+               (isalnum((unsigned char)s[k]) || s[k] == '.' || s[k] == '_' ||
+                ((s[k] == '+' || s[k] == '-') && k > 0 && (s[k - 1] == 'e' || s[k - 1] == 'E')))) {
             if (s[k] == '.' || s[k] == 'e' || s[k] == 'E') isf = true;
             if (s[k] == 'x' && k > 0) break; /* 1x3x224 shapes */
             k++;
@@ -143,14 +155,16 @@ static bool next(lexer *L) {
             t.i = v;
             t.k = T_INT;
         }
-        if (*end || errno == ERANGE) return perr(L, &t, "malformed or out-of-range number '%s'", buf);
+        if (*end || errno == ERANGE)
+            return perr(L, &t, "malformed or out-of-range number '%s'", buf);
         for (size_t j = 0; j < k; j++) advance_char(L);
         t.n = k;
     } else if (ch == '\'' || ch == '"') {
         char q = (char)ch;
         advance_char(L);
         t.p = L->text + L->pos;
-        while (L->pos < L->len && L->text[L->pos] != q && L->text[L->pos] != '\n') advance_char(L), t.n++;
+        while (L->pos < L->len && L->text[L->pos] != q && L->text[L->pos] != '\n')
+            advance_char(L), t.n++;
         if (L->pos >= L->len || L->text[L->pos] != q) return perr(L, &t, "unterminated string");
         advance_char(L);
         t.k = T_STR;
@@ -171,7 +185,9 @@ static bool next(lexer *L) {
     return true;
 }
 
-static bool is_punct(const lexer *L, char c) { return L->t.k == T_PUNCT && L->t.c == c; }
+static bool is_punct(const lexer *L, char c) {
+    return L->t.k == T_PUNCT && L->t.c == c;
+}
 static bool expect(lexer *L, char c, const char *what) {
     if (!is_punct(L, c)) return expected(L, what);
     return next(L);
@@ -219,7 +235,8 @@ static bool parse_value(lexer *L, ck_value *v) {
         sign = -1;
         if (!next(L)) return false;
         t = L->t;
-        if (t.k != T_INT && t.k != T_FLOAT && !(t.k == T_NAME && (t.n == 3 && !strncmp(t.p, "inf", 3))))
+        if (t.k != T_INT && t.k != T_FLOAT &&
+            !(t.k == T_NAME && (t.n == 3 && !strncmp(t.p, "inf", 3))))
             return expected(L, "a number after '-'");
     }
     switch (t.k) {
@@ -236,10 +253,14 @@ static bool parse_value(lexer *L, ck_value *v) {
         if (!(v->s = ck_strndup(t.p, t.n))) return perr(L, &t, "out of memory");
         return next(L);
     case T_NAME:
-        if (t.n == 4 && !strncmp(t.p, "True", 4)) v->kind = CK_V_BOOL, v->i = 1;
-        else if (t.n == 5 && !strncmp(t.p, "False", 5)) v->kind = CK_V_BOOL, v->i = 0;
-        else if (t.n == 4 && !strncmp(t.p, "None", 4)) v->kind = CK_V_NONE;
-        else if (t.n == 3 && !strncmp(t.p, "inf", 3)) v->kind = CK_V_FLOAT, v->f = sign * INFINITY;
+        if (t.n == 4 && !strncmp(t.p, "True", 4))
+            v->kind = CK_V_BOOL, v->i = 1;
+        else if (t.n == 5 && !strncmp(t.p, "False", 5))
+            v->kind = CK_V_BOOL, v->i = 0;
+        else if (t.n == 4 && !strncmp(t.p, "None", 4))
+            v->kind = CK_V_NONE;
+        else if (t.n == 3 && !strncmp(t.p, "inf", 3))
+            v->kind = CK_V_FLOAT, v->f = sign * INFINITY;
         else {
             /* a bare word: print(model) writes mode=nearest, padding=same */
             v->kind = CK_V_STR;
@@ -262,7 +283,8 @@ static bool parse_value(lexer *L, ck_value *v) {
             return parse_seq(L, v, t.c == '(' ? ')' : ']');
         }
         break;
-    default: break;
+    default:
+        break;
     }
     return expected(L, "a value (number, string, True/False/None, tuple or list)");
 }
@@ -327,7 +349,9 @@ static stmt *push_stmt(lexer *L, program *p) {
     return s;
 }
 
-static char *tok_str(const token *t) { return ck_strndup(t->p, t->n); }
+static char *tok_str(const token *t) {
+    return ck_strndup(t->p, t->n);
+}
 
 static char *last_component(const token *t) {
     size_t k = t->n;
@@ -371,46 +395,48 @@ static bool parse_args(lexer *L, ck_args *a) {
     return next(L);
 }
 
-/* The second call of `Layer(...)(a, b, output_size=[..])`: positional names
- * are inputs (a list [a, b] is flattened), keywords go to forward(). */
-static bool parse_call_inputs(lexer *L, stmt *s) {
-    ck_args a = {0};
-    if (!parse_args(L, &a)) {
-        ck_args_free(&a);
-        return false;
-    }
+/* Moves positional bare names of `a` (a list [a, b] is flattened) into the
+ * statement's inputs and its keyword arguments into *kw. */
+static bool take_inputs(lexer *L, stmt *s, ck_args *a, ck_args *kw, const token *at) {
     s->explicit_inputs = true;
-    for (int i = 0; i < a.npos; i++) {
-        ck_value *v = &a.pos[i];
+    for (int i = 0; i < a->npos; i++) {
+        ck_value *v = &a->pos[i];
         int cnt = v->kind == CK_V_LIST ? v->n : 1;
         for (int k = 0; k < cnt; k++) {
             ck_value *it = v->kind == CK_V_LIST ? &v->items[k] : v;
-            if (it->kind != CK_V_STR || !it->bare) {
-                ck_args_free(&a);
-                return perr(L, &L->t, "the inputs of %s must be names of earlier layers or inputs",
-                            s->name ? s->name : "a layer");
-            }
+            if (it->kind != CK_V_STR || !it->bare)
+                return perr(
+                    L, at,
+                    "the inputs of %s must be names of earlier layers or inputs, like %s(a, b)",
+                    s->name ? s->name : "a layer", s->type);
             char **in = realloc(s->inputs, (size_t)(s->n_inputs + 1) * sizeof *in);
-            if (!in) {
-                ck_args_free(&a);
-                return perr(L, &L->t, "out of memory");
-            }
+            if (!in) return perr(L, at, "out of memory");
             s->inputs = in;
-            s->inputs[s->n_inputs++] = ck_strdup(it->s);
+            if (!(s->inputs[s->n_inputs++] = ck_strdup(it->s))) return perr(L, at, "out of memory");
         }
     }
-    s->fwd.nkw = a.nkw;
-    s->fwd.kw = a.kw;
-    s->fwd.kw_names = a.kw_names;
-    a.nkw = 0;
-    a.kw = NULL;
-    a.kw_names = NULL;
-    ck_args_free(&a);
+    kw->nkw = a->nkw;
+    kw->kw = a->kw;
+    kw->kw_names = a->kw_names;
+    a->nkw = 0;
+    a->kw = NULL;
+    a->kw_names = NULL;
     return true;
 }
 
+/* After '(' of the inputs call (`Layer(...)(a, output_size=[..])`) or of a
+ * functional join (`cat(a, b, dim=1)`). */
+static bool parse_inputs_call(lexer *L, stmt *s, ck_args *kw) {
+    token at = L->t;
+    ck_args a = {0};
+    bool ok = parse_args(L, &a) && take_inputs(L, s, &a, kw, &at);
+    ck_args_free(&a);
+    return ok;
+}
+
 static bool is_join(const char *type) {
-    static const char *const j[] = {"add", "sub", "mul", "div", "cat", "concat", "concatenate", NULL};
+    static const char *const j[] = {"add", "sub",    "mul",         "div",
+                                    "cat", "concat", "concatenate", NULL};
     for (int i = 0; j[i]; i++)
         if (!strcmp(type, j[i])) return true;
     return false;
@@ -443,7 +469,8 @@ static bool parse_printed_entries(lexer *L, program *p, const char *prefix) {
         if (range) {
             if (L->t.k == T_INT && L->t.i == hi - lo + 1) {
                 if (!next(L)) return false;
-                if (!(L->t.k == T_NAME && L->t.n == 1 && L->t.p[0] == 'x')) return expected(L, "'x'");
+                if (!(L->t.k == T_NAME && L->t.n == 1 && L->t.p[0] == 'x'))
+                    return expected(L, "'x'");
                 if (!next(L)) return false;
             }
             if (hi < lo || hi - lo > 10000) return perr(L, &k1, "bad entry range");
@@ -495,7 +522,8 @@ static bool parse_module(lexer *L, program *p, const char *prefix, const char *k
         L->failed = save.failed;
         *L = save;
         if (container || (!strcmp(type, "Sequential") && is_punct(L, ')'))) {
-            char *pre = key ? (prefix && *prefix ? ck_sprintf("%s%s.", prefix, key) : ck_sprintf("%s.", key))
+            char *pre = key ? (prefix && *prefix ? ck_sprintf("%s%s.", prefix, key)
+                                                 : ck_sprintf("%s.", key))
                             : ck_strdup(prefix ? prefix : "");
             if (!pre) goto fail;
             /* Sequential with printed entries */
@@ -508,8 +536,9 @@ static bool parse_module(lexer *L, program *p, const char *prefix, const char *k
     }
     if (!strcmp(type, "Sequential") || !strcmp(type, "ModuleList")) {
         /* nn.Sequential(nn.Conv2d(...), nn.ReLU()): positional modules */
-        char *pre = key ? (prefix && *prefix ? ck_sprintf("%s%s.", prefix, key) : ck_sprintf("%s.", key))
-                        : ck_strdup(prefix ? prefix : "");
+        char *pre =
+            key ? (prefix && *prefix ? ck_sprintf("%s%s.", prefix, key) : ck_sprintf("%s.", key))
+                : ck_strdup(prefix ? prefix : "");
         int idx = 0;
         while (pre && !is_punct(L, ')')) {
             char k[32];
@@ -518,7 +547,8 @@ static bool parse_module(lexer *L, program *p, const char *prefix, const char *k
                 free(pre);
                 goto fail;
             }
-            if (is_punct(L, ',')) next(L);
+            if (is_punct(L, ','))
+                next(L);
             else if (!is_punct(L, ')')) {
                 free(pre);
                 expected(L, "',' or ')'");
@@ -578,13 +608,19 @@ static bool parse_input_decl(lexer *L, program *p) {
         if (!parse_value(L, &v)) return false;
         bool ok = v.kind == CK_V_LIST && v.n >= 1 && v.n <= CK_MAX_RANK;
         for (int i = 0; ok && i < v.n; i++) {
-            if (v.items[i].kind == CK_V_INT && v.items[i].i >= 0) sh->d[i] = v.items[i].i;
-            else if (v.items[i].kind == CK_V_NONE) sh->d[i] = i == 0 ? 1 : 0;
-            else ok = false;
+            if (v.items[i].kind == CK_V_INT && v.items[i].i >= 0)
+                sh->d[i] = v.items[i].i;
+            else if (v.items[i].kind == CK_V_NONE)
+                sh->d[i] = i == 0 ? 1 : 0;
+            else
+                ok = false;
         }
         sh->rank = ok ? v.n : 0;
         ck_value_free(&v);
-        if (!ok) return perr(L, &vt, "expected a shape like [1, 3, 224, 224] with 1 to %d non-negative sizes", CK_MAX_RANK);
+        if (!ok)
+            return perr(L, &vt,
+                        "expected a shape like [1, 3, 224, 224] with 1 to %d non-negative sizes",
+                        CK_MAX_RANK);
     } else if (L->t.k == T_INT) {
         token vt = L->t;
         /* 1x3x16x16 lexes as INT NAME(x3x16x16): re-read the raw text */
@@ -612,7 +648,8 @@ static bool parse_statement(lexer *L, program *p) {
         *L = save;
         if (decl) return parse_input_decl(L, p);
     }
-    if (L->t.k != T_NAME) return expected(L, "a layer line like conv1 = Conv2d(3, 16, 3) or input: [1, 3, 32, 32]");
+    if (L->t.k != T_NAME)
+        return expected(L, "a layer line like conv1 = Conv2d(3, 16, 3) or input: [1, 3, 32, 32]");
     lexer save = *L;
     token nt = L->t;
     if (!next(L)) return false;
@@ -623,7 +660,8 @@ static bool parse_statement(lexer *L, program *p) {
         if (!parse_module(L, p, "", NULL)) return false;
         /* unnamed top-level layers are numbered like a Sequential */
         for (int i = before; i < p->n; i++)
-            if (!p->v[i].name && !(p->v[i].name = ck_sprintf("%d", i))) return perr(L, &nt, "out of memory");
+            if (!p->v[i].name && !(p->v[i].name = ck_sprintf("%d", i)))
+                return perr(L, &nt, "out of memory");
         return true;
     }
     if (!next(L)) return false;
@@ -651,53 +689,23 @@ static bool parse_statement(lexer *L, program *p) {
     if (!expect(L, '(', "'(' after the layer name")) return false;
     if (is_join(s->type)) {
         /* add(a, b), cat([a, b], dim=1): names are inputs */
-        ck_args a = {0};
-        if (!parse_args(L, &a)) {
-            ck_args_free(&a);
-            return false;
-        }
-        s->explicit_inputs = true;
-        for (int i = 0; i < a.npos; i++) {
-            ck_value *v = &a.pos[i];
-            int cnt = v->kind == CK_V_LIST ? v->n : 1;
-            for (int k = 0; k < cnt; k++) {
-                ck_value *it = v->kind == CK_V_LIST ? &v->items[k] : v;
-                if (it->kind != CK_V_STR || !it->bare) {
-                    ck_args_free(&a);
-                    return perr(L, &tt, "%s() joins named values: write %s(a, b)", s->type, s->type);
-                }
-                char **in = realloc(s->inputs, (size_t)(s->n_inputs + 1) * sizeof *in);
-                if (!in) {
-                    ck_args_free(&a);
-                    return perr(L, &tt, "out of memory");
-                }
-                s->inputs = in;
-                s->inputs[s->n_inputs++] = ck_strdup(it->s);
-            }
-        }
-        s->args.nkw = a.nkw;
-        s->args.kw = a.kw;
-        s->args.kw_names = a.kw_names;
-        a.nkw = 0;
-        a.kw = NULL;
-        a.kw_names = NULL;
-        ck_args_free(&a);
+        if (!parse_inputs_call(L, s, &s->args)) return false;
         if (s->n_inputs < 2) return perr(L, &tt, "%s() needs at least two inputs", s->type);
         return true;
     }
     if (!parse_args(L, &s->args)) return false;
     if (is_punct(L, '(')) {
         if (!next(L)) return false;
-        if (!parse_call_inputs(L, s)) return false;
+        if (!parse_inputs_call(L, s, &s->fwd)) return false;
     }
     return true;
 }
 
 /* ---- pass 2: dialect and graph ------------------------------------------ */
 
-static const char *const shared_names[] = {"ReLU", "Dropout", "Flatten", "Softmax", "LeakyReLU",
-                                           "PReLU", "ELU", "add", "mul", "cat", "sub", "div", "concat",
-                                           NULL};
+static const char *const shared_names[] = {"ReLU",  "Dropout", "Flatten", "Softmax", "LeakyReLU",
+                                           "PReLU", "ELU",     "add",     "mul",     "cat",
+                                           "sub",   "div",     "concat",  NULL};
 
 static bool is_shared(const char *t) {
     for (int i = 0; shared_names[i]; i++)
@@ -711,13 +719,15 @@ static ck_dialect pick_dialect(const program *p, const char *file, ck_diags *d) 
     for (int i = 0; i < p->n; i++) {
         const char *t = p->v[i].type;
         if (is_shared(t)) continue;
-        bool inp = ck_frontend_known(CK_DIALECT_PYTORCH, t), ink = ck_frontend_known(CK_DIALECT_KERAS, t);
+        bool inp = ck_frontend_known(CK_DIALECT_PYTORCH, t),
+             ink = ck_frontend_known(CK_DIALECT_KERAS, t);
         if (inp && !ink && !pt_name) pt_name = t, pt_line = p->v[i].line;
         if (ink && !inp && !k_name) k_name = t, k_line = p->v[i].line;
     }
     if (pt_name && k_name) {
         ck_diag_parse(d, file, k_line > pt_line ? k_line : pt_line, 1,
-                      "the file mixes PyTorch names (%s, line %d) and Keras names (%s, line %d); one file uses one framework's layers",
+                      "the file mixes PyTorch names (%s, line %d) and Keras names (%s, line %d); "
+                      "one file uses one framework's layers",
                       pt_name, pt_line, k_name, k_line);
         return CK_DIALECT_NONE;
     }
@@ -727,7 +737,8 @@ static ck_dialect pick_dialect(const program *p, const char *file, ck_diags *d) 
 /* Keras: input_shape=(28, 28, 1) on the first layer declares the input. */
 static bool keras_input_shape(const stmt *s, ck_shape *out) {
     for (int i = 0; i < s->args.nkw; i++) {
-        bool batch = !strcmp(s->args.kw_names[i], "batch_input_shape") || !strcmp(s->args.kw_names[i], "batch_shape");
+        bool batch = !strcmp(s->args.kw_names[i], "batch_input_shape") ||
+                     !strcmp(s->args.kw_names[i], "batch_shape");
         if (strcmp(s->args.kw_names[i], "input_shape") != 0 && !batch) continue;
         const ck_value *v = &s->args.kw[i];
         if (v->kind != CK_V_LIST || v->n + !batch > CK_MAX_RANK) return false;
@@ -735,7 +746,9 @@ static bool keras_input_shape(const stmt *s, ck_shape *out) {
         if (!batch) sh.d[0] = 1;
         for (int k = 0; k < v->n; k++) {
             const ck_value *it = &v->items[k];
-            sh.d[k + !batch] = it->kind == CK_V_INT ? it->i : (it->kind == CK_V_NONE && k == 0 && batch) ? 1 : 0;
+            sh.d[k + !batch] = it->kind == CK_V_INT                         ? it->i
+                               : (it->kind == CK_V_NONE && k == 0 && batch) ? 1
+                                                                            : 0;
         }
         *out = sh;
         return true;
@@ -753,7 +766,8 @@ ck_status ck_parse_cnn(const char *text, size_t len, const char *filename, const
     p.max_nodes = (lim && lim->max_nodes > 0) ? lim->max_nodes : 100000;
     ck_status st = CK_EPARSE;
     ck_graph *g = NULL;
-    if (len >= 3 && (unsigned char)text[0] == 0xEF && (unsigned char)text[1] == 0xBB && (unsigned char)text[2] == 0xBF)
+    if (len >= 3 && (unsigned char)text[0] == 0xEF && (unsigned char)text[1] == 0xBB &&
+        (unsigned char)text[2] == 0xBF)
         L.pos = 3;
     if (!next(&L)) goto done;
     for (;;) {
@@ -767,7 +781,8 @@ ck_status ck_parse_cnn(const char *text, size_t len, const char *filename, const
         }
     }
     if (p.n == 0) {
-        ck_diag_parse(diags, filename, L.line, 1, "no layers: expected lines like conv1 = Conv2d(3, 16, 3)");
+        ck_diag_parse(diags, filename, L.line, 1,
+                      "no layers: expected lines like conv1 = Conv2d(3, 16, 3)");
         goto done;
     }
     ck_dialect dialect = pick_dialect(&p, filename, diags);
@@ -794,11 +809,18 @@ ck_status ck_parse_cnn(const char *text, size_t len, const char *filename, const
         for (int k = 0; k < n_in; k++)
             if (ck_graph_find_val(g, ins[k]) < 0) {
                 ck_diag_parse(diags, filename, s->line, s->col,
-                              "%s reads '%s', which is neither an input nor an earlier layer", s->name, ins[k]);
+                              "%s reads '%s', which is neither an input nor an earlier layer",
+                              s->name, ins[k]);
                 goto done;
             }
-        ck_layer_spec sp = {.dialect = dialect, .type = s->type, .name = s->name, .args = &s->args,
-                            .fwd = &s->fwd, .n_inputs = n_in, .inputs = ins, .line = s->line};
+        ck_layer_spec sp = {.dialect = dialect,
+                            .type = s->type,
+                            .name = s->name,
+                            .args = &s->args,
+                            .fwd = &s->fwd,
+                            .n_inputs = n_in,
+                            .inputs = ins,
+                            .line = s->line};
         int before = diags->n;
         if (ck_graph_add_layer(g, &sp, diags) < 0) {
             for (int k = before; k < diags->n; k++)

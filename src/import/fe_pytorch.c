@@ -10,22 +10,27 @@
 static bool positive(ck_build *b, const char *what, const int64_t *v, int n) {
     for (int i = 0; i < n; i++)
         if (v[i] <= 0) {
-            ck_build_fail(b, CK_INVALID_CONFIG, "%s: %s must be positive, got %lld", b->fe->name, what,
-                          (long long)v[i]);
+            ck_build_fail(b, CK_INVALID_CONFIG, "%s: %s must be positive, got %lld", b->fe->name,
+                          what, (long long)v[i]);
             return false;
         }
     return true;
 }
 
 static bool border_from(ck_build *b, const char *mode, ck_border *out) {
-    if (!strcmp(mode, "zeros") || !strcmp(mode, "constant")) *out = CK_BORDER_ZEROS;
-    else if (!strcmp(mode, "reflect")) *out = CK_BORDER_REFLECT;
-    else if (!strcmp(mode, "replicate")) *out = CK_BORDER_REPLICATE;
-    else if (!strcmp(mode, "circular")) *out = CK_BORDER_CIRCULAR;
+    if (!strcmp(mode, "zeros") || !strcmp(mode, "constant"))
+        *out = CK_BORDER_ZEROS;
+    else if (!strcmp(mode, "reflect"))
+        *out = CK_BORDER_REFLECT;
+    else if (!strcmp(mode, "replicate"))
+        *out = CK_BORDER_REPLICATE;
+    else if (!strcmp(mode, "circular"))
+        *out = CK_BORDER_CIRCULAR;
     else {
-        ck_build_fail(b, CK_INVALID_CONFIG,
-                      "%s: padding_mode must be one of 'zeros', 'reflect', 'replicate', 'circular', got '%s'",
-                      b->fe->name, mode);
+        ck_build_fail(
+            b, CK_INVALID_CONFIG,
+            "%s: padding_mode must be one of 'zeros', 'reflect', 'replicate', 'circular', got '%s'",
+            b->fe->name, mode);
         return false;
     }
     return true;
@@ -37,7 +42,8 @@ static bool conv_padding(ck_build *b, bool strings_ok) {
     const ck_value *v = ck_arg(b, "padding");
     if (v && v->kind == CK_V_STR) {
         if (!strings_ok) {
-            ck_build_fail(b, CK_INVALID_PADDING, "%s does not accept padding='%s'", b->fe->name, v->s);
+            ck_build_fail(b, CK_INVALID_PADDING, "%s does not accept padding='%s'", b->fe->name,
+                          v->s);
             return false;
         }
         if (!strcmp(v->s, "valid")) {
@@ -46,17 +52,21 @@ static bool conv_padding(ck_build *b, bool strings_ok) {
             for (int i = 0; i < a->nsp; i++)
                 if (a->stride[i] != 1) {
                     ck_diag *dg = ck_build_fail(b, CK_INVALID_PADDING,
-                                                "padding='same' is not supported for strided convolutions in PyTorch (stride %lld)",
+                                                "padding='same' is not supported for strided "
+                                                "convolutions in PyTorch (stride %lld)",
                                                 (long long)a->stride[i]);
                     if (dg)
-                        ck_diag_note(dg, "TensorFlow/Keras 'same' would give out = ceil(in / stride) by padding "
-                                         "(out-1)*stride + dilation*(kernel-1) + 1 - in pixels, extra pixel at the end");
+                        ck_diag_note(
+                            dg,
+                            "TensorFlow/Keras 'same' would give out = ceil(in / stride) by padding "
+                            "(out-1)*stride + dilation*(kernel-1) + 1 - in pixels, extra pixel at "
+                            "the end");
                     return false;
                 }
             a->pad_mode = CK_PAD_SAME_TORCH;
         } else {
-            ck_build_fail(b, CK_INVALID_PADDING, "invalid padding string '%s', should be one of 'same', 'valid'",
-                          v->s);
+            ck_build_fail(b, CK_INVALID_PADDING,
+                          "invalid padding string '%s', should be one of 'same', 'valid'", v->s);
             return false;
         }
         return true;
@@ -68,6 +78,29 @@ static bool conv_padding(ck_build *b, bool strings_ok) {
 }
 
 /* ---- convolutions ------------------------------------------------------- */
+
+/* torch's _ConvNd constructor checks, in its order. */
+static bool check_groups(ck_build *b) {
+    const ck_attrs *a = b->a;
+    if (a->groups <= 0) {
+        ck_build_fail(b, CK_INVALID_CONFIG, "%s: groups must be a positive integer, got %lld",
+                      b->fe->name, (long long)a->groups);
+        return false;
+    }
+    if (a->in_ch % a->groups) {
+        ck_build_fail(b, CK_INVALID_CONFIG,
+                      "in_channels must be divisible by groups: %lld %% %lld = %lld",
+                      (long long)a->in_ch, (long long)a->groups, (long long)(a->in_ch % a->groups));
+        return false;
+    }
+    if (a->out_ch % a->groups) {
+        ck_build_fail(
+            b, CK_INVALID_CONFIG, "out_channels must be divisible by groups: %lld %% %lld = %lld",
+            (long long)a->out_ch, (long long)a->groups, (long long)(a->out_ch % a->groups));
+        return false;
+    }
+    return true;
+}
 
 static bool build_conv(ck_build *b) {
     ck_attrs *a = b->a;
@@ -82,25 +115,12 @@ static bool build_conv(ck_build *b) {
         !positive(b, "dilation", a->dilation, n))
         return false;
     if (a->in_ch <= 0 || a->out_ch <= 0) {
-        ck_build_fail(b, CK_INVALID_CONFIG, "%s: in_channels and out_channels must be positive, got %lld and %lld",
+        ck_build_fail(b, CK_INVALID_CONFIG,
+                      "%s: in_channels and out_channels must be positive, got %lld and %lld",
                       b->fe->name, (long long)a->in_ch, (long long)a->out_ch);
         return false;
     }
-    if (a->groups <= 0) {
-        ck_build_fail(b, CK_INVALID_CONFIG, "%s: groups must be a positive integer, got %lld", b->fe->name,
-                      (long long)a->groups);
-        return false;
-    }
-    if (a->in_ch % a->groups) {
-        ck_build_fail(b, CK_INVALID_CONFIG, "in_channels must be divisible by groups: %lld %% %lld = %lld",
-                      (long long)a->in_ch, (long long)a->groups, (long long)(a->in_ch % a->groups));
-        return false;
-    }
-    if (a->out_ch % a->groups) {
-        ck_build_fail(b, CK_INVALID_CONFIG, "out_channels must be divisible by groups: %lld %% %lld = %lld",
-                      (long long)a->out_ch, (long long)a->groups, (long long)(a->out_ch % a->groups));
-        return false;
-    }
+    if (!check_groups(b)) return false;
     if (!conv_padding(b, true)) return false;
     return border_from(b, pm, &a->border);
 }
@@ -111,57 +131,46 @@ static bool build_tconv(ck_build *b) {
     const char *pm = "zeros";
     if (!ck_arg_int(b, "in_channels", &a->in_ch) || !ck_arg_int(b, "out_channels", &a->out_ch) ||
         !ck_arg_ints(b, "kernel_size", n, a->kernel) || !ck_arg_ints(b, "stride", n, a->stride) ||
-        !ck_arg_ints(b, "output_padding", n, a->out_pad) || !ck_arg_ints(b, "dilation", n, a->dilation) ||
-        !ck_arg_int(b, "groups", &a->groups) || !ck_arg_bool(b, "bias", &a->bias) ||
-        !ck_arg_str(b, "padding_mode", &pm))
+        !ck_arg_ints(b, "output_padding", n, a->out_pad) ||
+        !ck_arg_ints(b, "dilation", n, a->dilation) || !ck_arg_int(b, "groups", &a->groups) ||
+        !ck_arg_bool(b, "bias", &a->bias) || !ck_arg_str(b, "padding_mode", &pm))
         return false;
     if (!positive(b, "kernel_size", a->kernel, n) || !positive(b, "stride", a->stride, n) ||
         !positive(b, "dilation", a->dilation, n))
         return false;
-    if (a->groups <= 0) {
-        ck_build_fail(b, CK_INVALID_CONFIG, "%s: groups must be a positive integer, got %lld", b->fe->name,
-                      (long long)a->groups);
-        return false;
-    }
-    if (a->in_ch % a->groups) {
-        ck_build_fail(b, CK_INVALID_CONFIG, "in_channels must be divisible by groups: %lld %% %lld = %lld",
-                      (long long)a->in_ch, (long long)a->groups, (long long)(a->in_ch % a->groups));
-        return false;
-    }
-    if (a->out_ch % a->groups) {
-        ck_build_fail(b, CK_INVALID_CONFIG, "out_channels must be divisible by groups: %lld %% %lld = %lld",
-                      (long long)a->out_ch, (long long)a->groups, (long long)(a->out_ch % a->groups));
-        return false;
-    }
+    if (!check_groups(b)) return false;
     if (strcmp(pm, "zeros") != 0) {
-        ck_build_fail(b, CK_INVALID_CONFIG, "%s supports only padding_mode='zeros', got '%s'", b->fe->name, pm);
+        ck_build_fail(b, CK_INVALID_CONFIG, "%s supports only padding_mode='zeros', got '%s'",
+                      b->fe->name, pm);
         return false;
     }
     if (!conv_padding(b, false)) return false;
     for (int i = 0; i < n; i++)
         if (a->out_pad[i] < 0) {
-            ck_build_fail(b, CK_INVALID_OUTPUT_SIZE, "%s: negative output_padding %lld", b->fe->name,
-                          (long long)a->out_pad[i]);
+            ck_build_fail(b, CK_INVALID_OUTPUT_SIZE, "%s: negative output_padding %lld",
+                          b->fe->name, (long long)a->out_pad[i]);
             return false;
         }
     /* forward(x, output_size=[h, w]) */
     for (int i = 0; b->fwd && i < b->fwd->nkw; i++) {
         if (strcmp(b->fwd->kw_names[i], "output_size") != 0) {
-            ck_build_fail(b, CK_INVALID_CONFIG, "%s.forward() got an unexpected keyword argument '%s'",
-                          b->fe->name, b->fwd->kw_names[i]);
+            ck_build_fail(b, CK_INVALID_CONFIG,
+                          "%s.forward() got an unexpected keyword argument '%s'", b->fe->name,
+                          b->fwd->kw_names[i]);
             return false;
         }
         const ck_value *v = &b->fwd->kw[i];
         if (v->kind == CK_V_NONE) continue;
         if (v->kind != CK_V_LIST || (v->n != n && v->n != n + 2)) {
-            ck_build_fail(b, CK_INVALID_OUTPUT_SIZE, "%s: output_size needs %d or %d entries", b->fe->name, n,
-                          n + 2);
+            ck_build_fail(b, CK_INVALID_OUTPUT_SIZE, "%s: output_size needs %d or %d entries",
+                          b->fe->name, n, n + 2);
             return false;
         }
         for (int k = 0; k < n; k++) {
             const ck_value *it = &v->items[v->n - n + k];
             if (it->kind != CK_V_INT) {
-                ck_build_fail(b, CK_INVALID_OUTPUT_SIZE, "%s: output_size entries must be integers", b->fe->name);
+                ck_build_fail(b, CK_INVALID_OUTPUT_SIZE, "%s: output_size entries must be integers",
+                              b->fe->name);
                 return false;
             }
             a->size[k] = it->i;
@@ -183,7 +192,8 @@ static bool build_pool(ck_build *b) {
         !ck_arg_bool(b, "ceil_mode", &a->ceil_mode) ||
         !ck_arg_bool(b, "count_include_pad", &a->count_include_pad))
         return false;
-    if (ck_param_index(b->fe, "dilation") >= 0 && !ck_arg_ints(b, "dilation", n, a->dilation)) return false;
+    if (ck_param_index(b->fe, "dilation") >= 0 && !ck_arg_ints(b, "dilation", n, a->dilation))
+        return false;
     if (!positive(b, "kernel_size", a->kernel, n) || !positive(b, "stride", a->stride, n) ||
         !positive(b, "dilation", a->dilation, n))
         return false;
@@ -204,9 +214,12 @@ static bool build_adaptive(ck_build *b) {
         for (int i = 0; i < n; i++) a->size[i] = v->i;
     } else if (v->kind == CK_V_LIST && v->n == n) {
         for (int i = 0; i < n; i++) {
-            if (v->items[i].kind == CK_V_NONE) a->size[i] = -1;
-            else if (v->items[i].kind == CK_V_INT) a->size[i] = v->items[i].i;
-            else goto bad;
+            if (v->items[i].kind == CK_V_NONE)
+                a->size[i] = -1;
+            else if (v->items[i].kind == CK_V_INT)
+                a->size[i] = v->items[i].i;
+            else
+                goto bad;
         }
     } else if (v->kind == CK_V_NONE) {
         for (int i = 0; i < n; i++) a->size[i] = -1;
@@ -222,7 +235,8 @@ static bool build_adaptive(ck_build *b) {
     a->has_size = true;
     return true;
 bad:
-    ck_build_fail(b, CK_INVALID_CONFIG, "%s: output_size must be an int, None or a tuple of %d", b->fe->name, n);
+    ck_build_fail(b, CK_INVALID_CONFIG, "%s: output_size must be an int, None or a tuple of %d",
+                  b->fe->name, n);
     return false;
 }
 
@@ -232,44 +246,56 @@ static bool build_upsample(ck_build *b) {
     ck_attrs *a = b->a;
     const char *mode = "nearest";
     if (!ck_arg_str(b, "mode", &mode)) return false;
-    if (!strcmp(mode, "nearest")) a->interp = CK_INTERP_NEAREST;
-    else if (!strcmp(mode, "nearest-exact")) a->interp = CK_INTERP_NEAREST_EXACT;
-    else if (!strcmp(mode, "linear")) a->interp = CK_INTERP_LINEAR, a->nsp = 1;
-    else if (!strcmp(mode, "bilinear")) a->interp = CK_INTERP_LINEAR, a->nsp = 2;
-    else if (!strcmp(mode, "trilinear")) a->interp = CK_INTERP_LINEAR, a->nsp = 3;
-    else if (!strcmp(mode, "bicubic")) a->interp = CK_INTERP_CUBIC, a->nsp = 2;
-    else if (!strcmp(mode, "area")) a->interp = CK_INTERP_AREA;
+    if (!strcmp(mode, "nearest"))
+        a->interp = CK_INTERP_NEAREST;
+    else if (!strcmp(mode, "nearest-exact"))
+        a->interp = CK_INTERP_NEAREST_EXACT;
+    else if (!strcmp(mode, "linear"))
+        a->interp = CK_INTERP_LINEAR, a->nsp = 1;
+    else if (!strcmp(mode, "bilinear"))
+        a->interp = CK_INTERP_LINEAR, a->nsp = 2;
+    else if (!strcmp(mode, "trilinear"))
+        a->interp = CK_INTERP_LINEAR, a->nsp = 3;
+    else if (!strcmp(mode, "bicubic"))
+        a->interp = CK_INTERP_CUBIC, a->nsp = 2;
+    else if (!strcmp(mode, "area"))
+        a->interp = CK_INTERP_AREA;
     else {
         ck_build_fail(b, CK_INVALID_CONFIG, "%s: unknown mode '%s'", b->fe->name, mode);
         return false;
     }
     const ck_value *al = ck_arg(b, "align_corners");
     if (al && al->kind != CK_V_NONE) {
-        if (a->interp == CK_INTERP_NEAREST || a->interp == CK_INTERP_NEAREST_EXACT || a->interp == CK_INTERP_AREA) {
+        if (a->interp == CK_INTERP_NEAREST || a->interp == CK_INTERP_NEAREST_EXACT ||
+            a->interp == CK_INTERP_AREA) {
             ck_build_fail(b, CK_INVALID_CONFIG,
-                          "align_corners can only be set with the interpolating modes linear, bilinear, bicubic, trilinear (mode is '%s')",
+                          "align_corners can only be set with the interpolating modes linear, "
+                          "bilinear, bicubic, trilinear (mode is '%s')",
                           mode);
             return false;
         }
         if (!ck_arg_bool(b, "align_corners", &a->align_corners)) return false;
     }
-    a->coord = a->align_corners ? CK_COORD_ALIGN_CORNERS
+    a->coord = a->align_corners                   ? CK_COORD_ALIGN_CORNERS
                : (a->interp == CK_INTERP_NEAREST) ? CK_COORD_ASYMMETRIC
-                                                   : CK_COORD_HALF_PIXEL;
+                                                  : CK_COORD_HALF_PIXEL;
     const ck_value *sz = ck_arg(b, "size"), *sc = ck_arg(b, "scale_factor");
     bool has_sz = sz && sz->kind != CK_V_NONE, has_sc = sc && sc->kind != CK_V_NONE;
     if (has_sz && has_sc) {
-        ck_build_fail(b, CK_INVALID_CONFIG, "%s: only one of size or scale_factor should be defined", b->fe->name);
+        ck_build_fail(b, CK_INVALID_CONFIG,
+                      "%s: only one of size or scale_factor should be defined", b->fe->name);
         return false;
     }
     if (!has_sz && !has_sc) {
-        ck_build_fail(b, CK_INVALID_CONFIG, "%s: either size or scale_factor should be defined", b->fe->name);
+        ck_build_fail(b, CK_INVALID_CONFIG, "%s: either size or scale_factor should be defined",
+                      b->fe->name);
         return false;
     }
     const ck_value *v = has_sz ? sz : sc;
     int cnt = v->kind == CK_V_LIST ? v->n : 1;
     if (cnt > CK_MAX_SP || cnt < 1) {
-        ck_build_fail(b, CK_INVALID_CONFIG, "%s: %s has %d entries", b->fe->name, has_sz ? "size" : "scale_factor", cnt);
+        ck_build_fail(b, CK_INVALID_CONFIG, "%s: %s has %d entries", b->fe->name,
+                      has_sz ? "size" : "scale_factor", cnt);
         return false;
     }
     a->shape_rank = v->kind == CK_V_LIST ? cnt : 0; /* 0: broadcast to every axis */
@@ -277,13 +303,15 @@ static bool build_upsample(ck_build *b) {
         const ck_value *it = v->kind == CK_V_LIST ? &v->items[i < cnt ? i : cnt - 1] : v;
         if (has_sz) {
             if (it->kind != CK_V_INT) {
-                ck_build_fail(b, CK_INVALID_CONFIG, "%s: size entries must be integers", b->fe->name);
+                ck_build_fail(b, CK_INVALID_CONFIG, "%s: size entries must be integers",
+                              b->fe->name);
                 return false;
             }
             a->size[i] = it->i;
         } else {
             if (it->kind != CK_V_INT && it->kind != CK_V_FLOAT) {
-                ck_build_fail(b, CK_INVALID_CONFIG, "%s: scale_factor entries must be numbers", b->fe->name);
+                ck_build_fail(b, CK_INVALID_CONFIG, "%s: scale_factor entries must be numbers",
+                              b->fe->name);
                 return false;
             }
             a->scale[i] = it->kind == CK_V_INT ? (double)it->i : it->f;
@@ -321,13 +349,20 @@ static bool build_padlayer(ck_build *b, ck_border border) {
     if (!ck_arg_float(b, "value", &a->pad_value)) return false;
     return true;
 bad:
-    ck_build_fail(b, CK_INVALID_CONFIG, "%s: padding must be an int or a %d-tuple", b->fe->name, 2 * n);
+    ck_build_fail(b, CK_INVALID_CONFIG, "%s: padding must be an int or a %d-tuple", b->fe->name,
+                  2 * n);
     return false;
 }
 
-static bool build_zeropad(ck_build *b) { return build_padlayer(b, CK_BORDER_ZEROS); }
-static bool build_reflectpad(ck_build *b) { return build_padlayer(b, CK_BORDER_REFLECT); }
-static bool build_replicatepad(ck_build *b) { return build_padlayer(b, CK_BORDER_REPLICATE); }
+static bool build_zeropad(ck_build *b) {
+    return build_padlayer(b, CK_BORDER_ZEROS);
+}
+static bool build_reflectpad(ck_build *b) {
+    return build_padlayer(b, CK_BORDER_REFLECT);
+}
+static bool build_replicatepad(ck_build *b) {
+    return build_padlayer(b, CK_BORDER_REPLICATE);
+}
 
 /* ---- norms -------------------------------------------------------------- */
 
@@ -337,8 +372,8 @@ static bool build_batchnorm(ck_build *b) {
         !ck_arg_bool(b, "affine", &a->affine))
         return false;
     if (a->num_features <= 0) {
-        ck_build_fail(b, CK_INVALID_CONFIG, "%s: num_features must be positive, got %lld", b->fe->name,
-                      (long long)a->num_features);
+        ck_build_fail(b, CK_INVALID_CONFIG, "%s: num_features must be positive, got %lld",
+                      b->fe->name, (long long)a->num_features);
         return false;
     }
     return true;
@@ -351,11 +386,13 @@ static bool build_instancenorm(ck_build *b) {
 
 static bool build_groupnorm(ck_build *b) {
     ck_attrs *a = b->a;
-    if (!ck_arg_int(b, "num_groups", &a->num_groups) || !ck_arg_int(b, "num_channels", &a->num_features) ||
-        !ck_arg_float(b, "eps", &a->eps) || !ck_arg_bool(b, "affine", &a->affine))
+    if (!ck_arg_int(b, "num_groups", &a->num_groups) ||
+        !ck_arg_int(b, "num_channels", &a->num_features) || !ck_arg_float(b, "eps", &a->eps) ||
+        !ck_arg_bool(b, "affine", &a->affine))
         return false;
     if (a->num_groups <= 0 || a->num_features % a->num_groups) {
-        ck_build_fail(b, CK_INVALID_CONFIG, "num_channels must be divisible by num_groups: %lld %% %lld",
+        ck_build_fail(b, CK_INVALID_CONFIG,
+                      "num_channels must be divisible by num_groups: %lld %% %lld",
                       (long long)a->num_features, (long long)a->num_groups);
         return false;
     }
@@ -410,7 +447,8 @@ static bool build_gelu(ck_build *b) {
     b->a->act = CK_ACT_GELU;
     if (!ck_arg_str(b, "approximate", &ap)) return false;
     if (strcmp(ap, "none") && strcmp(ap, "tanh")) {
-        ck_build_fail(b, CK_INVALID_CONFIG, "GELU: approximate must be 'none' or 'tanh', got '%s'", ap);
+        ck_build_fail(b, CK_INVALID_CONFIG, "GELU: approximate must be 'none' or 'tanh', got '%s'",
+                      ap);
         return false;
     }
     b->a->beta = strcmp(ap, "tanh") == 0;
@@ -421,7 +459,8 @@ static bool build_prelu(ck_build *b) {
     b->a->act = CK_ACT_PRELU;
     b->a->num_features = 1;
     b->a->alpha = 0.25;
-    return ck_arg_int(b, "num_parameters", &b->a->num_features) && ck_arg_float(b, "init", &b->a->alpha);
+    return ck_arg_int(b, "num_parameters", &b->a->num_features) &&
+           ck_arg_float(b, "init", &b->a->alpha);
 }
 
 static bool build_hardtanh(ck_build *b) {
@@ -455,15 +494,20 @@ static bool build_softmax_any(ck_build *b, ck_act act) {
     return true;
 }
 
-static bool build_softmax(ck_build *b) { return build_softmax_any(b, CK_ACT_SOFTMAX); }
-static bool build_logsoftmax(ck_build *b) { return build_softmax_any(b, CK_ACT_LOG_SOFTMAX); }
+static bool build_softmax(ck_build *b) {
+    return build_softmax_any(b, CK_ACT_SOFTMAX);
+}
+static bool build_logsoftmax(ck_build *b) {
+    return build_softmax_any(b, CK_ACT_LOG_SOFTMAX);
+}
 
 static bool build_dropout(ck_build *b) {
     b->a->p = 0.5;
     if (!ck_arg_float(b, "p", &b->a->p)) return false;
     if (b->a->p < 0 || b->a->p > 1) {
-        ck_build_fail(b, CK_INVALID_CONFIG, "%s: dropout probability has to be between 0 and 1, but got %g",
-                      b->fe->name, b->a->p);
+        ck_build_fail(b, CK_INVALID_CONFIG,
+                      "%s: dropout probability has to be between 0 and 1, but got %g", b->fe->name,
+                      b->a->p);
         return false;
     }
     return true;
@@ -478,11 +522,12 @@ static bool build_nothing(ck_build *b) {
 
 static bool build_linear(ck_build *b) {
     ck_attrs *a = b->a;
-    if (!ck_arg_int(b, "in_features", &a->in_features) || !ck_arg_int(b, "out_features", &a->out_features) ||
-        !ck_arg_bool(b, "bias", &a->bias))
+    if (!ck_arg_int(b, "in_features", &a->in_features) ||
+        !ck_arg_int(b, "out_features", &a->out_features) || !ck_arg_bool(b, "bias", &a->bias))
         return false;
     if (a->in_features <= 0 || a->out_features <= 0) {
-        ck_build_fail(b, CK_INVALID_CONFIG, "Linear: in_features and out_features must be positive, got %lld and %lld",
+        ck_build_fail(b, CK_INVALID_CONFIG,
+                      "Linear: in_features and out_features must be positive, got %lld and %lld",
                       (long long)a->in_features, (long long)a->out_features);
         return false;
     }
@@ -516,22 +561,25 @@ static bool build_cat(ck_build *b) {
 
 /* ---- the table ---------------------------------------------------------- */
 
-static const char *const p_conv[] = {"in_channels", "out_channels", "kernel_size", "stride", "padding",
-                                     "dilation", "groups", "bias", "padding_mode", NULL};
-static const char *const p_tconv[] = {"in_channels", "out_channels", "kernel_size", "stride", "padding",
-                                      "output_padding", "groups", "bias", "dilation", "padding_mode", NULL};
-static const char *const p_maxpool[] = {"kernel_size", "stride", "padding", "dilation", "return_indices",
-                                        "ceil_mode", NULL};
-static const char *const p_avgpool1[] = {"kernel_size", "stride", "padding", "ceil_mode",
+static const char *const p_conv[] = {
+    "in_channels", "out_channels", "kernel_size", "stride",       "padding",
+    "dilation",    "groups",       "bias",        "padding_mode", NULL};
+static const char *const p_tconv[] = {"in_channels", "out_channels",   "kernel_size", "stride",
+                                      "padding",     "output_padding", "groups",      "bias",
+                                      "dilation",    "padding_mode",   NULL};
+static const char *const p_maxpool[] = {"kernel_size",    "stride",    "padding", "dilation",
+                                        "return_indices", "ceil_mode", NULL};
+static const char *const p_avgpool1[] = {"kernel_size",       "stride", "padding", "ceil_mode",
                                          "count_include_pad", NULL};
-static const char *const p_avgpool[] = {"kernel_size", "stride", "padding", "ceil_mode", "count_include_pad",
-                                        "divisor_override", NULL};
+static const char *const p_avgpool[] = {
+    "kernel_size", "stride", "padding", "ceil_mode", "count_include_pad", "divisor_override", NULL};
 static const char *const p_adapt[] = {"output_size", "return_indices", NULL};
-static const char *const p_upsample[] = {"size", "scale_factor", "mode", "align_corners",
-                                         "recompute_scale_factor", NULL};
+static const char *const p_upsample[] = {"size",          "scale_factor",           "mode",
+                                         "align_corners", "recompute_scale_factor", NULL};
 static const char *const p_pad[] = {"padding", NULL};
 static const char *const p_cpad[] = {"padding", "value", NULL};
-static const char *const p_bn[] = {"num_features", "eps", "momentum", "affine", "track_running_stats", NULL};
+static const char *const p_bn[] = {"num_features",        "eps", "momentum", "affine",
+                                   "track_running_stats", NULL};
 static const char *const p_gn[] = {"num_groups", "num_channels", "eps", "affine", NULL};
 static const char *const p_ln[] = {"normalized_shape", "eps", "elementwise_affine", NULL};
 static const char *const p_none[] = {"inplace", NULL};
@@ -550,7 +598,8 @@ static const char *const p_unflatten[] = {"dim", "unflattened_size", NULL};
 static const char *const p_join[] = {"alpha", NULL};
 static const char *const p_cat[] = {"dim", NULL};
 
-#define PT(name, op, nsp, params, req, build) {name, CK_DIALECT_PYTORCH, &op, nsp, params, req, build}
+#define PT(name, op, nsp, params, req, build)                                                      \
+    { name, CK_DIALECT_PYTORCH, &op, nsp, params, req, build }
 
 const ck_frontend ck_fe_pytorch[] = {
     PT("Conv1d", ck_op_conv, 1, p_conv, 3, build_conv),

@@ -86,9 +86,15 @@ ck_status ck_load_file(const char *path, const ck_limits *lim, ck_graph **out, c
     ck_status st = read_file(path, lim, &data, &len, diags);
     if (st != CK_OK) return st;
     switch (detect(data, len)) {
-    case KIND_JSON: st = ck_load_keras(data, len, path, lim, out, diags); break;
-    case KIND_ONNX: st = ck_load_onnx((const uint8_t *)data, len, path, lim, out, diags); break;
-    default: st = ck_parse_cnn(data, len, path, lim, out, diags); break;
+    case KIND_JSON:
+        st = ck_load_keras(data, len, path, lim, out, diags);
+        break;
+    case KIND_ONNX:
+        st = ck_load_onnx((const uint8_t *)data, len, path, lim, out, diags);
+        break;
+    default:
+        st = ck_parse_cnn(data, len, path, lim, out, diags);
+        break;
     }
     free(data);
     return st;

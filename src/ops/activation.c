@@ -8,15 +8,16 @@ static bool act_shape(ck_ctx *c) {
     if (a->act == CK_ACT_SOFTMAX || a->act == CK_ACT_LOG_SOFTMAX) {
         int ax = a->axis;
         if (ax < -x->rank || ax >= (x->rank ? x->rank : 1)) {
-            ck_fail(c, CK_RANK_MISMATCH, "%s: dim %d is out of range for a %d-D input", c->n->type, ax,
-                    x->rank);
+            ck_fail(c, CK_RANK_MISMATCH, "%s: dim %d is out of range for a %d-D input", c->n->type,
+                    ax, x->rank);
             return false;
         }
     }
     if (a->act == CK_ACT_PRELU && a->num_features > 1) {
         int ax = a->channels_last ? x->rank - 1 : (x->rank >= 2 ? 1 : 0);
         if (x->rank == 0 || x->d[ax] != a->num_features) {
-            ck_fail(c, CK_CHANNEL_MISMATCH, "%s has %lld parameters (one per channel), but the input has %lld channels",
+            ck_fail(c, CK_CHANNEL_MISMATCH,
+                    "%s has %lld parameters (one per channel), but the input has %lld channels",
                     c->n->type, (long long)a->num_features, (long long)(x->rank ? x->d[ax] : 0));
             return false;
         }

@@ -50,7 +50,7 @@ typedef enum ck_act {
     CK_ACT_LEAKY_RELU, /* alpha */
     CK_ACT_ELU,        /* alpha */
     CK_ACT_SELU,
-    CK_ACT_GELU,      /* approximate: beta != 0 means tanh */
+    CK_ACT_GELU, /* approximate: beta != 0 means tanh */
     CK_ACT_SILU,
     CK_ACT_HARDSWISH,
     CK_ACT_HARDSIGMOID, /* alpha, beta (ONNX defaults 0.2, 0.5; PyTorch 1/6, 1/2) */

@@ -6,16 +6,30 @@
 #include <math.h>
 #include <string.h>
 
-ck_diag *ck_fail(ck_ctx *c, ck_code code, const char *fmt, ...) {
+static ck_diag *report(ck_ctx *c, ck_severity sev, ck_code code, const char *fmt, va_list ap)
+    __attribute__((format(printf, 4, 0)));
+static ck_diag *report(ck_ctx *c, ck_severity sev, ck_code code, const char *fmt, va_list ap) {
     ck_str s = {0};
+    ck_str_vaddf(&s, fmt, ap);
+    char *msg = ck_str_take(&s);
+    ck_diag *dg = ck_diag_add(c->d, sev, code, c->n->name, c->n->type, "%s", msg ? msg : "");
+    free(msg);
+    return dg;
+}
+
+ck_diag *ck_fail(ck_ctx *c, ck_code code, const char *fmt, ...) {
     va_list ap;
     va_start(ap, fmt);
-    ck_str_vaddf(&s, fmt, ap);
+    c->err = report(c, CK_SEV_ERROR, code, fmt, ap);
     va_end(ap);
-    char *msg = ck_str_take(&s);
-    ck_diag *dg = ck_diag_add(c->d, CK_SEV_ERROR, code, c->n->name, c->n->type, "%s", msg ? msg : "");
-    free(msg);
-    c->err = dg;
+    return c->err;
+}
+
+ck_diag *ck_warn(ck_ctx *c, ck_code code, const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    ck_diag *dg = report(c, CK_SEV_WARNING, code, fmt, ap);
+    va_end(ap);
     return dg;
 }
 
@@ -33,18 +47,6 @@ void ck_fail_axis(ck_ctx *c, int tensor_axis, const char *name, int64_t value) {
     c->fail_axis = tensor_axis;
     c->fail_value = value;
     if (c->err && name) ck_diag_set(&c->err->axis, "%s", name);
-}
-
-ck_diag *ck_warn(ck_ctx *c, ck_code code, const char *fmt, ...) {
-    ck_str s = {0};
-    va_list ap;
-    va_start(ap, fmt);
-    ck_str_vaddf(&s, fmt, ap);
-    va_end(ap);
-    char *msg = ck_str_take(&s);
-    ck_diag *dg = ck_diag_add(c->d, CK_SEV_WARNING, code, c->n->name, c->n->type, "%s", msg ? msg : "");
-    free(msg);
-    return dg;
 }
 
 int ck_channel_axis(const ck_attrs *a, int rank, int nsp) {
@@ -103,7 +105,9 @@ bool ck_resolve_pads(const ck_attrs *a, int i, int64_t in, int64_t *pb, int64_t 
         *pb = a->pad_begin[i];
         *pe = a->pad_end[i];
         return true;
-    case CK_PAD_VALID: *pb = *pe = 0; return true;
+    case CK_PAD_VALID:
+        *pb = *pe = 0;
+        return true;
     case CK_PAD_CAUSAL:
         *pb = ext - 1;
         *pe = 0;
@@ -160,10 +164,12 @@ bool ck_window_out(ck_window *w, int64_t *out, ck_str *f) {
     }
     if (f) {
         const char *fn = w->ceil_mode ? "ceil" : "floor";
-        ck_str_addf(f, "%s((%lld + %lld + %lld - %lld*(%lld-1) - 1) / %lld) + 1 = %s(%lld / %lld) + 1 = %lld",
-                    fn, (long long)w->in, (long long)w->pb, (long long)w->pe, (long long)w->d,
-                    (long long)w->k, (long long)w->s, fn, (long long)num, (long long)w->s,
-                    (long long)(dropped ? o + 1 : o));
+        ck_str_addf(
+            f,
+            "%s((%lld + %lld + %lld - %lld*(%lld-1) - 1) / %lld) + 1 = %s(%lld / %lld) + 1 = %lld",
+            fn, (long long)w->in, (long long)w->pb, (long long)w->pe, (long long)w->d,
+            (long long)w->k, (long long)w->s, fn, (long long)num, (long long)w->s,
+            (long long)(dropped ? o + 1 : o));
         if (dropped)
             ck_str_addf(f, ", minus the last window, which would start in the right padding = %lld",
                         (long long)o);
@@ -180,9 +186,9 @@ bool ck_tconv_out(int64_t in, int64_t k, int64_t s, int64_t d, int64_t pb, int64
         !ck_add(t, ext, &t) || !ck_add(t, op, &t))
         return false;
     if (f)
-        ck_str_addf(f, "(%lld-1)*%lld - %lld - %lld + %lld*(%lld-1) + %lld + 1 = %lld", (long long)in,
-                    (long long)s, (long long)pb, (long long)pe, (long long)d, (long long)k,
-                    (long long)op, (long long)t);
+        ck_str_addf(f, "(%lld-1)*%lld - %lld - %lld + %lld*(%lld-1) + %lld + 1 = %lld",
+                    (long long)in, (long long)s, (long long)pb, (long long)pe, (long long)d,
+                    (long long)k, (long long)op, (long long)t);
     *out = t;
     return true;
 }
@@ -221,10 +227,12 @@ bool ck_check_rank(ck_ctx *c, const ck_shape *x, int nsp, bool unbatched_ok, con
     ck_shape_str(x, buf, sizeof buf);
     if (unbatched_ok)
         ck_fail(c, CK_RANK_MISMATCH,
-                "%s expects a %d-D (unbatched) or %d-D (batched) input, but its input %s is %d-D", what,
-                nsp + 1, nsp + 2, buf, x->rank);
+                "%s expects a %d-D (unbatched) or %d-D (batched) input, but its input %s is %d-D",
+                what, nsp + 1, nsp + 2, buf, x->rank);
     else
-        ck_fail(c, CK_RANK_MISMATCH, "%s expects a %d-D input (batch, channels and %d spatial axes), but its input %s is %d-D",
+        ck_fail(c, CK_RANK_MISMATCH,
+                "%s expects a %d-D input (batch, channels and %d spatial axes), but its input %s "
+                "is %d-D",
                 what, nsp + 2, nsp, buf, x->rank);
     return false;
 }
@@ -239,7 +247,8 @@ ck_diag *ck_build_fail(ck_build *b, ck_code code, const char *fmt, ...) {
     va_end(ap);
     char *msg = ck_str_take(&s);
     ck_diag *dg = NULL;
-    if (!b->failed) dg = ck_diag_add(b->d, CK_SEV_ERROR, code, b->layer, b->type, "%s", msg ? msg : "");
+    if (!b->failed)
+        dg = ck_diag_add(b->d, CK_SEV_ERROR, code, b->layer, b->type, "%s", msg ? msg : "");
     free(msg);
     b->failed = true;
     return dg;
@@ -289,19 +298,26 @@ bool ck_arg_int(ck_build *b, const char *name, int64_t *out) {
 bool ck_arg_float(ck_build *b, const char *name, double *out) {
     const ck_value *v = ck_arg(b, name);
     if (!v || v->kind == CK_V_NONE) return true;
-    if (v->kind == CK_V_FLOAT) *out = v->f;
-    else if (v->kind == CK_V_INT) *out = (double)v->i;
-    else return bad_type(b, name, v, "a number");
+    if (v->kind == CK_V_FLOAT)
+        *out = v->f;
+    else if (v->kind == CK_V_INT)
+        *out = (double)v->i;
+    else
+        return bad_type(b, name, v, "a number");
     return true;
 }
 
 bool ck_arg_bool(ck_build *b, const char *name, bool *out) {
     const ck_value *v = ck_arg(b, name);
     if (!v || v->kind == CK_V_NONE) return true;
-    if (v->kind == CK_V_BOOL || v->kind == CK_V_INT) *out = v->i != 0;
-    else if (v->kind == CK_V_STR && v->bare && strcmp(v->s, "true") == 0) *out = true;
-    else if (v->kind == CK_V_STR && v->bare && strcmp(v->s, "false") == 0) *out = false;
-    else return bad_type(b, name, v, "True or False");
+    if (v->kind == CK_V_BOOL || v->kind == CK_V_INT)
+        *out = v->i != 0;
+    else if (v->kind == CK_V_STR && v->bare && strcmp(v->s, "true") == 0)
+        *out = true;
+    else if (v->kind == CK_V_STR && v->bare && strcmp(v->s, "false") == 0)
+        *out = false;
+    else
+        return bad_type(b, name, v, "True or False");
     return true;
 }
 
@@ -329,17 +345,20 @@ bool ck_arg_ints(ck_build *b, const char *name, int n, int64_t *out) {
             ck_str s = {0};
             ck_value_str(&s, v);
             char *t = ck_str_take(&s);
-            ck_build_fail(b, CK_INVALID_CONFIG, "%s: %s needs %d value%s (one per spatial axis), got %s",
-                          b->fe->name, name, n, n == 1 ? "" : "s", t ? t : "?");
+            ck_build_fail(b, CK_INVALID_CONFIG,
+                          "%s: %s needs %d value%s (one per spatial axis), got %s", b->fe->name,
+                          name, n, n == 1 ? "" : "s", t ? t : "?");
             free(t);
             return false;
         }
         for (int i = 0; i < n; i++) {
             const ck_value *it = &v->items[i];
-            if (it->kind == CK_V_INT) out[i] = it->i;
+            if (it->kind == CK_V_INT)
+                out[i] = it->i;
             else if (it->kind == CK_V_FLOAT && it->f == floor(it->f) && fabs(it->f) < 9e15)
                 out[i] = (int64_t)it->f;
-            else return bad_type(b, name, v, "an integer or a tuple of integers");
+            else
+                return bad_type(b, name, v, "an integer or a tuple of integers");
         }
         return true;
     }
@@ -365,9 +384,12 @@ bool ck_arg_int_list(ck_build *b, const char *name, int max, int64_t *out, int *
         return false;
     }
     for (int i = 0; i < v->n; i++) {
-        if (v->items[i].kind == CK_V_INT) out[i] = v->items[i].i;
-        else if (v->items[i].kind == CK_V_NONE) out[i] = -1;
-        else return bad_type(b, name, v, "a tuple of integers");
+        if (v->items[i].kind == CK_V_INT)
+            out[i] = v->items[i].i;
+        else if (v->items[i].kind == CK_V_NONE)
+            out[i] = -1;
+        else
+            return bad_type(b, name, v, "a tuple of integers");
     }
     *count = v->n;
     return true;
@@ -392,7 +414,9 @@ const ck_frontend *ck_frontend_find(ck_dialect d, const char *name) {
     return f;
 }
 
-bool ck_frontend_known(ck_dialect d, const char *name) { return ck_frontend_find(d, name) != NULL; }
+bool ck_frontend_known(ck_dialect d, const char *name) {
+    return ck_frontend_find(d, name) != NULL;
+}
 
 /* ---- the unknown op ----------------------------------------------------- */
 

@@ -7,10 +7,11 @@
 /* "the 3-pixel kernel" / "the 3-pixel kernel dilated by 2 (5 pixels)" */
 static void kernel_phrase(ck_str *s, int64_t k, int64_t d) {
     int64_t ext;
-    if (d == 1 || !ck_window_extent(k, d, &ext)) ck_str_addf(s, "the %lld-pixel kernel", (long long)k);
+    if (d == 1 || !ck_window_extent(k, d, &ext))
+        ck_str_addf(s, "the %lld-pixel kernel", (long long)k);
     else
-        ck_str_addf(s, "the %lld-pixel kernel dilated by %lld (%lld pixels)", (long long)k, (long long)d,
-                    (long long)ext);
+        ck_str_addf(s, "the %lld-pixel kernel dilated by %lld (%lld pixels)", (long long)k,
+                    (long long)d, (long long)ext);
 }
 
 /* Reports output_too_small for spatial axis i with its formula. */
@@ -31,8 +32,10 @@ static void fail_window(ck_ctx *c, const ck_shape *x, int nsp, int i, ck_window 
     ck_str_addf(&f, "%s = ", ax);
     int64_t tmp;
     ck_window_out(w, &tmp, &f);
-    if (dg) dg->formula = ck_str_take(&f);
-    else ck_str_free(&f);
+    if (dg)
+        dg->formula = ck_str_take(&f);
+    else
+        ck_str_free(&f);
     ck_fail_axis(c, ck_spatial_axis(&c->n->a, x->rank, nsp, i), ax, out);
 }
 
@@ -42,12 +45,14 @@ static void fail_overflow(ck_ctx *c, const char *what) {
 
 /* PyTorch applies padding_mode other than zeros with F.pad before the
  * convolution; F.pad has its own limits. */
-static bool check_border(ck_ctx *c, const ck_shape *x, int nsp, const int64_t *pb, const int64_t *pe) {
+static bool check_border(ck_ctx *c, const ck_shape *x, int nsp, const int64_t *pb,
+                         const int64_t *pe) {
     const ck_attrs *a = &c->n->a;
     if (a->border == CK_BORDER_ZEROS || a->dialect != CK_DIALECT_PYTORCH) return true;
     if (a->border == CK_BORDER_CIRCULAR && x->rank == nsp + 1) {
         ck_fail(c, CK_UNSUPPORTED,
-                "PyTorch 1.13 cannot apply padding_mode='circular' to an unbatched %d-D input; add the batch axis",
+                "PyTorch 1.13 cannot apply padding_mode='circular' to an unbatched %d-D input; add "
+                "the batch axis",
                 x->rank);
         return false;
     }
@@ -77,9 +82,11 @@ static bool check_border(ck_ctx *c, const ck_shape *x, int nsp, const int64_t *p
 static void channel_note(ck_diag *dg, int64_t want, int64_t got, bool channels_last) {
     if (!dg) return;
     if (want == 3 && got == 1)
-        ck_diag_note(dg, "a 1-channel (grayscale) image is fed to a layer built for 3-channel RGB input");
+        ck_diag_note(
+            dg, "a 1-channel (grayscale) image is fed to a layer built for 3-channel RGB input");
     else if (want == 1 && got == 3)
-        ck_diag_note(dg, "a 3-channel (RGB) image is fed to a layer built for 1-channel grayscale input");
+        ck_diag_note(
+            dg, "a 3-channel (RGB) image is fed to a layer built for 1-channel grayscale input");
     else if (got > 16 && want <= 4)
         ck_diag_note(dg, "the input's %s axis holds %lld: the data may be laid out %s",
                      channels_last ? "last" : "second", (long long)got,
@@ -96,9 +103,10 @@ static bool check_channels(ck_ctx *c, const ck_shape *x, int nsp, int64_t *group
     char buf[160];
     ck_shape_str(x, buf, sizeof buf);
     if (a->in_ch > 0 && C != a->in_ch) {
-        ck_diag *dg = ck_fail(c, CK_CHANNEL_MISMATCH,
-                              "%s expects %lld input channels (in_channels=%lld), but its input %s has %lld",
-                              c->n->type, (long long)a->in_ch, (long long)a->in_ch, buf, (long long)C);
+        ck_diag *dg =
+            ck_fail(c, CK_CHANNEL_MISMATCH,
+                    "%s expects %lld input channels (in_channels=%lld), but its input %s has %lld",
+                    c->n->type, (long long)a->in_ch, (long long)a->in_ch, buf, (long long)C);
         ck_fail_axis(c, cax, "channels", C);
         channel_note(dg, a->in_ch, C, a->channels_last);
         return false;
@@ -134,7 +142,8 @@ static bool conv_shape(ck_ctx *c) {
     bool crop_ok = torch && a->border != CK_BORDER_ZEROS;
     for (int i = 0; i < nsp && !crop_ok; i++)
         if (pb[i] < 0 || pe[i] < 0) {
-            ck_fail(c, CK_INVALID_PADDING, "negative padding (%lld, %lld) on the %s axis is not supported",
+            ck_fail(c, CK_INVALID_PADDING,
+                    "negative padding (%lld, %lld) on the %s axis is not supported",
                     (long long)pb[i], (long long)pe[i], ck_axis_name(nsp, i));
             return false;
         }
@@ -144,8 +153,12 @@ static bool conv_shape(ck_ctx *c) {
     int64_t dropped[CK_MAX_SP] = {0}, insz[CK_MAX_SP] = {0};
     for (int i = 0; i < nsp; i++) {
         int ax = ck_spatial_axis(a, x->rank, nsp, i);
-        ck_window w = {.in = x->d[ax], .k = a->kernel[i], .s = a->stride[i], .d = a->dilation[i],
-                       .pb = pb[i], .pe = pe[i]};
+        ck_window w = {.in = x->d[ax],
+                       .k = a->kernel[i],
+                       .s = a->stride[i],
+                       .d = a->dilation[i],
+                       .pb = pb[i],
+                       .pe = pe[i]};
         int64_t out, ext, padded;
         if (!ck_window_out(&w, &out, NULL) || !ck_window_extent(w.k, w.d, &ext) ||
             !ck_add(w.in, w.pb, &padded) || !ck_add(padded, w.pe, &padded)) {
@@ -216,12 +229,16 @@ static bool tconv_shape(ck_ctx *c) {
         if (bad) {
             ck_str m = {0};
             ck_str_add(&m, "requested an output size of [");
-            for (int i = 0; i < nsp; i++) ck_str_addf(&m, "%s%lld", i ? ", " : "", (long long)a->size[i]);
+            for (int i = 0; i < nsp; i++)
+                ck_str_addf(&m, "%s%lld", i ? ", " : "", (long long)a->size[i]);
             ck_str_add(&m, "], but this input allows sizes from [");
-            for (int i = 0; i < nsp; i++) ck_str_addf(&m, "%s%lld", i ? ", " : "", (long long)lo[i]);
+            for (int i = 0; i < nsp; i++)
+                ck_str_addf(&m, "%s%lld", i ? ", " : "", (long long)lo[i]);
             ck_str_add(&m, "] to [");
-            for (int i = 0; i < nsp; i++) ck_str_addf(&m, "%s%lld", i ? ", " : "", (long long)hi[i]);
-            ck_str_add(&m, "] (min = (in-1)*stride - 2*padding + dilation*(kernel-1) + 1, max = min + stride - 1)");
+            for (int i = 0; i < nsp; i++)
+                ck_str_addf(&m, "%s%lld", i ? ", " : "", (long long)hi[i]);
+            ck_str_add(&m, "] (min = (in-1)*stride - 2*padding + dilation*(kernel-1) + 1, max = "
+                           "min + stride - 1)");
             char *msg = ck_str_take(&m);
             ck_fail(c, CK_INVALID_OUTPUT_SIZE, "%s", msg ? msg : "");
             free(msg);
@@ -230,7 +247,8 @@ static bool tconv_shape(ck_ctx *c) {
     }
     for (int i = 0; i < nsp; i++)
         if (a->pad_mode == CK_PAD_EXPLICIT && (a->pad_begin[i] < 0 || a->pad_end[i] < 0)) {
-            ck_fail(c, CK_INVALID_PADDING, "negative padding (%lld, %lld) on the %s axis is not supported",
+            ck_fail(c, CK_INVALID_PADDING,
+                    "negative padding (%lld, %lld) on the %s axis is not supported",
                     (long long)a->pad_begin[i], (long long)a->pad_end[i], ck_axis_name(nsp, i));
             return false;
         }
@@ -241,7 +259,8 @@ static bool tconv_shape(ck_ctx *c) {
             int64_t m = a->stride[i] > a->dilation[i] ? a->stride[i] : a->dilation[i];
             if (op[i] >= m) {
                 ck_fail(c, CK_INVALID_OUTPUT_SIZE,
-                        "output_padding %lld on the %s axis must be smaller than max(stride, dilation) = max(%lld, %lld) = %lld",
+                        "output_padding %lld on the %s axis must be smaller than max(stride, "
+                        "dilation) = max(%lld, %lld) = %lld",
                         (long long)op[i], ck_axis_name(nsp, i), (long long)a->stride[i],
                         (long long)a->dilation[i], (long long)m);
                 return false;
@@ -254,10 +273,12 @@ static bool tconv_shape(ck_ctx *c) {
         int64_t in = x->d[ax], k = a->kernel[i], s = a->stride[i], d = a->dilation[i];
         int64_t pb = a->pad_begin[i], pe = a->pad_end[i], out;
         ck_str f = {0};
-        if (onnx && (a->has_size || a->pad_mode == CK_PAD_SAME_UPPER || a->pad_mode == CK_PAD_SAME_LOWER)) {
+        if (onnx &&
+            (a->has_size || a->pad_mode == CK_PAD_SAME_UPPER || a->pad_mode == CK_PAD_SAME_LOWER)) {
             /* ONNX: the target size fixes the total padding, split by auto_pad. */
             int64_t target, full;
-            if (a->has_size) target = a->size[i];
+            if (a->has_size)
+                target = a->size[i];
             else if (!ck_mul(in, s, &target)) {
                 fail_overflow(c, c->n->type);
                 return false;
@@ -269,7 +290,8 @@ static bool tconv_shape(ck_ctx *c) {
             int64_t total = full - target;
             if (total < 0 && a->has_size) {
                 ck_fail(c, CK_INVALID_OUTPUT_SIZE,
-                        "output_shape %lld on the %s axis is larger than the %lld this input and kernel can produce",
+                        "output_shape %lld on the %s axis is larger than the %lld this input and "
+                        "kernel can produce",
                         (long long)target, ck_axis_name(nsp, i), (long long)full);
                 return false;
             }
@@ -292,8 +314,10 @@ static bool tconv_shape(ck_ctx *c) {
         if (out <= 0) {
             const char *an = ck_axis_name(nsp, i);
             ck_diag *dg = ck_fail(c, CK_OUTPUT_TOO_SMALL,
-                                  "output %s would be %lld — padding %lld + %lld removes more than the %lld pixels the transposed convolution produces",
-                                  an, (long long)out, (long long)pb, (long long)pe, (long long)(out + pb + pe));
+                                  "output %s would be %lld — padding %lld + %lld removes more than "
+                                  "the %lld pixels the transposed convolution produces",
+                                  an, (long long)out, (long long)pb, (long long)pe,
+                                  (long long)(out + pb + pe));
             if (dg) {
                 ck_str ff = {0};
                 ck_str_addf(&ff, "%s = %s", an, f.p ? f.p : "");
@@ -342,10 +366,11 @@ static void sep_cost(const ck_ctx *c, ck_cost *k) {
     int64_t C = x->d[ck_channel_axis(a, x->rank, a->nsp)];
     int64_t mid = ck_sat_mul(C, a->depth_multiplier);
     int64_t sp = ck_numel_sat(y) / (a->out_ch > 0 ? a->out_ch : 1);
-    k->params = ck_sat_add(ck_sat_add(ck_sat_mul(mid, ck_kernel_numel(a)), ck_sat_mul(mid, a->out_ch)),
-                           a->bias ? a->out_ch : 0);
-    k->macs = ck_sat_mul(sp, ck_sat_add(ck_sat_mul(mid, ck_kernel_numel(a)), ck_sat_mul(mid, a->out_ch)));
+    k->params =
+        ck_sat_add(ck_sat_add(ck_sat_mul(mid, ck_kernel_numel(a)), ck_sat_mul(mid, a->out_ch)),
+                   a->bias ? a->out_ch : 0);
+    k->macs =
+        ck_sat_mul(sp, ck_sat_add(ck_sat_mul(mid, ck_kernel_numel(a)), ck_sat_mul(mid, a->out_ch)));
 }
 
 const ck_op ck_op_separable_conv = {"separable_conv", sep_shape, sep_cost};
-

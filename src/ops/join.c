@@ -27,8 +27,9 @@ static bool binary_shape(ck_ctx *c) {
             if (da != db && da != 1 && db != 1) {
                 const char *w = axis_word(a, r, i);
                 ck_diag *dg = ck_fail(c, CK_SKIP_MISMATCH,
-                                      "%s cannot combine sizes %lld and %lld on axis %d%s%s%s", c->n->type,
-                                      (long long)da, (long long)db, i, w ? " (" : "", w ? w : "", w ? ")" : "");
+                                      "%s cannot combine sizes %lld and %lld on axis %d%s%s%s",
+                                      c->n->type, (long long)da, (long long)db, i, w ? " (" : "",
+                                      w ? w : "", w ? ")" : "");
                 if (dg && w) ck_diag_set(&dg->axis, "%s", w);
                 c->fail_axis = (r == c->in[0]->shape.rank) ? i : -1;
                 c->fail_value = da;
@@ -60,15 +61,16 @@ static bool concat_shape(ck_ctx *c) {
     int r = x->rank;
     int ax = a->axis < 0 ? a->axis + r : a->axis;
     if (ax < 0 || ax >= r) {
-        ck_fail(c, CK_RANK_MISMATCH, "%s: axis %d is out of range for %d-D inputs", c->n->type, a->axis, r);
+        ck_fail(c, CK_RANK_MISMATCH, "%s: axis %d is out of range for %d-D inputs", c->n->type,
+                a->axis, r);
         return false;
     }
     ck_shape y = *x;
     for (int k = 1; k < c->n_in; k++) {
         const ck_shape *b = &c->in[k]->shape;
         if (b->rank != r) {
-            ck_fail(c, CK_SKIP_MISMATCH, "%s: operand %d is %d-D but operand 0 is %d-D", c->n->type, k,
-                    b->rank, r);
+            ck_fail(c, CK_SKIP_MISMATCH, "%s: operand %d is %d-D but operand 0 is %d-D", c->n->type,
+                    k, b->rank, r);
             return false;
         }
         for (int i = 0; i < r; i++) {
@@ -76,7 +78,8 @@ static bool concat_shape(ck_ctx *c) {
             if (b->d[i] != x->d[i]) {
                 const char *w = axis_word(a, r, i);
                 ck_diag *dg = ck_fail(c, CK_SKIP_MISMATCH,
-                                      "%s joins along axis %d, so every other axis must agree, but axis %d%s%s%s is %lld in operand 0 and %lld in operand %d",
+                                      "%s joins along axis %d, so every other axis must agree, but "
+                                      "axis %d%s%s%s is %lld in operand 0 and %lld in operand %d",
                                       c->n->type, ax, i, w ? " (" : "", w ? w : "", w ? ")" : "",
                                       (long long)x->d[i], (long long)b->d[i], k);
                 if (dg && w) ck_diag_set(&dg->axis, "%s", w);

@@ -25,7 +25,8 @@ static void flatten_note(ck_ctx *c, ck_diag *dg) {
     }
     char buf[160];
     ck_shape_str(s, buf, sizeof buf);
-    ck_diag_note(dg, "%s flattens %s into %s = %lld features", p->name, buf, t.p ? t.p : "", (long long)prod);
+    ck_diag_note(dg, "%s flattens %s into %s = %lld features", p->name, buf, t.p ? t.p : "",
+                 (long long)prod);
     ck_str_free(&t);
 }
 
@@ -42,9 +43,10 @@ static bool linear_shape(ck_ctx *c) {
         ck_shape_str(x, buf, sizeof buf);
         int64_t rows = 1;
         for (int i = 0; i + 1 < x->rank; i++) rows = ck_sat_mul(rows, x->d[i]);
-        ck_diag *dg = ck_fail(c, CK_FEATURE_MISMATCH,
-                              "%s expects %lld input features (in_features=%lld), but its input %s has %lld",
-                              c->n->type, (long long)a->in_features, (long long)a->in_features, buf, (long long)f);
+        ck_diag *dg = ck_fail(
+            c, CK_FEATURE_MISMATCH,
+            "%s expects %lld input features (in_features=%lld), but its input %s has %lld",
+            c->n->type, (long long)a->in_features, (long long)a->in_features, buf, (long long)f);
         if (dg) {
             ck_diag_set(&dg->axis, "features");
             ck_diag_set(&dg->formula, "(%lldx%lld) @ (%lldx%lld): %lld != %lld", (long long)rows,

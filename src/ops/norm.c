@@ -5,7 +5,8 @@ static bool norm_rank(ck_ctx *c, const ck_shape *x) {
     const ck_attrs *a = &c->n->a;
     if (a->dialect != CK_DIALECT_PYTORCH || a->nsp == 0) {
         if (x->rank < 2) {
-            ck_fail(c, CK_RANK_MISMATCH, "%s needs at least a 2-D input, got %d-D", c->n->type, x->rank);
+            ck_fail(c, CK_RANK_MISMATCH, "%s needs at least a 2-D input, got %d-D", c->n->type,
+                    x->rank);
             return false;
         }
         return true;
@@ -13,7 +14,8 @@ static bool norm_rank(ck_ctx *c, const ck_shape *x) {
     /* BatchNorm1d: 2-D or 3-D; BatchNorm2d: 4-D; BatchNorm3d: 5-D.
      * InstanceNormNd also takes the unbatched form. */
     bool inst = c->n->op == &ck_op_instance_norm;
-    bool ok = x->rank == a->nsp + 2 || (a->nsp == 1 && x->rank == 2) || (inst && x->rank == a->nsp + 1);
+    bool ok =
+        x->rank == a->nsp + 2 || (a->nsp == 1 && x->rank == 2) || (inst && x->rank == a->nsp + 1);
     if (!ok) {
         ck_fail(c, CK_RANK_MISMATCH, "%s expects a %d-D input, but the input is %d-D", c->n->type,
                 a->nsp + 2, x->rank);
@@ -36,9 +38,12 @@ static bool channels_norm_shape(ck_ctx *c) {
     if (!norm_rank(c, x)) return false;
     int ax = feature_axis(a, x);
     /* unbatched InstanceNorm: channels are axis 0 */
-    if (c->n->op == &ck_op_instance_norm && a->dialect == CK_DIALECT_PYTORCH && x->rank == a->nsp + 1) ax = 0;
+    if (c->n->op == &ck_op_instance_norm && a->dialect == CK_DIALECT_PYTORCH &&
+        x->rank == a->nsp + 1)
+        ax = 0;
     if (ax < 0 || ax >= x->rank) {
-        ck_fail(c, CK_RANK_MISMATCH, "%s: axis %d is outside the %d-D input", c->n->type, a->axis, x->rank);
+        ck_fail(c, CK_RANK_MISMATCH, "%s: axis %d is outside the %d-D input", c->n->type, a->axis,
+                x->rank);
         return false;
     }
     int64_t C = x->d[ax];
@@ -46,15 +51,17 @@ static bool channels_norm_shape(ck_ctx *c) {
         (c->n->op != &ck_op_instance_norm || a->affine)) {
         char buf[160];
         ck_shape_str(x, buf, sizeof buf);
-        ck_diag *dg = ck_fail(c, CK_CHANNEL_MISMATCH, "%s expects %lld channels (num_features=%lld), but its input %s has %lld",
-                              c->n->type, (long long)a->num_features, (long long)a->num_features, buf, (long long)C);
+        ck_diag *dg = ck_fail(
+            c, CK_CHANNEL_MISMATCH,
+            "%s expects %lld channels (num_features=%lld), but its input %s has %lld", c->n->type,
+            (long long)a->num_features, (long long)a->num_features, buf, (long long)C);
         (void)dg;
         ck_fail_axis(c, ax, "channels", C);
         return false;
     }
     if (c->n->op == &ck_op_group_norm && a->num_groups > 0 && C % a->num_groups != 0) {
-        ck_fail(c, CK_CHANNEL_MISMATCH, "%s: %lld channels do not split into %lld groups", c->n->type,
-                (long long)C, (long long)a->num_groups);
+        ck_fail(c, CK_CHANNEL_MISMATCH, "%s: %lld channels do not split into %lld groups",
+                c->n->type, (long long)C, (long long)a->num_groups);
         return false;
     }
     c->out[0]->shape = *x;
@@ -65,7 +72,9 @@ static void channels_norm_cost(const ck_ctx *c, ck_cost *k) {
     const ck_attrs *a = &c->n->a;
     const ck_shape *x = &c->in[0]->shape;
     int ax = feature_axis(a, x);
-    if (c->n->op == &ck_op_instance_norm && a->dialect == CK_DIALECT_PYTORCH && x->rank == a->nsp + 1) ax = 0;
+    if (c->n->op == &ck_op_instance_norm && a->dialect == CK_DIALECT_PYTORCH &&
+        x->rank == a->nsp + 1)
+        ax = 0;
     int64_t C = (ax >= 0 && ax < x->rank) ? x->d[ax] : 0;
     bool affine = a->affine;
     k->params = affine ? 2 * C : 0;
@@ -92,8 +101,9 @@ static bool layer_norm_shape(ck_ctx *c) {
         ck_shape ns = {.rank = n};
         for (int i = 0; i < n; i++) ns.d[i] = a->shape[i];
         ck_shape_str(&ns, want, sizeof want);
-        ck_fail(c, CK_FEATURE_MISMATCH, "%s normalizes over the trailing axes %s, but its input is %s",
-                c->n->type, want, buf);
+        ck_fail(c, CK_FEATURE_MISMATCH,
+                "%s normalizes over the trailing axes %s, but its input is %s", c->n->type, want,
+                buf);
         return false;
     }
     c->out[0]->shape = *x;

@@ -118,11 +118,13 @@ extern const ck_frontend ck_fe_pytorch[], ck_fe_keras[], ck_fe_onnx[];
 
 /* Reports the rule's error for the current node. The returned diagnostic can
  * be given an axis, formula, notes. */
-ck_diag *ck_fail(ck_ctx *c, ck_code code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+ck_diag *ck_fail(ck_ctx *c, ck_code code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 /* Names the failing spatial axis: sets the diagnostic's axis and the axis
  * the shrink chain follows. */
 void ck_fail_axis(ck_ctx *c, int tensor_axis, const char *name, int64_t value);
-ck_diag *ck_warn(ck_ctx *c, ck_code code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+ck_diag *ck_warn(ck_ctx *c, ck_code code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 
 /* Index of the channel axis and of spatial axis i (0-based, in H, W order)
  * for a tensor of rank `rank` in this node's layout, with nsp spatial axes. */
@@ -169,7 +171,8 @@ bool ck_check_rank(ck_ctx *c, const ck_shape *x, int nsp, bool unbatched_ok, con
 
 /* ---- helpers for frontend builders ------------------------------------- */
 
-ck_diag *ck_build_fail(ck_build *b, ck_code code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+ck_diag *ck_build_fail(ck_build *b, ck_code code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 /* Parameter index by name in the frontend's list, -1 if absent. */
 int ck_param_index(const ck_frontend *fe, const char *name);
 /* The argument bound to parameter `name`, or NULL. */

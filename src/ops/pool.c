@@ -13,7 +13,8 @@ static bool window_pool_shape(ck_ctx *c) {
         if (x->d[i] == 0 && (i > 0 || x->rank == nsp + 1)) {
             char buf[160];
             ck_shape_str(x, buf, sizeof buf);
-            ck_fail(c, CK_EMPTY_INPUT, "%s cannot pool the input %s: axis %d is empty", c->n->type, buf, i);
+            ck_fail(c, CK_EMPTY_INPUT, "%s cannot pool the input %s: axis %d is empty", c->n->type,
+                    buf, i);
             return false;
         }
     int64_t pb[CK_MAX_SP], pe[CK_MAX_SP];
@@ -34,7 +35,8 @@ static bool window_pool_shape(ck_ctx *c) {
         for (int i = 0; i < nsp; i++)
             if (pb[i] > a->kernel[i] / 2 || pe[i] > a->kernel[i] / 2) {
                 ck_fail(c, CK_INVALID_PADDING,
-                        "padding %lld on the %s axis is more than half the kernel size %lld (PyTorch requires padding <= kernel_size / 2 = %lld)",
+                        "padding %lld on the %s axis is more than half the kernel size %lld "
+                        "(PyTorch requires padding <= kernel_size / 2 = %lld)",
                         (long long)(pb[i] > pe[i] ? pb[i] : pe[i]), ck_axis_name(nsp, i),
                         (long long)a->kernel[i], (long long)(a->kernel[i] / 2));
                 return false;
@@ -44,8 +46,13 @@ static bool window_pool_shape(ck_ctx *c) {
     int64_t dropped[CK_MAX_SP] = {0}, insz[CK_MAX_SP] = {0};
     for (int i = 0; i < nsp; i++) {
         int ax = ck_spatial_axis(a, x->rank, nsp, i);
-        ck_window w = {.in = x->d[ax], .k = a->kernel[i], .s = a->stride[i], .d = a->dilation[i],
-                       .pb = pb[i], .pe = pe[i], .ceil_mode = a->ceil_mode && !same,
+        ck_window w = {.in = x->d[ax],
+                       .k = a->kernel[i],
+                       .s = a->stride[i],
+                       .d = a->dilation[i],
+                       .pb = pb[i],
+                       .pe = pe[i],
+                       .ceil_mode = a->ceil_mode && !same,
                        .torch_ceil_drop = torch};
         int64_t out;
         if (!ck_window_out(&w, &out, NULL)) {
@@ -67,8 +74,10 @@ static bool window_pool_shape(ck_ctx *c) {
             ck_str_addf(&f, "%s = ", an);
             int64_t t;
             ck_window_out(&w, &t, &f);
-            if (dg) dg->formula = ck_str_take(&f);
-            else ck_str_free(&f);
+            if (dg)
+                dg->formula = ck_str_take(&f);
+            else
+                ck_str_free(&f);
             ck_fail_axis(c, ax, an, out);
             return false;
         }
@@ -97,8 +106,13 @@ static bool global_shape(ck_ctx *c) {
     if (x->rank < 3 || (a->nsp && x->rank != nsp + 2)) {
         char buf[160];
         ck_shape_str(x, buf, sizeof buf);
-        ck_fail(c, CK_RANK_MISMATCH, "%s expects a %s input (batch, channels, spatial axes), got %s",
-                c->n->type, a->nsp ? (nsp == 1 ? "3-D" : nsp == 2 ? "4-D" : "5-D") : "3-D or higher", buf);
+        ck_fail(c, CK_RANK_MISMATCH,
+                "%s expects a %s input (batch, channels, spatial axes), got %s", c->n->type,
+                a->nsp ? (nsp == 1   ? "3-D"
+                          : nsp == 2 ? "4-D"
+                                     : "5-D")
+                       : "3-D or higher",
+                buf);
         return false;
     }
     ck_attrs t = *a;
@@ -106,7 +120,8 @@ static bool global_shape(ck_ctx *c) {
     for (int i = 0; i < nsp; i++) {
         int ax = ck_spatial_axis(&t, x->rank, nsp, i);
         if (x->d[ax] == 0) {
-            ck_fail(c, CK_EMPTY_INPUT, "%s cannot pool an empty %s axis", c->n->type, ck_axis_name(nsp, i));
+            ck_fail(c, CK_EMPTY_INPUT, "%s cannot pool an empty %s axis", c->n->type,
+                    ck_axis_name(nsp, i));
             return false;
         }
     }
@@ -122,7 +137,9 @@ static bool global_shape(ck_ctx *c) {
     return true;
 }
 
-static void global_cost(const ck_ctx *c, ck_cost *k) { k->ops = ck_numel_sat(&c->in[0]->shape); }
+static void global_cost(const ck_ctx *c, ck_cost *k) {
+    k->ops = ck_numel_sat(&c->in[0]->shape);
+}
 
 const ck_op ck_op_global_avg_pool = {"global_avg_pool", global_shape, global_cost};
 const ck_op ck_op_global_max_pool = {"global_max_pool", global_shape, global_cost};
@@ -142,7 +159,8 @@ static bool adaptive_shape(ck_ctx *c) {
         if (x->d[i] == 0) {
             char buf[160];
             ck_shape_str(x, buf, sizeof buf);
-            ck_fail(c, CK_EMPTY_INPUT, "%s needs a non-empty input, but axis %d of %s is 0", c->n->type, i, buf);
+            ck_fail(c, CK_EMPTY_INPUT, "%s needs a non-empty input, but axis %d of %s is 0",
+                    c->n->type, i, buf);
             return false;
         }
     ck_shape y = *x;

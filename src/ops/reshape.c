@@ -3,7 +3,9 @@
 
 #include <string.h>
 
-static int wrap_dim(int d, int rank) { return d < 0 ? d + rank : d; }
+static int wrap_dim(int d, int rank) {
+    return d < 0 ? d + rank : d;
+}
 
 static bool flatten_shape(ck_ctx *c) {
     const ck_attrs *a = &c->n->a;
@@ -18,7 +20,8 @@ static bool flatten_shape(ck_ctx *c) {
         }
         y.rank = 2;
         y.d[0] = y.d[1] = 1;
-        for (int i = 0; i < x->rank; i++) y.d[i < ax ? 0 : 1] = ck_sat_mul(y.d[i < ax ? 0 : 1], x->d[i]);
+        for (int i = 0; i < x->rank; i++)
+            y.d[i < ax ? 0 : 1] = ck_sat_mul(y.d[i < ax ? 0 : 1], x->d[i]);
         c->out[0]->shape = y;
         return true;
     }
@@ -37,8 +40,8 @@ static bool flatten_shape(ck_ctx *c) {
     int r = x->rank ? x->rank : 1;
     int s = wrap_dim(a->start_dim, r), e = wrap_dim(a->end_dim, r);
     if (s < 0 || s >= r || e < 0 || e >= r) {
-        ck_fail(c, CK_RANK_MISMATCH, "%s(start_dim=%d, end_dim=%d) does not fit a %d-D input", c->n->type,
-                a->start_dim, a->end_dim, x->rank);
+        ck_fail(c, CK_RANK_MISMATCH, "%s(start_dim=%d, end_dim=%d) does not fit a %d-D input",
+                c->n->type, a->start_dim, a->end_dim, x->rank);
         return false;
     }
     if (s > e) {
@@ -63,7 +66,8 @@ static bool resolve_target(ck_ctx *c, const ck_shape *x, const int64_t *t, int n
     int64_t numel = ck_numel_sat(x), known = 1;
     int infer = -1;
     if (n + lead > CK_MAX_RANK) {
-        ck_fail(c, CK_LIMIT_EXCEEDED, "%s: the target has more than %d axes", c->n->type, CK_MAX_RANK);
+        ck_fail(c, CK_LIMIT_EXCEEDED, "%s: the target has more than %d axes", c->n->type,
+                CK_MAX_RANK);
         return false;
     }
     y->rank = 0;
@@ -75,7 +79,8 @@ static bool resolve_target(ck_ctx *c, const ck_shape *x, const int64_t *t, int n
         int64_t v = t[i];
         if (v == 0 && onnx) {
             if (i >= x->rank) {
-                ck_fail(c, CK_RESHAPE_MISMATCH, "%s: target entry %d is 0 (copy) but the input has only %d axes",
+                ck_fail(c, CK_RESHAPE_MISMATCH,
+                        "%s: target entry %d is 0 (copy) but the input has only %d axes",
                         c->n->type, i, x->rank);
                 return false;
             }
@@ -91,7 +96,8 @@ static bool resolve_target(ck_ctx *c, const ck_shape *x, const int64_t *t, int n
             continue;
         }
         if (v < 0) {
-            ck_fail(c, CK_INVALID_CONFIG, "%s: target entry %lld is negative", c->n->type, (long long)v);
+            ck_fail(c, CK_INVALID_CONFIG, "%s: target entry %lld is negative", c->n->type,
+                    (long long)v);
             return false;
         }
         y->d[y->rank++] = v;
@@ -102,15 +108,18 @@ static bool resolve_target(ck_ctx *c, const ck_shape *x, const int64_t *t, int n
     if (infer >= 0) {
         if (known == 0 || numel % known != 0) {
             ck_shape_str(y, ts, sizeof ts);
-            ck_fail(c, CK_RESHAPE_MISMATCH, "%s cannot reshape %s (%lld elements) to %s with -1: %lld is not a multiple of %lld",
+            ck_fail(c, CK_RESHAPE_MISMATCH,
+                    "%s cannot reshape %s (%lld elements) to %s with -1: %lld is not a multiple of "
+                    "%lld",
                     c->n->type, xs, (long long)numel, ts, (long long)numel, (long long)known);
             return false;
         }
         y->d[infer] = numel / known;
     } else if (known != numel) {
         ck_shape_str(y, ts, sizeof ts);
-        ck_fail(c, CK_RESHAPE_MISMATCH, "%s cannot reshape %s (%lld elements) to %s (%lld elements)",
-                c->n->type, xs, (long long)numel, ts, (long long)known);
+        ck_fail(c, CK_RESHAPE_MISMATCH,
+                "%s cannot reshape %s (%lld elements) to %s (%lld elements)", c->n->type, xs,
+                (long long)numel, ts, (long long)known);
         return false;
     }
     return true;
@@ -123,7 +132,8 @@ static bool reshape_shape(ck_ctx *c) {
     int n = a->shape_rank;
     if (a->dialect == CK_DIALECT_ONNX && n == 0) {
         if (c->n_in < 2 || !c->in[1]->kval) {
-            ck_fail(c, CK_UNSUPPORTED, "%s: the target shape is computed at run time and convkit cannot fold it",
+            ck_fail(c, CK_UNSUPPORTED,
+                    "%s: the target shape is computed at run time and convkit cannot fold it",
                     c->n->type);
             return false;
         }
@@ -144,7 +154,8 @@ static bool unflatten_shape(ck_ctx *c) {
     const ck_shape *x = &c->in[0]->shape;
     int d = wrap_dim(a->axis, x->rank);
     if (d < 0 || d >= x->rank) {
-        ck_fail(c, CK_RANK_MISMATCH, "%s: dim %d is out of range for a %d-D input", c->n->type, a->axis, x->rank);
+        ck_fail(c, CK_RANK_MISMATCH, "%s: dim %d is out of range for a %d-D input", c->n->type,
+                a->axis, x->rank);
         return false;
     }
     if (x->rank - 1 + a->shape_rank > CK_MAX_RANK) {
@@ -169,7 +180,7 @@ static bool transpose_shape(ck_ctx *c) {
     int n = a->shape_rank;
     int64_t perm[CK_MAX_RANK];
     bool keras = a->dialect == CK_DIALECT_KERAS; /* Keras Permute: 1-based, batch excluded */
-    if (n == 0) { /* ONNX default: reverse */
+    if (n == 0) {                                /* ONNX default: reverse */
         n = x->rank;
         for (int i = 0; i < n; i++) perm[i] = n - 1 - i;
     } else if (keras) {
@@ -180,8 +191,8 @@ static bool transpose_shape(ck_ctx *c) {
         memcpy(perm, a->shape, (size_t)n * sizeof *perm);
     }
     if (n != x->rank) {
-        ck_fail(c, CK_RANK_MISMATCH, "%s: the permutation has %d entries but the input is %d-D", c->n->type,
-                n, x->rank);
+        ck_fail(c, CK_RANK_MISMATCH, "%s: the permutation has %d entries but the input is %d-D",
+                c->n->type, n, x->rank);
         return false;
     }
     bool seen[CK_MAX_RANK] = {0};

@@ -6,11 +6,16 @@
 
 static const char *mode_name(const ck_attrs *a, int nsp) {
     switch (a->interp) {
-    case CK_INTERP_NEAREST: return "nearest";
-    case CK_INTERP_NEAREST_EXACT: return "nearest-exact";
-    case CK_INTERP_CUBIC: return "bicubic";
-    case CK_INTERP_AREA: return "area";
-    case CK_INTERP_LINEAR: return nsp == 1 ? "linear" : nsp == 2 ? "bilinear" : "trilinear";
+    case CK_INTERP_NEAREST:
+        return "nearest";
+    case CK_INTERP_NEAREST_EXACT:
+        return "nearest-exact";
+    case CK_INTERP_CUBIC:
+        return "bicubic";
+    case CK_INTERP_AREA:
+        return "area";
+    case CK_INTERP_LINEAR:
+        return nsp == 1 ? "linear" : nsp == 2 ? "bilinear" : "trilinear";
     }
     return "?";
 }
@@ -37,8 +42,9 @@ static bool resize_shape(ck_ctx *c) {
         }
         nsp = x->rank - 2;
         if (a->has_size && a->shape_rank && a->shape_rank != nsp) {
-            ck_fail(c, CK_RANK_MISMATCH, "%s: size has %d entries but the input has %d spatial axes",
-                    c->n->type, a->shape_rank, nsp);
+            ck_fail(c, CK_RANK_MISMATCH,
+                    "%s: size has %d entries but the input has %d spatial axes", c->n->type,
+                    a->shape_rank, nsp);
             return false;
         }
         if (a->has_scale && a->shape_rank && a->shape_rank != nsp) {
@@ -48,7 +54,8 @@ static bool resize_shape(ck_ctx *c) {
             return false;
         }
     } else if (x->rank != nsp + 2) {
-        ck_fail(c, CK_RANK_MISMATCH, "%s expects a %d-D input, got %d-D", c->n->type, nsp + 2, x->rank);
+        ck_fail(c, CK_RANK_MISMATCH, "%s expects a %d-D input, got %d-D", c->n->type, nsp + 2,
+                x->rank);
         return false;
     }
     if (nsp > CK_MAX_SP || nsp < 1) {
@@ -73,8 +80,9 @@ static bool resize_shape(ck_ctx *c) {
             out = (int64_t)o;
         }
         if (out <= 0 || in <= 0) {
-            ck_diag *dg = ck_fail(c, CK_OUTPUT_TOO_SMALL, "output %s would be %lld from an input %s of %lld",
-                                  ck_axis_name(nsp, i), (long long)out, ck_axis_name(nsp, i), (long long)in);
+            ck_diag *dg =
+                ck_fail(c, CK_OUTPUT_TOO_SMALL, "output %s would be %lld from an input %s of %lld",
+                        ck_axis_name(nsp, i), (long long)out, ck_axis_name(nsp, i), (long long)in);
             if (dg && !a->has_size)
                 ck_diag_set(&dg->formula, "%s = floor(%lld * %g) = %lld", ck_axis_name(nsp, i),
                             (long long)in, a->scale[i], (long long)out);

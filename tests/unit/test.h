@@ -19,6 +19,7 @@ static int t_pass, t_fail;
         }                                                                                          \
     } while (0)
 
-#define TEST_DONE(name) (printf("%s: %d passed, %d failed\n", (name), t_pass, t_fail), t_fail ? 1 : 0)
+#define TEST_DONE(name)                                                                            \
+    (printf("%s: %d passed, %d failed\n", (name), t_pass, t_fail), t_fail ? 1 : 0)
 
 #endif

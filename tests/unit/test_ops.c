@@ -6,8 +6,8 @@
 #include <string.h>
 
 typedef struct {
-    const char *spec; /* .cnn text */
-    const char *want; /* "[1, 2, 3]" output of the last layer, or an error code */
+    const char *spec;  /* .cnn text */
+    const char *want;  /* "[1, 2, 3]" output of the last layer, or an error code */
     const char *layer; /* for errors: the failing layer (optional) */
 } tcase;
 
@@ -54,16 +54,26 @@ static const tcase cases[] = {
     {"input a: [1, 8, 4, 4]\ninput b: [1, 8, 1, 1]\ns = mul(a, b)\n", "[1, 8, 4, 4]", NULL},
     {"input a: [1, 8, 4, 4]\ninput b: [1, 8, 5, 4]\ns = add(a, b)\n", "skip_mismatch", "s"},
     {"input a: [1, 8, 4, 4]\ninput b: [1, 3, 4, 4]\nc = cat(a, b, dim=1)\n", "[1, 11, 4, 4]", NULL},
-    {"input a: [1, 8, 4, 4]\ninput b: [1, 3, 4, 4]\nc = cat([a, b], dim=-1)\n", "skip_mismatch", "c"},
+    {"input a: [1, 8, 4, 4]\ninput b: [1, 3, 4, 4]\nc = cat([a, b], dim=-1)\n", "skip_mismatch",
+     "c"},
     /* transposed convolution, forward output_size */
-    {"input: [1, 16, 4, 4]\nup = ConvTranspose2d(16, 8, 3, stride=2)(input, output_size=[10, 10])\n", "[1, 8, 10, 10]", NULL},
-    {"input: [1, 16, 4, 4]\nup = ConvTranspose2d(16, 8, 3, stride=2)(input, output_size=[12, 12])\n", "invalid_output_size", "up"},
-    {"input: [1, 4, 5]\nc = ConvTranspose1d(4, 2, 3, stride=2, output_padding=1)\n", "[1, 2, 12]", NULL},
+    {"input: [1, 16, 4, 4]\nup = ConvTranspose2d(16, 8, 3, stride=2)(input, output_size=[10, "
+     "10])\n",
+     "[1, 8, 10, 10]", NULL},
+    {"input: [1, 16, 4, 4]\nup = ConvTranspose2d(16, 8, 3, stride=2)(input, output_size=[12, "
+     "12])\n",
+     "invalid_output_size", "up"},
+    {"input: [1, 4, 5]\nc = ConvTranspose1d(4, 2, 3, stride=2, output_padding=1)\n", "[1, 2, 12]",
+     NULL},
     /* overflow: never wrapped arithmetic */
-    {"input: [1, 3, 4611686018427387904, 8]\nc = Conv2d(3, 8, 3, padding=4611686018427387904)\n", "invalid_config", "c"},
+    {"input: [1, 3, 4611686018427387904, 8]\nc = Conv2d(3, 8, 3, padding=4611686018427387904)\n",
+     "invalid_config", "c"},
     {"input: [1, 3, 8, 8]\nc = Conv2d(3, 8, 4611686018427387904)\n", "output_too_small", "c"},
-    {"input: [1, 3, 8, 8]\nc = Conv2d(3, 8, 3, dilation=4611686018427387904)\n", "invalid_config", "c"},
-    {"input: [1, 3, 9223372036854775807]\nc = ConvTranspose1d(3, 3, 2, stride=9223372036854775807)\n", "invalid_config", "c"},
+    {"input: [1, 3, 8, 8]\nc = Conv2d(3, 8, 3, dilation=4611686018427387904)\n", "invalid_config",
+     "c"},
+    {"input: [1, 3, 9223372036854775807]\nc = ConvTranspose1d(3, 3, 2, "
+     "stride=9223372036854775807)\n",
+     "invalid_config", "c"},
     {"input: [1, 3, 8, 8]\nc = Conv2d(3, 8, 3, stride=0)\n", "invalid_config", "c"},
     {"input: [1, 3, 8, 8]\nc = Conv2d(3, 8, -3)\n", "invalid_config", "c"},
     {"input: [1, 3, 8, 8]\nm = MaxPool2d(0)\n", "invalid_config", "m"},
@@ -75,7 +85,8 @@ static const tcase cases[] = {
     {"input: [1, 3, 8, 8]\nc = Conv2d(3, 8, 3, padding_mode='mirror')\n", "invalid_config", "c"},
     {"input: [1, 3, 8, 8]\nc = Conv2d(3, 8, (3, 3, 3))\n", "invalid_config", "c"},
     /* unknown layer types stop propagation there */
-    {"input: [1, 3, 8, 8]\nc = Conv2d(3, 8, 3)\nx = FancyAttention(8)\nr = ReLU()\n", "unsupported_op", "x"},
+    {"input: [1, 3, 8, 8]\nc = Conv2d(3, 8, 3)\nx = FancyAttention(8)\nr = ReLU()\n",
+     "unsupported_op", "x"},
     /* empty input */
     {"input: [1, 3, 0, 8]\nm = MaxPool2d(2)\n", "empty_input", "m"},
 };
@@ -86,14 +97,18 @@ static const struct {
     int64_t params, macs, ops;
 } costs[] = {
     {"input: [1, 3, 32, 32]\nc = Conv2d(3, 16, 3, stride=2)\n", 448, 16 * 15 * 15 * 27, 0},
-    {"input: [1, 32, 112, 112]\nc = Conv2d(32, 32, 3, padding=1, groups=32)\n", 32 * 9 + 32, 32 * 112 * 112 * 9, 0},
-    {"input: [1, 8, 10, 10]\nc = Conv2d(8, 16, 3, groups=4, bias=False)\n", 16 * 2 * 9, 16 * 8 * 8 * 2 * 9, 0},
-    {"input: [1, 16, 4, 4]\nc = ConvTranspose2d(16, 8, 2, stride=2)\n", 16 * 8 * 4 + 8, 16 * 4 * 4 * 8 * 4, 0},
+    {"input: [1, 32, 112, 112]\nc = Conv2d(32, 32, 3, padding=1, groups=32)\n", 32 * 9 + 32,
+     32 * 112 * 112 * 9, 0},
+    {"input: [1, 8, 10, 10]\nc = Conv2d(8, 16, 3, groups=4, bias=False)\n", 16 * 2 * 9,
+     16 * 8 * 8 * 2 * 9, 0},
+    {"input: [1, 16, 4, 4]\nc = ConvTranspose2d(16, 8, 2, stride=2)\n", 16 * 8 * 4 + 8,
+     16 * 4 * 4 * 8 * 4, 0},
     {"input: [1, 8, 4, 4]\nm = MaxPool2d(2)\n", 0, 0, 8 * 2 * 2 * 4},
     {"input: [1, 8, 4, 4]\nr = ReLU()\n", 0, 0, 128},
     {"input: [1, 400]\nfc = Linear(400, 120)\n", 400 * 120 + 120, 400 * 120, 0},
     {"input: [1, 16, 8, 8]\nbn = BatchNorm2d(16)\n", 32, 0, 2 * 16 * 64},
-    {"input: [1, 8, 8, 3]\nc = DepthwiseConv2D(3, depth_multiplier=2, padding=\"same\")\n", 3 * 2 * 9 + 6, 8 * 8 * 6 * 9, 0},
+    {"input: [1, 8, 8, 3]\nc = DepthwiseConv2D(3, depth_multiplier=2, padding=\"same\")\n",
+     3 * 2 * 9 + 6, 8 * 8 * 6 * 9, 0},
 };
 
 int main(void) {
@@ -104,10 +119,11 @@ int main(void) {
         ck_status st = ck_parse_cnn(costs[i].spec, strlen(costs[i].spec), "cost", NULL, &g, &d);
         if (st == CK_OK) st = ck_check(g, &d);
         ck_layer_info li = st == CK_OK ? ck_graph_layer(g, 0) : (ck_layer_info){0};
-        CHECK(st == CK_OK && li.params == costs[i].params && li.macs == costs[i].macs && li.ops == costs[i].ops,
-              "cost %zu: params %lld macs %lld ops %lld, want %lld %lld %lld", i, (long long)li.params,
-              (long long)li.macs, (long long)li.ops, (long long)costs[i].params, (long long)costs[i].macs,
-              (long long)costs[i].ops);
+        CHECK(st == CK_OK && li.params == costs[i].params && li.macs == costs[i].macs &&
+                  li.ops == costs[i].ops,
+              "cost %zu: params %lld macs %lld ops %lld, want %lld %lld %lld", i,
+              (long long)li.params, (long long)li.macs, (long long)li.ops,
+              (long long)costs[i].params, (long long)costs[i].macs, (long long)costs[i].ops);
         ck_diags_free(&d);
         ck_graph_free(g);
     }
@@ -132,21 +148,31 @@ int main(void) {
         }
         CHECK(!strcmp(got, t->want), "case %zu: want %s, got %s (%s)", i, t->want, got,
               d.n ? d.v[0].message : "");
-        if (t->layer) CHECK(layer && !strcmp(layer, t->layer), "case %zu: failing layer %s, want %s", i, layer, t->layer);
+        if (t->layer)
+            CHECK(layer && !strcmp(layer, t->layer), "case %zu: failing layer %s, want %s", i,
+                  layer, t->layer);
         ck_diags_free(&d);
         ck_graph_free(g);
     }
     /* the parser's own errors carry line and column */
-    const char *bad[] = {"input: [1, 3]\nc = Conv2d(3, 8, 3\n", "input: [1, 3]\nc = = Conv2d()\n",
-                         "input: [1, 3]\nc = Conv2d(3, 8, 'x)\n", "input: [1, 3]\nc = Conv2d(3, 8, 3) r\n",
-                         "input: [1, 3]\nc = Conv2d(3, 8, 3)(nothere)\n", "input: [1, 3]\nc = Conv2D(3, 3)\nd = Conv2d(3, 3, 3)\n",
-                         "input: [1, 3]\nc = Conv2d(" "((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((" ")\n",
-                         "input: [1, 3]\nc = Conv2d(kernel_size=3, 3, 8)\n", "", "# only a comment\n"};
+    const char *bad[] = {"input: [1, 3]\nc = Conv2d(3, 8, 3\n",
+                         "input: [1, 3]\nc = = Conv2d()\n",
+                         "input: [1, 3]\nc = Conv2d(3, 8, 'x)\n",
+                         "input: [1, 3]\nc = Conv2d(3, 8, 3) r\n",
+                         "input: [1, 3]\nc = Conv2d(3, 8, 3)(nothere)\n",
+                         "input: [1, 3]\nc = Conv2D(3, 3)\nd = Conv2d(3, 3, 3)\n",
+                         "input: [1, 3]\nc = Conv2d("
+                         "(((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((("
+                         ")\n",
+                         "input: [1, 3]\nc = Conv2d(kernel_size=3, 3, 8)\n",
+                         "",
+                         "# only a comment\n"};
     for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
         ck_graph *g = NULL;
         ck_diags d = {0};
         ck_status st = ck_parse_cnn(bad[i], strlen(bad[i]), "bad.cnn", NULL, &g, &d);
-        CHECK(st == CK_EPARSE && g == NULL && d.n >= 1 && d.v[0].code == CK_PARSE_ERROR && d.v[0].line >= 1,
+        CHECK(st == CK_EPARSE && g == NULL && d.n >= 1 && d.v[0].code == CK_PARSE_ERROR &&
+                  d.v[0].line >= 1,
               "bad spec %zu: status %d, %d diagnostics", i, (int)st, d.n);
         ck_diags_free(&d);
     }

@@ -108,9 +108,11 @@ int main(void) {
         } else {
             snprintf(want, sizeof want, "%s", json_string_value(json_object_get(r, "error")));
         }
-        bool ok = os ? strcmp(got, want) == 0 : strncmp(got, want, strlen(want)) == 0 && got[strlen(want)] == ':';
+        bool ok = os ? strcmp(got, want) == 0
+                     : strncmp(got, want, strlen(want)) == 0 && got[strlen(want)] == ':';
         tally(op, ok);
-        CHECK(ok || shown > 400, "%s %s on %s: want %s, got %s", id, code, json_dumps(in, JSON_COMPACT), want, got);
+        CHECK(ok || shown > 400, "%s %s on %s: want %s, got %s", id, code,
+              json_dumps(in, JSON_COMPACT), want, got);
         if (!ok) shown++;
         ck_diags_free(&d);
         ck_graph_free(g);

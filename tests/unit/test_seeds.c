@@ -55,23 +55,28 @@ int main(void) {
         st = ck_check(g, &d);
         json_t *os = json_object_get(c, "output_shape");
         bool degenerate = json_is_true(json_object_get(c, "degenerate"));
-        const char *err = degenerate ? "output_too_small" : json_string_value(json_object_get(c, "error"));
+        const char *err =
+            degenerate ? "output_too_small" : json_string_value(json_object_get(c, "error"));
         if (os && !err) {
             ck_shape want, got = ck_graph_layer(g, ck_graph_num_layers(g) - 1).output;
             shape_from_json(os, &want);
             char a[128], b[128];
-            CHECK(st == CK_OK && got.rank == want.rank && !memcmp(got.d, want.d, sizeof(int64_t) * (size_t)got.rank),
+            CHECK(st == CK_OK && got.rank == want.rank &&
+                      !memcmp(got.d, want.d, sizeof(int64_t) * (size_t)got.rank),
                   "%s (%s): want %s, got %s", id, path, ck_shape_str(&want, a, sizeof a),
-                  st == CK_OK ? ck_shape_str(&got, b, sizeof b) : (d.n ? d.v[d.n - 1].message : "?"));
+                  st == CK_OK ? ck_shape_str(&got, b, sizeof b)
+                              : (d.n ? d.v[d.n - 1].message : "?"));
         } else {
             const ck_diag *e = NULL;
             for (int i = 0; i < d.n && !e; i++)
                 if (d.v[i].severity == CK_SEV_ERROR) e = &d.v[i];
-            CHECK(st == CK_EINVALID && e && !strcmp(ck_code_name(e->code), err), "%s (%s): want %s, got %s", id,
-                  path, err, e ? ck_code_name(e->code) : "no error");
+            CHECK(st == CK_EINVALID && e && !strcmp(ck_code_name(e->code), err),
+                  "%s (%s): want %s, got %s", id, path, err,
+                  e ? ck_code_name(e->code) : "no error");
             const char *fm = json_string_value(json_object_get(c, "failing_module"));
             if (e && fm && strcmp(fm, "<root>") != 0)
-                CHECK(e->layer && !strcmp(e->layer, fm), "%s: failing layer %s, want %s", id, e->layer, fm);
+                CHECK(e->layer && !strcmp(e->layer, fm), "%s: failing layer %s, want %s", id,
+                      e->layer, fm);
         }
         json_t *trace = json_object_get(c, "trace");
         for (size_t i = 0; i < json_array_size(trace); i++) {
