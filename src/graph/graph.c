@@ -44,7 +44,7 @@ void ck_graph_free(ck_graph *g) {
     for (int i = 0; i < g->n_nodes; i++) node_free(&g->nodes[i]);
     for (int i = 0; i < g->n_vals; i++) {
         free(g->vals[i].name);
-        free(g->vals[i].kval);
+        if (g->vals[i].tensor < 0) free(g->vals[i].kval); /* a constant's kval is its tensor's */
     }
     for (int i = 0; i < g->n_tensors; i++) ck_tensor_free(&g->tensors[i]);
     ck_diags_free(&g->warnings);

@@ -275,27 +275,16 @@ static bool tconv_shape(ck_ctx *c) {
         ck_str f = {0};
         if (onnx &&
             (a->has_size || a->pad_mode == CK_PAD_SAME_UPPER || a->pad_mode == CK_PAD_SAME_LOWER)) {
-            /* ONNX: the target size fixes the total padding, split by auto_pad. */
-            int64_t target, full;
-            if (a->has_size)
-                target = a->size[i];
-            else if (!ck_mul(in, s, &target)) {
+            /* ONNX: output_shape fixes the total padding (negative pads only
+             * matter to the runtime); auto_pad SAME_* without it pads
+             * max(d*(k-1)+1 - s, 0), independent of the input. */
+            int64_t full, total, ext;
+            if (!ck_tconv_out(in, k, s, d, 0, 0, op[i], &full, NULL) ||
+                !ck_window_extent(k, d, &ext)) {
                 fail_overflow(c, c->n->type);
                 return false;
             }
-            if (!ck_tconv_out(in, k, s, d, 0, 0, op[i], &full, NULL)) {
-                fail_overflow(c, c->n->type);
-                return false;
-            }
-            int64_t total = full - target;
-            if (total < 0 && a->has_size) {
-                ck_fail(c, CK_INVALID_OUTPUT_SIZE,
-                        "output_shape %lld on the %s axis is larger than the %lld this input and "
-                        "kernel can produce",
-                        (long long)target, ck_axis_name(nsp, i), (long long)full);
-                return false;
-            }
-            if (total < 0) total = 0;
+            total = a->has_size ? full - a->size[i] : (ext - s > 0 ? ext - s : 0);
             if (a->pad_mode == CK_PAD_SAME_UPPER) {
                 pb = total / 2;
                 pe = total - pb;
