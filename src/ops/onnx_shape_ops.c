@@ -1,0 +1,881 @@
+/* ONNX-only ops: shape-tensor arithmetic that folds PyTorch's exported
+ * shape chains, and wrappers that read ONNX's attribute-like inputs before
+ * calling the canonical op. See onnx_shape_ops.h for the attribute use. */
+#include "ops/onnx_shape_ops.h"
+
+#include <limits.h>
+#include <math.h>
+#include <string.h>
+
+/* ---- helpers ------------------------------------------------------------ */
+
+/* True when input k is absent: not bound, the importer's placeholder, or an
+ * empty constant (PyTorch writes an empty `scales` next to `sizes`). */
+static bool absent(const ck_ctx *c, int k) {
+    if (k >= c->n_in) return true;
+    const ck_val *v = c->in[k];
+    if (strcmp(v->name, CK_ONNX_ABSENT) == 0) return true;
+    int64_t n;
+    return v->tensor >= 0 && ck_shape_numel(&v->shape, &n) && n == 0;
+}
+
+/* Known integer contents of input k (kval, or a constant's integer data);
+ * NULL when unknown. */
+static const int64_t *known_ints(const ck_ctx *c, int k, int64_t *n) {
+    if (k >= c->n_in) return NULL;
+    const ck_val *v = c->in[k];
+    if (v->kval) {
+        *n = v->nkval;
+        return v->kval;
+    }
+    if (v->tensor >= 0) {
+        const ck_tensor *t = &c->g->tensors[v->tensor];
+        int64_t cnt;
+        if (t->i64 && ck_shape_numel(&t->shape, &cnt)) {
+            *n = cnt;
+            return t->i64;
+        }
+    }
+    return NULL;
+}
+
+/* Known numbers of input k (float constants, or integers); false if unknown. */
+static bool known_nums(const ck_ctx *c, int k, double *out, int max, int *n) {
+    int64_t cnt;
+    const int64_t *iv = known_ints(c, k, &cnt);
+    if (iv) {
+        if (cnt > max) return false;
+        for (int64_t i = 0; i < cnt; i++) out[i] = (double)iv[i];
+        *n = (int)cnt;
+        return true;
+    }
+    if (k >= c->n_in || c->in[k]->tensor < 0) return false;
+    const ck_tensor *t = &c->g->tensors[c->in[k]->tensor];
+    if (!t->f32 || !ck_shape_numel(&t->shape, &cnt) || cnt > max) return false;
+    for (int64_t i = 0; i < cnt; i++) out[i] = t->f32[i];
+    *n = (int)cnt;
+    return true;
+}
+
+/* Stores known contents on an output value (only small tensors). */
+static void set_kval(ck_val *o, const int64_t *v, int64_t n) {
+    free(o->kval);
+    o->kval = NULL;
+    o->nkval = 0;
+    if (n < 0 || n > CK_ONNX_MAX_KVAL) return;
+    o->kval = malloc((size_t)(n ? n : 1) * sizeof *o->kval);
+    if (!o->kval) return;
+    if (n) memcpy(o->kval, v, (size_t)n * sizeof *v);
+    o->nkval = n;
+}
+
+static void copy_kval(ck_ctx *c, int from, int to) {
+    int64_t n;
+    const int64_t *v = known_ints(c, from, &n);
+    if (v && to < c->n_out) set_kval(c->out[to], v, n);
+}
+
+/* "[1, 3, 224, 224]" of input k into buf. */
+static const char *shp(const ck_ctx *c, int k, char *buf, size_t n) {
+    return ck_shape_str(&c->in[k]->shape, buf, n);
+}
+
+/* Normalises axis `a` for rank r (ONNX: -r <= a < r). */
+static bool norm_axis(ck_ctx *c, int64_t a, int r, int *out, const char *what) {
+    if (a < -r || a >= r) {
+        ck_fail(c, CK_RANK_MISMATCH, "%s: %s %lld is out of range for a %d-D input", c->n->type,
+                what, (long long)a, r);
+        return false;
+    }
+    *out = (int)(a < 0 ? a + r : a);
+    return true;
+}
+
+static bool unknown_input(ck_ctx *c, int k, const char *what) {
+    ck_fail(c, CK_UNSUPPORTED,
+            "%s: %s (input %d, '%s') is computed at run time from values convkit does not know; "
+            "its shape "
+            "cannot be folded",
+            c->n->type, what, k, k < c->n_in ? c->in[k]->name : "?");
+    return false;
+}
+
+/* Calls a canonical op's shape rule with overlaid attributes and only the
+ * first n_in inputs. */
+static bool call_shape(ck_ctx *c, const ck_op *op, const ck_attrs *a, int n_in) {
+    ck_node tmp = *c->n;
+    tmp.a = *a;
+    ck_ctx c2 = *c;
+    c2.n = &tmp;
+    c2.n_in = n_in < c->n_in ? n_in : c->n_in;
+    bool ok = op->shape(&c2);
+    c->err = c2.err;
+    c->fail_axis = c2.fail_axis;
+    c->fail_value = c2.fail_value;
+    return ok;
+}
+
+static void call_cost(const ck_ctx *c, const ck_op *op, const ck_attrs *a, int n_in, ck_cost *k) {
+    if (!op->cost) return;
+    ck_node tmp = *c->n;
+    tmp.a = *a;
+    ck_ctx c2 = *c;
+    c2.n = &tmp;
+    c2.n_in = n_in < c->n_in ? n_in : c->n_in;
+    op->cost(&c2, k);
+}
+
+static void out_int(ck_ctx *c, int k) {
+    if (k < c->n_out) c->out[k]->dtype = CK_I64;
+}
+
+/* ---- Shape ---------------------------------------------------------------- */
+
+static bool shape_shape(ck_ctx *c) {
+    const ck_shape *x = &c->in[0]->shape;
+    int r = x->rank;
+    int64_t s = c->n->a.start_dim, e = c->n->a.end_dim;
+    if (s < 0) s += r;
+    if (e < 0) e += r;
+    s = s < 0 ? 0 : s > r ? r : s;
+    e = e < 0 ? 0 : e > r ? r : e;
+    int64_t n = e > s ? e - s : 0;
+    c->out[0]->shape = (ck_shape){.rank = 1, .d = {n}};
+    out_int(c, 0);
+    set_kval(c->out[0], x->d + s, n);
+    return true;
+}
+
+static void shape_cost(const ck_ctx *c, ck_cost *k) {
+    (void)c;
+    k->ops = 0;
+}
+
+const ck_op ck_op_onnx_shape = {"shape", shape_shape, shape_cost};
+
+/* ---- Gather --------------------------------------------------------------- */
+
+static bool gather_shape(ck_ctx *c) {
+    if (c->n_in < 2) {
+        ck_fail(c, CK_INVALID_CONFIG, "%s needs data and indices inputs", c->n->type);
+        return false;
+    }
+    const ck_shape *x = &c->in[0]->shape, *ix = &c->in[1]->shape;
+    int ax;
+    if (x->rank < 1) {
+        ck_fail(c, CK_RANK_MISMATCH, "%s: the data input must have rank >= 1, got a scalar",
+                c->n->type);
+        return false;
+    }
+    if (!norm_axis(c, c->n->a.axis, x->rank, &ax, "axis")) return false;
+    if (x->rank - 1 + ix->rank > CK_MAX_RANK) {
+        ck_fail(c, CK_LIMIT_EXCEEDED, "%s: the output would have more than %d axes", c->n->type,
+                CK_MAX_RANK);
+        return false;
+    }
+    int64_t dim = x->d[ax], ni;
+    const int64_t *iv = known_ints(c, 1, &ni);
+    if (iv)
+        for (int64_t i = 0; i < ni; i++)
+            if (iv[i] < -dim || iv[i] >= dim) {
+                char buf[160];
+                ck_fail(c, CK_INVALID_CONFIG,
+                        "%s: index %lld is out of range for axis %d of size %lld (data %s)",
+                        c->n->type, (long long)iv[i], ax, (long long)dim,
+                        shp(c, 0, buf, sizeof buf));
+                return false;
+            }
+    ck_shape y = {0};
+    for (int i = 0; i < ax; i++) y.d[y.rank++] = x->d[i];
+    for (int i = 0; i < ix->rank; i++) y.d[y.rank++] = ix->d[i];
+    for (int i = ax + 1; i < x->rank; i++) y.d[y.rank++] = x->d[i];
+    c->out[0]->shape = y;
+    c->out[0]->dtype = c->in[0]->dtype;
+    int64_t nd;
+    const int64_t *dv = known_ints(c, 0, &nd);
+    if (dv && iv && x->rank == 1 && ni <= CK_ONNX_MAX_KVAL) {
+        int64_t tmp[CK_ONNX_MAX_KVAL];
+        for (int64_t i = 0; i < ni; i++) tmp[i] = dv[iv[i] < 0 ? iv[i] + dim : iv[i]];
+        set_kval(c->out[0], tmp, ni);
+    }
+    return true;
+}
+
+const ck_op ck_op_onnx_gather = {"gather", gather_shape, shape_cost};
+
+/* ---- Unsqueeze / Squeeze ---------------------------------------------------- */
+
+static bool unsqueeze_shape(ck_ctx *c) {
+    const ck_shape *x = &c->in[0]->shape;
+    int64_t na;
+    const int64_t *axes = known_ints(c, 1, &na);
+    if (absent(c, 1)) {
+        ck_fail(c, CK_INVALID_CONFIG, "%s needs axes", c->n->type);
+        return false;
+    }
+    if (!axes) return unknown_input(c, 1, "axes");
+    int64_t r = x->rank + na;
+    if (r > CK_MAX_RANK) {
+        ck_fail(c, CK_LIMIT_EXCEEDED,
+                "%s: the output would have %lld axes; at most %d are supported", c->n->type,
+                (long long)r, CK_MAX_RANK);
+        return false;
+    }
+    bool ins[CK_MAX_RANK] = {0};
+    for (int64_t i = 0; i < na; i++) {
+        int a;
+        if (!norm_axis(c, axes[i], (int)r, &a, "axis")) return false;
+        if (ins[a]) {
+            ck_fail(c, CK_INVALID_CONFIG, "%s: axis %lld is listed twice", c->n->type,
+                    (long long)axes[i]);
+            return false;
+        }
+        ins[a] = true;
+    }
+    ck_shape y = {.rank = (int)r};
+    for (int i = 0, k = 0; i < r; i++) y.d[i] = ins[i] ? 1 : x->d[k++];
+    c->out[0]->shape = y;
+    c->out[0]->dtype = c->in[0]->dtype;
+    copy_kval(c, 0, 0);
+    return true;
+}
+
+const ck_op ck_op_onnx_unsqueeze = {"unsqueeze", unsqueeze_shape, shape_cost};
+
+static bool squeeze_shape(ck_ctx *c) {
+    const ck_shape *x = &c->in[0]->shape;
+    bool drop[CK_MAX_RANK] = {0};
+    if (absent(c, 1)) {
+        for (int i = 0; i < x->rank; i++) drop[i] = x->d[i] == 1;
+    } else {
+        int64_t na;
+        const int64_t *axes = known_ints(c, 1, &na);
+        if (!axes) return unknown_input(c, 1, "axes");
+        for (int64_t i = 0; i < na; i++) {
+            int a;
+            if (!norm_axis(c, axes[i], x->rank, &a, "axis")) return false;
+            if (x->d[a] != 1) {
+                char buf[160];
+                ck_fail(c, CK_RESHAPE_MISMATCH, "%s: axis %d of the input %s has size %lld, not 1",
+                        c->n->type, a, shp(c, 0, buf, sizeof buf), (long long)x->d[a]);
+                ck_fail_axis(c, a, NULL, x->d[a]);
+                return false;
+            }
+            drop[a] = true;
+        }
+    }
+    ck_shape y = {0};
+    for (int i = 0; i < x->rank; i++)
+        if (!drop[i]) y.d[y.rank++] = x->d[i];
+    c->out[0]->shape = y;
+    c->out[0]->dtype = c->in[0]->dtype;
+    copy_kval(c, 0, 0);
+    return true;
+}
+
+const ck_op ck_op_onnx_squeeze = {"squeeze", squeeze_shape, shape_cost};
+
+/* ---- Slice ------------------------------------------------------------------ */
+
+static bool slice_shape(ck_ctx *c) {
+    const ck_shape *x = &c->in[0]->shape;
+    int64_t ns, ne, na = 0, nst = 0;
+    if (absent(c, 1) || absent(c, 2)) {
+        ck_fail(c, CK_INVALID_CONFIG, "%s needs starts and ends", c->n->type);
+        return false;
+    }
+    const int64_t *st = known_ints(c, 1, &ns), *en = known_ints(c, 2, &ne), *ax = NULL, *sp = NULL;
+    if (!st) return unknown_input(c, 1, "starts");
+    if (!en) return unknown_input(c, 2, "ends");
+    if (!absent(c, 3) && !(ax = known_ints(c, 3, &na))) return unknown_input(c, 3, "axes");
+    if (!absent(c, 4) && !(sp = known_ints(c, 4, &nst))) return unknown_input(c, 4, "steps");
+    if (ns != ne || (ax && na != ns) || (sp && nst != ns)) {
+        ck_fail(
+            c, CK_INVALID_CONFIG,
+            "%s: starts, ends, axes and steps must have the same length (%lld, %lld, %lld, %lld)",
+            c->n->type, (long long)ns, (long long)ne, (long long)(ax ? na : ns),
+            (long long)(sp ? nst : ns));
+        return false;
+    }
+    if (!ax && ns > x->rank) {
+        ck_fail(c, CK_RANK_MISMATCH, "%s: %lld starts for a %d-D input", c->n->type, (long long)ns,
+                x->rank);
+        return false;
+    }
+    ck_shape y = *x;
+    int64_t beg[CK_MAX_RANK], step[CK_MAX_RANK];
+    bool seen[CK_MAX_RANK] = {0};
+    for (int i = 0; i < x->rank; i++) beg[i] = 0, step[i] = 1;
+    for (int64_t i = 0; i < ns; i++) {
+        int a = (int)i;
+        if (ax && !norm_axis(c, ax[i], x->rank, &a, "axis")) return false;
+        if (seen[a]) {
+            ck_fail(c, CK_INVALID_CONFIG, "%s: axis %d is sliced twice", c->n->type, a);
+            return false;
+        }
+        seen[a] = true;
+        int64_t s = sp ? sp[i] : 1, dim = x->d[a], b = st[i], e = en[i];
+        if (s == 0) {
+            ck_fail(c, CK_INVALID_CONFIG, "%s: steps must not be 0 (axis %d)", c->n->type, a);
+            return false;
+        }
+        if (b < 0) b += dim; /* still negative: clamped below */
+        if (e < 0) e += dim;
+        int64_t len;
+        if (s > 0) {
+            b = b < 0 ? 0 : b > dim ? dim : b;
+            e = e < 0 ? 0 : e > dim ? dim : e;
+            len = e > b ? (e - b + s - 1) / s : 0;
+        } else {
+            b = b < 0 ? -1 : b > dim - 1 ? dim - 1 : b;
+            e = e < -1 ? -1 : e > dim - 1 ? dim - 1 : e;
+            len = b > e ? (b - e + (-s) - 1) / (-s) : 0;
+        }
+        y.d[a] = len;
+        beg[a] = b;
+        step[a] = s;
+    }
+    c->out[0]->shape = y;
+    c->out[0]->dtype = c->in[0]->dtype;
+    int64_t nd;
+    const int64_t *dv = known_ints(c, 0, &nd);
+    if (dv && x->rank == 1 && y.d[0] <= CK_ONNX_MAX_KVAL && beg[0] >= 0) {
+        int64_t tmp[CK_ONNX_MAX_KVAL];
+        for (int64_t i = 0; i < y.d[0]; i++) tmp[i] = dv[beg[0] + i * step[0]];
+        set_kval(c->out[0], tmp, y.d[0]);
+    }
+    return true;
+}
+
+const ck_op ck_op_onnx_slice = {"slice", slice_shape, shape_cost};
+
+/* ---- Cast, ConstantOfShape, Range ------------------------------------------ */
+
+static bool cast_shape(ck_ctx *c) {
+    c->out[0]->shape = c->in[0]->shape;
+    c->out[0]->dtype = (ck_dtype)c->n->a.out_features;
+    copy_kval(c, 0, 0);
+    return true;
+}
+
+const ck_op ck_op_onnx_cast = {"cast", cast_shape, shape_cost};
+
+static bool cos_shape(ck_ctx *c) {
+    const ck_shape *x = &c->in[0]->shape;
+    if (x->rank != 1) {
+        char buf[160];
+        ck_fail(c, CK_RANK_MISMATCH, "%s: the shape input must be 1-D, got %s", c->n->type,
+                shp(c, 0, buf, sizeof buf));
+        return false;
+    }
+    int64_t n;
+    const int64_t *v = known_ints(c, 0, &n);
+    if (!v) return unknown_input(c, 0, "the shape");
+    if (n > CK_MAX_RANK) {
+        ck_fail(c, CK_LIMIT_EXCEEDED, "%s: %lld axes; at most %d are supported", c->n->type,
+                (long long)n, CK_MAX_RANK);
+        return false;
+    }
+    ck_shape y = {.rank = (int)n};
+    for (int64_t i = 0; i < n; i++) {
+        if (v[i] < 0) {
+            ck_fail(c, CK_INVALID_CONFIG, "%s: dimension %lld of the requested shape is %lld",
+                    c->n->type, (long long)i, (long long)v[i]);
+            return false;
+        }
+        y.d[i] = v[i];
+    }
+    c->out[0]->shape = y;
+    bool is_int = c->n->a.keepdims;
+    c->out[0]->dtype = is_int ? CK_I64 : CK_F32;
+    int64_t cnt;
+    if (is_int && ck_shape_numel(&y, &cnt) && cnt <= CK_ONNX_MAX_KVAL && y.rank <= 1) {
+        int64_t tmp[CK_ONNX_MAX_KVAL];
+        for (int64_t i = 0; i < cnt; i++) tmp[i] = (int64_t)c->n->a.pad_value;
+        set_kval(c->out[0], tmp, cnt);
+    }
+    return true;
+}
+
+const ck_op ck_op_onnx_constant_of_shape = {"constant_of_shape", cos_shape, shape_cost};
+
+static bool range_shape(ck_ctx *c) {
+    double v[3];
+    int n;
+    for (int k = 0; k < 3; k++) {
+        if (k >= c->n_in) {
+            ck_fail(c, CK_INVALID_CONFIG, "%s needs start, limit and delta", c->n->type);
+            return false;
+        }
+        if (!known_nums(c, k, &v[k], 1, &n) || n != 1)
+            return unknown_input(c, k, k == 0 ? "start" : k == 1 ? "limit" : "delta");
+    }
+    if (v[2] == 0) {
+        ck_fail(c, CK_INVALID_CONFIG, "%s: delta must not be 0", c->n->type);
+        return false;
+    }
+    double cnt = ceil((v[1] - v[0]) / v[2]);
+    if (cnt < 0) cnt = 0;
+    if (cnt > 9e15) {
+        ck_fail(c, CK_LIMIT_EXCEEDED, "%s: %g elements", c->n->type, cnt);
+        return false;
+    }
+    int64_t len = (int64_t)cnt;
+    c->out[0]->shape = (ck_shape){.rank = 1, .d = {len}};
+    c->out[0]->dtype = c->in[0]->dtype;
+    int64_t dummy;
+    if (known_ints(c, 0, &dummy) && len <= CK_ONNX_MAX_KVAL) {
+        int64_t tmp[CK_ONNX_MAX_KVAL];
+        for (int64_t i = 0; i < len; i++) tmp[i] = (int64_t)v[0] + i * (int64_t)v[2];
+        set_kval(c->out[0], tmp, len);
+    }
+    return true;
+}
+
+const ck_op ck_op_onnx_range = {"range", range_shape, shape_cost};
+
+/* ---- Split ---------------------------------------------------------------- */
+
+static bool split_shape(ck_ctx *c) {
+    const ck_shape *x = &c->in[0]->shape;
+    int ax;
+    if (x->rank < 1) {
+        ck_fail(c, CK_RANK_MISMATCH, "%s cannot split a scalar", c->n->type);
+        return false;
+    }
+    if (!norm_axis(c, c->n->a.axis, x->rank, &ax, "axis")) return false;
+    int64_t dim = x->d[ax], parts[64];
+    int nout = c->n_out;
+    if (nout > 64) {
+        ck_fail(c, CK_LIMIT_EXCEEDED, "%s: %d outputs; at most 64 are supported", c->n->type, nout);
+        return false;
+    }
+    if (!absent(c, 1)) {
+        int64_t ns;
+        const int64_t *sv = known_ints(c, 1, &ns);
+        if (!sv) return unknown_input(c, 1, "split");
+        if (ns != nout) {
+            ck_fail(c, CK_INVALID_CONFIG, "%s: split has %lld entries but the node has %d outputs",
+                    c->n->type, (long long)ns, nout);
+            return false;
+        }
+        int64_t sum = 0;
+        for (int i = 0; i < nout; i++) {
+            if (sv[i] < 0 || !ck_add(sum, sv[i], &sum)) {
+                ck_fail(c, CK_INVALID_CONFIG, "%s: split sizes must be non-negative", c->n->type);
+                return false;
+            }
+            parts[i] = sv[i];
+        }
+        if (sum != dim) {
+            char buf[160];
+            ck_fail(c, CK_RESHAPE_MISMATCH,
+                    "%s: the split sizes add up to %lld but axis %d of the input %s is %lld",
+                    c->n->type, (long long)sum, ax, shp(c, 0, buf, sizeof buf), (long long)dim);
+            ck_fail_axis(c, ax, NULL, dim);
+            return false;
+        }
+    } else {
+        /* equal parts; the last one smaller when the axis does not divide (opset 18) */
+        int64_t each = ck_ceildiv(dim, nout ? nout : 1), left = dim;
+        for (int i = 0; i < nout; i++) {
+            parts[i] = left < each ? left : each;
+            left -= parts[i];
+        }
+    }
+    for (int i = 0; i < nout; i++) {
+        ck_shape y = *x;
+        y.d[ax] = parts[i];
+        c->out[i]->shape = y;
+        c->out[i]->dtype = c->in[0]->dtype;
+    }
+    return true;
+}
+
+const ck_op ck_op_onnx_split = {"split", split_shape, shape_cost};
+
+/* ---- Reduce* -------------------------------------------------------------- */
+
+static bool reduce_shape(ck_ctx *c) {
+    const ck_attrs *a = &c->n->a;
+    const ck_shape *x = &c->in[0]->shape;
+    bool red[CK_MAX_RANK] = {0};
+    if (absent(c, 1)) {
+        if (a->has_size) { /* noop_with_empty_axes */
+            c->out[0]->shape = *x;
+            return true;
+        }
+        for (int i = 0; i < x->rank; i++) red[i] = true;
+    } else {
+        int64_t na;
+        const int64_t *axes = known_ints(c, 1, &na);
+        if (!axes) return unknown_input(c, 1, "axes");
+        for (int64_t i = 0; i < na; i++) {
+            int ax;
+            if (!norm_axis(c, axes[i], x->rank, &ax, "axis")) return false;
+            red[ax] = true;
+        }
+    }
+    ck_shape y = {0};
+    for (int i = 0; i < x->rank; i++) {
+        if (!red[i])
+            y.d[y.rank++] = x->d[i];
+        else if (a->keepdims)
+            y.d[y.rank++] = 1;
+    }
+    c->out[0]->shape = y;
+    return true;
+}
+
+static void reduce_cost(const ck_ctx *c, ck_cost *k) {
+    k->ops = ck_numel_sat(&c->in[0]->shape);
+}
+
+const ck_op ck_op_onnx_reduce = {"reduce", reduce_shape, reduce_cost};
+
+/* ---- MatMul ----------------------------------------------------------------- */
+
+static const ck_tensor *matmul_weight(const ck_ctx *c) {
+    const ck_node *n = c->n;
+    if (n->n_params < 1 || n->params[0] < 0) return NULL;
+    return &c->g->tensors[n->params[0]];
+}
+
+static bool matmul_shape(ck_ctx *c) {
+    const ck_tensor *w = matmul_weight(c);
+    if (w && w->shape.rank == 2) return ck_op_linear.shape(c);
+    const ck_shape *A = &c->in[0]->shape, *B;
+    if (w)
+        B = &w->shape;
+    else if (c->n_in >= 2)
+        B = &c->in[1]->shape;
+    else {
+        ck_fail(c, CK_INVALID_CONFIG, "%s needs two inputs", c->n->type);
+        return false;
+    }
+    if (A->rank < 1 || B->rank < 1) {
+        ck_fail(c, CK_RANK_MISMATCH, "%s: both operands need rank >= 1", c->n->type);
+        return false;
+    }
+    int64_t K = A->d[A->rank - 1], Kb = B->rank == 1 ? B->d[0] : B->d[B->rank - 2];
+    char as[160], bs[160];
+    if (K != Kb) {
+        ck_shape_str(A, as, sizeof as);
+        ck_shape_str(B, bs, sizeof bs);
+        ck_diag *dg = ck_fail(c, CK_FEATURE_MISMATCH,
+                              "%s: %s @ %s: the inner dimensions %lld and %lld differ", c->n->type,
+                              as, bs, (long long)K, (long long)Kb);
+        if (dg) ck_diag_set(&dg->axis, "features");
+        ck_fail_axis(c, A->rank - 1, "features", K);
+        return false;
+    }
+    /* batch axes broadcast like numpy */
+    int ba = A->rank > 2 ? A->rank - 2 : 0, bb = B->rank > 2 ? B->rank - 2 : 0;
+    int nb = ba > bb ? ba : bb;
+    ck_shape y = {0};
+    for (int i = 0; i < nb; i++) {
+        int ia = i - (nb - ba), ib = i - (nb - bb);
+        int64_t da = ia >= 0 ? A->d[ia] : 1, db = ib >= 0 ? B->d[ib] : 1;
+        if (da != db && da != 1 && db != 1) {
+            ck_shape_str(A, as, sizeof as);
+            ck_shape_str(B, bs, sizeof bs);
+            ck_fail(c, CK_SKIP_MISMATCH,
+                    "%s: the batch axes of %s and %s do not broadcast (%lld vs %lld)", c->n->type,
+                    as, bs, (long long)da, (long long)db);
+            return false;
+        }
+        y.d[y.rank++] = da == 1 ? db : da;
+    }
+    if (A->rank >= 2) y.d[y.rank++] = A->d[A->rank - 2];
+    if (B->rank >= 2) y.d[y.rank++] = B->d[B->rank - 1];
+    c->out[0]->shape = y;
+    return true;
+}
+
+static void matmul_cost(const ck_ctx *c, ck_cost *k) {
+    const ck_tensor *w = matmul_weight(c);
+    if (w && w->shape.rank == 2) {
+        if (ck_op_linear.cost) ck_op_linear.cost(c, k);
+        return;
+    }
+    const ck_shape *A = &c->in[0]->shape;
+    k->macs = ck_sat_mul(ck_numel_sat(&c->out[0]->shape), A->rank ? A->d[A->rank - 1] : 1);
+    if (w) k->params = ck_numel_sat(&w->shape);
+}
+
+const ck_op ck_op_onnx_matmul = {"matmul", matmul_shape, matmul_cost};
+
+/* ---- wrappers that carry kval ---------------------------------------------- */
+
+typedef enum { KB_ADD, KB_SUB, KB_MUL, KB_DIV } kbin;
+
+static void binary_kval(ck_ctx *c, kbin op) {
+    int64_t na, nb;
+    if (c->n_in != 2) return;
+    const int64_t *a = known_ints(c, 0, &na), *b = known_ints(c, 1, &nb);
+    if (!a || !b || c->in[0]->shape.rank > 1 || c->in[1]->shape.rank > 1) return;
+    if (na != nb && na != 1 && nb != 1) return;
+    int64_t n = na > nb ? na : nb, r[CK_ONNX_MAX_KVAL];
+    if (n > CK_ONNX_MAX_KVAL) return;
+    for (int64_t i = 0; i < n; i++) {
+        int64_t x = a[na == 1 ? 0 : i], y = b[nb == 1 ? 0 : i];
+        bool ok;
+        switch (op) {
+        case KB_ADD:
+            ok = ck_add(x, y, &r[i]);
+            break;
+        case KB_SUB:
+            ok = ck_sub(x, y, &r[i]);
+            break;
+        case KB_MUL:
+            ok = ck_mul(x, y, &r[i]);
+            break;
+        default:
+            ok = y != 0 && !(x == INT64_MIN && y == -1);
+            if (ok) r[i] = x / y; /* ONNX integer Div truncates */
+            break;
+        }
+        if (!ok) return;
+    }
+    set_kval(c->out[0], r, n);
+}
+
+static bool int_operands(const ck_ctx *c) {
+    for (int i = 0; i < c->n_in; i++)
+        if (c->in[i]->dtype != CK_I64 && c->in[i]->dtype != CK_I32) return false;
+    return true;
+}
+
+#define BINARY_WRAPPER(lower, base, kop)                                                           \
+    static bool lower##_shape(ck_ctx *c) {                                                         \
+        if (!base.shape(c)) return false;                                                          \
+        if (int_operands(c)) {                                                                     \
+            c->out[0]->dtype = c->in[0]->dtype;                                                    \
+            binary_kval(c, kop);                                                                   \
+        }                                                                                          \
+        return true;                                                                               \
+    }                                                                                              \
+    static void lower##_cost(const ck_ctx *c, ck_cost *k) {                                        \
+        if (base.cost) base.cost(c, k);                                                            \
+    }
+
+BINARY_WRAPPER(oadd, ck_op_add, KB_ADD)
+BINARY_WRAPPER(osub, ck_op_sub, KB_SUB)
+BINARY_WRAPPER(omul, ck_op_mul, KB_MUL)
+BINARY_WRAPPER(odiv, ck_op_div, KB_DIV)
+
+const ck_op ck_op_onnx_add = {"add", oadd_shape, oadd_cost};
+const ck_op ck_op_onnx_sub = {"sub", osub_shape, osub_cost};
+const ck_op ck_op_onnx_mul = {"mul", omul_shape, omul_cost};
+const ck_op ck_op_onnx_div = {"div", odiv_shape, odiv_cost};
+
+static bool oconcat_shape(ck_ctx *c) {
+    if (!ck_op_concat.shape(c)) return false;
+    if (!int_operands(c)) return true;
+    c->out[0]->dtype = c->in[0]->dtype;
+    int64_t tmp[CK_ONNX_MAX_KVAL], n = 0;
+    for (int i = 0; i < c->n_in; i++) {
+        int64_t k;
+        const int64_t *v = known_ints(c, i, &k);
+        if (!v || c->in[i]->shape.rank != 1 || n + k > CK_ONNX_MAX_KVAL) return true;
+        memcpy(tmp + n, v, (size_t)k * sizeof *v);
+        n += k;
+    }
+    set_kval(c->out[0], tmp, n);
+    return true;
+}
+
+static void oconcat_cost(const ck_ctx *c, ck_cost *k) {
+    if (ck_op_concat.cost) ck_op_concat.cost(c, k);
+}
+
+const ck_op ck_op_onnx_concat = {"concat", oconcat_shape, oconcat_cost};
+
+static bool oidentity_shape(ck_ctx *c) {
+    if (!ck_op_identity.shape(c)) return false;
+    for (int i = 0; i < c->n_out; i++) c->out[i]->dtype = c->in[0]->dtype;
+    copy_kval(c, 0, 0);
+    return true;
+}
+
+static void oidentity_cost(const ck_ctx *c, ck_cost *k) {
+    if (ck_op_identity.cost) ck_op_identity.cost(c, k);
+}
+
+const ck_op ck_op_onnx_identity = {"identity", oidentity_shape, oidentity_cost};
+
+/* ---- Resize / Upsample ------------------------------------------------------ */
+
+/* Fills t (a copy of the node's attributes) from the scales/sizes inputs. */
+static bool resize_attrs(ck_ctx *c, ck_attrs *t) {
+    const ck_shape *x = &c->in[0]->shape;
+    int r = x->rank;
+    *t = c->n->a;
+    int k_scales, k_sizes = -1;
+    if (strcmp(c->n->type, "Upsample") == 0 || c->n_in == 2)
+        k_scales = 1;
+    else {
+        k_scales = 2;
+        k_sizes = 3;
+    }
+    bool has_scales = !absent(c, k_scales), has_sizes = k_sizes >= 0 && !absent(c, k_sizes);
+    if (!has_scales && !has_sizes) {
+        ck_fail(c, CK_INVALID_CONFIG, "%s needs scales or sizes", c->n->type);
+        return false;
+    }
+    if (has_scales && has_sizes) {
+        ck_fail(c, CK_INVALID_CONFIG, "%s: only one of scales and sizes may be given", c->n->type);
+        return false;
+    }
+    if (r < 3 || r > CK_MAX_SP + 2) {
+        char buf[160];
+        ck_fail(c, CK_RANK_MISMATCH,
+                "%s: convkit resizes 3-D to 5-D inputs (N, C and 1 to 3 spatial axes), got %s",
+                c->n->type, shp(c, 0, buf, sizeof buf));
+        return false;
+    }
+    /* axes (opset 18): the entries of scales/sizes are for these axes */
+    int axes[CK_MAX_RANK], na = r;
+    if (t->shape_rank > 0) {
+        na = t->shape_rank;
+        for (int i = 0; i < na; i++)
+            if (!norm_axis(c, t->shape[i], r, &axes[i], "axes entry")) return false;
+    } else
+        for (int i = 0; i < r; i++) axes[i] = i;
+    double v[CK_MAX_RANK];
+    int n = 0;
+    int k = has_sizes ? k_sizes : k_scales;
+    if (!known_nums(c, k, v, CK_MAX_RANK, &n))
+        return unknown_input(c, k, has_sizes ? "sizes" : "scales");
+    if (n != na) {
+        ck_fail(c, CK_RANK_MISMATCH, "%s: %s has %d entries but the input %s has %d axes",
+                c->n->type, has_sizes ? "sizes" : "scales", n, "to resize", na);
+        return false;
+    }
+    t->nsp = r - 2;
+    t->shape_rank = 0;
+    t->has_size = has_sizes;
+    t->has_scale = has_scales;
+    for (int i = 0; i < t->nsp; i++) {
+        t->size[i] = x->d[2 + i];
+        t->scale[i] = 1.0;
+    }
+    for (int i = 0; i < na; i++) {
+        int a = axes[i];
+        if (a < 2) {
+            bool same = has_sizes ? (int64_t)v[i] == x->d[a] : v[i] == 1.0;
+            if (!same) {
+                ck_fail(
+                    c, CK_UNSUPPORTED,
+                    "%s: %s[%d] = %g would resize the %s axis; convkit resizes only spatial axes",
+                    c->n->type, has_sizes ? "sizes" : "scales", i, v[i],
+                    a == 0 ? "batch" : "channel");
+                return false;
+            }
+            continue;
+        }
+        if (has_sizes) {
+            if (v[i] < 0) {
+                ck_fail(c, CK_INVALID_CONFIG, "%s: sizes[%d] = %g is negative", c->n->type, i,
+                        v[i]);
+                return false;
+            }
+            t->size[a - 2] = (int64_t)v[i];
+        } else {
+            if (!(v[i] > 0)) {
+                ck_fail(c, CK_INVALID_CONFIG, "%s: scales[%d] = %g must be positive", c->n->type, i,
+                        v[i]);
+                return false;
+            }
+            t->scale[a - 2] = v[i];
+        }
+    }
+    return true;
+}
+
+static bool oresize_shape(ck_ctx *c) {
+    ck_attrs t;
+    if (!resize_attrs(c, &t)) return false;
+    return call_shape(c, &ck_op_resize, &t, 1);
+}
+
+static void oresize_cost(const ck_ctx *c, ck_cost *k) {
+    ck_attrs t = c->n->a;
+    t.nsp = c->in[0]->shape.rank - 2;
+    call_cost(c, &ck_op_resize, &t, 1, k);
+}
+
+const ck_op ck_op_onnx_resize = {"resize", oresize_shape, oresize_cost};
+
+/* ---- Pad -------------------------------------------------------------------- */
+
+static bool pad_attrs(ck_ctx *c, ck_attrs *t) {
+    const ck_shape *x = &c->in[0]->shape;
+    int r = x->rank;
+    *t = c->n->a;
+    if (absent(c, 1)) {
+        ck_fail(c, CK_INVALID_CONFIG, "%s needs pads", c->n->type);
+        return false;
+    }
+    int64_t np;
+    const int64_t *pads = known_ints(c, 1, &np);
+    if (!pads) return unknown_input(c, 1, "pads");
+    int axes[CK_MAX_RANK], na = r;
+    if (!absent(c, 3)) {
+        int64_t n;
+        const int64_t *av = known_ints(c, 3, &n);
+        if (!av) return unknown_input(c, 3, "axes");
+        if (n > CK_MAX_RANK) n = CK_MAX_RANK + 1;
+        na = (int)n;
+        for (int i = 0; i < na && i < CK_MAX_RANK; i++)
+            if (!norm_axis(c, av[i], r, &axes[i], "axes entry")) return false;
+    } else
+        for (int i = 0; i < r; i++) axes[i] = i;
+    if (np != 2 * (int64_t)na || na > CK_MAX_RANK) {
+        char buf[160];
+        ck_fail(c, CK_RANK_MISMATCH,
+                "%s: pads has %lld entries; the input %s needs %d (begin and end per axis)",
+                c->n->type, (long long)np, shp(c, 0, buf, sizeof buf), 2 * na);
+        return false;
+    }
+    double cv;
+    int nc;
+    if (!absent(c, 2) && known_nums(c, 2, &cv, 1, &nc) && nc == 1) t->pad_value = cv;
+    int64_t pb[CK_MAX_RANK] = {0}, pe[CK_MAX_RANK] = {0};
+    for (int i = 0; i < na; i++) {
+        pb[axes[i]] = pads[i];
+        pe[axes[i]] = pads[na + i];
+    }
+    int first = r - CK_MAX_SP > 2 ? r - CK_MAX_SP : 2;
+    if (r < 3) first = r; /* no spatial axes */
+    for (int a = 0; a < first; a++)
+        if (pb[a] || pe[a]) {
+            ck_fail(
+                c, CK_UNSUPPORTED,
+                "%s pads axis %d by (%lld, %lld); convkit pads only the spatial axes (2 and up)",
+                c->n->type, a, (long long)pb[a], (long long)pe[a]);
+            return false;
+        }
+    t->nsp = r - first;
+    for (int i = 0; i < t->nsp; i++) {
+        t->pad_begin[i] = pb[first + i];
+        t->pad_end[i] = pe[first + i];
+    }
+    return true;
+}
+
+static bool opad_shape(ck_ctx *c) {
+    ck_attrs t;
+    if (!pad_attrs(c, &t)) return false;
+    if (t.nsp == 0) return ck_op_identity.shape(c);
+    return call_shape(c, &ck_op_pad, &t, 1);
+}
+
+static void opad_cost(const ck_ctx *c, ck_cost *k) {
+    ck_attrs t = c->n->a;
+    int r = c->in[0]->shape.rank;
+    t.nsp = r > 2 ? (r - 2 > CK_MAX_SP ? CK_MAX_SP : r - 2) : 0;
+    if (t.nsp) call_cost(c, &ck_op_pad, &t, 1, k);
+}
+
+const ck_op ck_op_onnx_pad = {"pad", opad_shape, opad_cost};
