@@ -37,7 +37,14 @@ static bool linear_shape(ck_ctx *c) {
         ck_fail(c, CK_RANK_MISMATCH, "%s needs at least a 1-D input", c->n->type);
         return false;
     }
-    int64_t f = x->d[x->rank - 1];
+    /* ONNX Gemm with transA reads a 2-D input as [features, rows] */
+    if (a->trans_a && x->rank != 2) {
+        ck_fail(c, CK_RANK_MISMATCH, "%s with transA=1 needs a 2-D input, got %d-D", c->n->type,
+                x->rank);
+        return false;
+    }
+    int fax = a->trans_a ? 0 : x->rank - 1;
+    int64_t f = x->d[fax];
     if (a->in_features > 0 && f != a->in_features) {
         char buf[160];
         ck_shape_str(x, buf, sizeof buf);
@@ -54,10 +61,11 @@ static bool linear_shape(ck_ctx *c) {
                         (long long)f, (long long)a->in_features);
         }
         flatten_note(c, dg);
-        ck_fail_axis(c, x->rank - 1, "features", f);
+        ck_fail_axis(c, fax, "features", f);
         return false;
     }
     ck_shape y = *x;
+    if (a->trans_a) y.d[0] = x->d[1];
     y.d[x->rank - 1] = a->out_features;
     c->out[0]->shape = y;
     return true;
@@ -66,7 +74,7 @@ static bool linear_shape(ck_ctx *c) {
 static void linear_cost(const ck_ctx *c, ck_cost *k) {
     const ck_attrs *a = &c->n->a;
     const ck_shape *x = &c->in[0]->shape;
-    int64_t f = x->d[x->rank - 1];
+    int64_t f = x->d[a->trans_a ? 0 : x->rank - 1];
     k->params = ck_sat_add(ck_sat_mul(f, a->out_features), a->bias ? a->out_features : 0);
     k->macs = ck_sat_mul(ck_numel_sat(&c->out[0]->shape), f);
 }
