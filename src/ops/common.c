@@ -150,7 +150,9 @@ bool ck_window_out(ck_window *w, int64_t *out, ck_str *f) {
     if (!ck_add(o, 1, &o)) return false;
     bool dropped = false;
     w->dropped = 0;
-    if (!w->ceil_mode && num >= 0) {
+    /* Only when windows touch or overlap: with a kernel smaller than the
+     * stride every gap is skipped by design, not by floor(). */
+    if (!w->ceil_mode && num >= 0 && ext >= w->s) {
         int64_t left = num % w->s; /* padded pixels after the last window */
         w->dropped = left > w->pe ? left - w->pe : 0;
     }
