@@ -158,6 +158,15 @@ bool ck_graph_input_channels_last(const ck_graph *g, int i) {
 ck_status ck_graph_set_input_shape(ck_graph *g, int i, const ck_shape *s) {
     if (i < 0 || i >= g->n_inputs || !s || s->rank < 0 || s->rank > CK_MAX_RANK) return CK_EUSAGE;
     g->declared[i] = *s;
+    /* import warnings about this input's shape (symbolic dims) are moot now */
+    const char *name = g->vals[g->inputs[i]].name;
+    int k = 0;
+    for (int j = 0; j < g->warnings.n; j++) {
+        ck_diag *w = &g->warnings.v[j];
+        if (w->layer && !strcmp(w->layer, name)) ck_diag_clear(w);
+        else g->warnings.v[k++] = *w;
+    }
+    g->warnings.n = k;
     return CK_OK;
 }
 
