@@ -40,7 +40,8 @@ static bool read_layout(ck_build *b) {
     if (!ck_arg_str(b, "data_format", &df) || !ck_arg_str(b, "dim_ordering", &dim)) return false;
     b->a->channels_last = true;
     if (df) {
-        if (strcasecmp(df, "channels_first") == 0) b->a->channels_last = false;
+        if (strcasecmp(df, "channels_first") == 0)
+            b->a->channels_last = false;
         else if (strcasecmp(df, "channels_last") != 0) {
             ck_build_fail(b, CK_INVALID_CONFIG,
                           "%s: data_format must be 'channels_last' or 'channels_first', got '%s'",
@@ -48,7 +49,8 @@ static bool read_layout(ck_build *b) {
             return false;
         }
     } else if (dim) {
-        if (strcmp(dim, "th") == 0) b->a->channels_last = false;
+        if (strcmp(dim, "th") == 0)
+            b->a->channels_last = false;
         else if (strcmp(dim, "tf") != 0 && strcmp(dim, "default") != 0) {
             ck_build_fail(b, CK_INVALID_CONFIG,
                           "%s: dim_ordering must be 'tf', 'th' or 'default', got '%s'", b->fe->name,
@@ -66,7 +68,9 @@ enum { PAD_CAUSAL_OK = 1, PAD_FULL_OK = 2 };
  * dilation are known. */
 static bool read_padding(ck_build *b, int allow) {
     const char *p = NULL;
-    if (!ck_arg_str(b, "border_mode", &p) || !ck_arg_str(b, "padding", &p)) return false;
+    if (!ck_arg_str(b, "border_mode", &p)) return false;
+    if (!p) allow &= ~PAD_FULL_OK; /* 'full' is a Keras 1 border_mode only */
+    if (!ck_arg_str(b, "padding", &p)) return false;
     ck_attrs *a = b->a;
     if (!p || strcasecmp(p, "valid") == 0) {
         a->pad_mode = CK_PAD_VALID;
@@ -93,9 +97,8 @@ static bool read_padding(ck_build *b, int allow) {
             a->pad_begin[i] = a->pad_end[i] = ext - 1;
         }
     } else {
-        ck_build_fail(b, CK_INVALID_PADDING,
-                      "%s: padding must be 'valid', 'same'%s, got '%s'", b->fe->name,
-                      (allow & PAD_CAUSAL_OK) ? " or 'causal'" : "", p);
+        ck_build_fail(b, CK_INVALID_PADDING, "%s: padding must be 'valid', 'same'%s, got '%s'",
+                      b->fe->name, (allow & PAD_CAUSAL_OK) ? " or 'causal'" : "", p);
         return false;
     }
     return true;
@@ -131,16 +134,25 @@ static bool set_act(ck_build *b, const char *name) {
         ck_act act;
         double alpha, beta;
     } map[] = {
-        {"linear", CK_ACT_NONE, 0, 0},        {"none", CK_ACT_NONE, 0, 0},
-        {"relu", CK_ACT_RELU, 0, 0},          {"relu6", CK_ACT_RELU6, 0, 0},
-        {"sigmoid", CK_ACT_SIGMOID, 0, 0},    {"tanh", CK_ACT_TANH, 0, 0},
-        {"softmax", CK_ACT_SOFTMAX, 0, 0},    {"logsoftmax", CK_ACT_LOG_SOFTMAX, 0, 0},
-        {"elu", CK_ACT_ELU, 1.0, 0},          {"selu", CK_ACT_SELU, 0, 0},
-        {"softplus", CK_ACT_SOFTPLUS, 0, 0},  {"softsign", CK_ACT_SOFTSIGN, 0, 0},
+        {"linear", CK_ACT_NONE, 0, 0},
+        {"none", CK_ACT_NONE, 0, 0},
+        {"relu", CK_ACT_RELU, 0, 0},
+        {"relu6", CK_ACT_RELU6, 0, 0},
+        {"sigmoid", CK_ACT_SIGMOID, 0, 0},
+        {"tanh", CK_ACT_TANH, 0, 0},
+        {"softmax", CK_ACT_SOFTMAX, 0, 0},
+        {"logsoftmax", CK_ACT_LOG_SOFTMAX, 0, 0},
+        {"elu", CK_ACT_ELU, 1.0, 0},
+        {"selu", CK_ACT_SELU, 0, 0},
+        {"softplus", CK_ACT_SOFTPLUS, 0, 0},
+        {"softsign", CK_ACT_SOFTSIGN, 0, 0},
         {"hardsigmoid", CK_ACT_HARDSIGMOID, 0.2, 0.5},
-        {"hardswish", CK_ACT_HARDSWISH, 0, 0}, {"hardsilu", CK_ACT_HARDSWISH, 0, 0},
-        {"swish", CK_ACT_SILU, 0, 0},         {"silu", CK_ACT_SILU, 0, 0},
-        {"gelu", CK_ACT_GELU, 0, 0},          {"exponential", CK_ACT_EXP, 0, 0},
+        {"hardswish", CK_ACT_HARDSWISH, 0, 0},
+        {"hardsilu", CK_ACT_HARDSWISH, 0, 0},
+        {"swish", CK_ACT_SILU, 0, 0},
+        {"silu", CK_ACT_SILU, 0, 0},
+        {"gelu", CK_ACT_GELU, 0, 0},
+        {"exponential", CK_ACT_EXP, 0, 0},
         {"leakyrelu", CK_ACT_LEAKY_RELU, 0.2, 0},
     };
     for (size_t i = 0; i < sizeof map / sizeof map[0]; i++)
@@ -184,7 +196,8 @@ static bool read_pairs(ck_build *b, const char *name, int64_t *beg, int64_t *end
         return check_min(b, name, beg, nsp, 0);
     }
     bool ok = v->kind == CK_V_LIST;
-    if (ok && nsp == 1 && v->n == 2 && v->items[0].kind == CK_V_INT && v->items[1].kind == CK_V_INT) {
+    if (ok && nsp == 1 && v->n == 2 && v->items[0].kind == CK_V_INT &&
+        v->items[1].kind == CK_V_INT) {
         beg[0] = v->items[0].i;
         end[0] = v->items[1].i;
     } else if (ok && nsp == 2 && v->n == 4) {
@@ -196,12 +209,14 @@ static bool read_pairs(ck_build *b, const char *name, int64_t *beg, int64_t *end
     } else if (ok && v->n == nsp) {
         for (int i = 0; ok && i < nsp; i++) {
             const ck_value *it = &v->items[i];
-            if (it->kind == CK_V_INT) beg[i] = end[i] = it->i;
+            if (it->kind == CK_V_INT)
+                beg[i] = end[i] = it->i;
             else if (it->kind == CK_V_LIST && it->n == 2 && it->items[0].kind == CK_V_INT &&
                      it->items[1].kind == CK_V_INT) {
                 beg[i] = it->items[0].i;
                 end[i] = it->items[1].i;
-            } else ok = false;
+            } else
+                ok = false;
         }
     } else if (ok && nsp == 1 && v->n == 1 && v->items[0].kind == CK_V_INT) {
         beg[0] = end[0] = v->items[0].i;
@@ -213,8 +228,8 @@ static bool read_pairs(ck_build *b, const char *name, int64_t *beg, int64_t *end
         ck_value_str(&s, v);
         char *t = ck_str_take(&s);
         ck_build_fail(b, CK_INVALID_CONFIG,
-                      "%s: %s must be an int, %d ints or %d (begin, end) pairs, got %s", b->fe->name,
-                      name, nsp, nsp, t ? t : "?");
+                      "%s: %s must be an int, %d ints or %d (begin, end) pairs, got %s",
+                      b->fe->name, name, nsp, nsp, t ? t : "?");
         free(t);
         return false;
     }
@@ -232,7 +247,8 @@ static bool read_conv_window(ck_build *b) {
     if (!ck_arg_int(b, "filter_length", &a->kernel[0])) return false;
     if (!ck_arg_int(b, "nb_row", &a->kernel[0]) || !ck_arg_int(b, "nb_col", &a->kernel[1]))
         return false;
-    if (!ck_arg_int(b, "kernel_dim1", &a->kernel[0]) || !ck_arg_int(b, "kernel_dim2", &a->kernel[1]) ||
+    if (!ck_arg_int(b, "kernel_dim1", &a->kernel[0]) ||
+        !ck_arg_int(b, "kernel_dim2", &a->kernel[1]) ||
         !ck_arg_int(b, "kernel_dim3", &a->kernel[2]))
         return false;
     if (!ck_arg_ints(b, "strides", n, a->stride) || !ck_arg_ints(b, "subsample", n, a->stride) ||
@@ -241,7 +257,8 @@ static bool read_conv_window(ck_build *b) {
     if (!ck_arg_ints(b, "dilation_rate", n, a->dilation) ||
         !ck_arg_ints(b, "atrous_rate", n, a->dilation))
         return false;
-    if (!check_min(b, "kernel_size", a->kernel, n, 1) || !check_min(b, "strides", a->stride, n, 1) ||
+    if (!check_min(b, "kernel_size", a->kernel, n, 1) ||
+        !check_min(b, "strides", a->stride, n, 1) ||
         !check_min(b, "dilation_rate", a->dilation, n, 1))
         return false;
     bool strided = false, dilated = false;
@@ -291,9 +308,8 @@ static bool build_conv(ck_build *b) {
         return false;
     }
     if (a->out_ch % a->groups != 0) {
-        ck_build_fail(b, CK_INVALID_CONFIG,
-                      "%s: filters (%lld) must be divisible by groups (%lld)", b->fe->name,
-                      (long long)a->out_ch, (long long)a->groups);
+        ck_build_fail(b, CK_INVALID_CONFIG, "%s: filters (%lld) must be divisible by groups (%lld)",
+                      b->fe->name, (long long)a->out_ch, (long long)a->groups);
         return false;
     }
     return read_bias(b) && read_act(b);
@@ -370,11 +386,16 @@ static bool build_conv_transpose(ck_build *b) {
     a->in_ch = 0;
     if (!read_layout(b) || !read_filters(b) || !read_conv_window(b)) return false;
     const char *p = NULL;
-    if (!ck_arg_str(b, "border_mode", &p) || !ck_arg_str(b, "padding", &p)) return false;
+    if (!ck_arg_str(b, "border_mode", &p)) return false;
+    bool k1 = p != NULL; /* 'full' is a Keras 1 border_mode only */
+    if (!ck_arg_str(b, "padding", &p)) return false;
     int mode;
-    if (!p || strcasecmp(p, "valid") == 0) mode = 0;
-    else if (strcasecmp(p, "same") == 0) mode = 1;
-    else if (strcasecmp(p, "full") == 0) mode = 2;
+    if (!p || strcasecmp(p, "valid") == 0)
+        mode = 0;
+    else if (strcasecmp(p, "same") == 0)
+        mode = 1;
+    else if (k1 && strcasecmp(p, "full") == 0)
+        mode = 2;
     else {
         ck_build_fail(b, CK_INVALID_PADDING, "%s: padding must be 'valid' or 'same', got '%s'",
                       b->fe->name, p);
@@ -425,9 +446,10 @@ static bool build_conv_transpose(ck_build *b) {
             }
             a->size[i] = it->i;
         }
+        /* The pads above stay: they give Keras 2's length for the same
+         * layer, which is what output_shape normally says; has_size asks the
+         * op for the exact requested size. */
         a->has_size = true;
-        for (int i = 0; i < n; i++) a->pad_begin[i] = a->pad_end[i] = a->out_pad[i] = 0;
-        a->pad_mode = mode == 1 ? CK_PAD_SAME_UPPER : CK_PAD_VALID;
     }
     return read_bias(b) && read_act(b);
 }
@@ -460,8 +482,7 @@ static bool build_upsample(ck_build *b) {
     ck_attrs *a = b->a;
     int n = a->nsp;
     int64_t size[CK_MAX_SP] = {2, 2, 2};
-    if (!read_layout(b) || !ck_arg_ints(b, "size", n, size) ||
-        !ck_arg_int(b, "length", &size[0]))
+    if (!read_layout(b) || !ck_arg_ints(b, "size", n, size) || !ck_arg_int(b, "length", &size[0]))
         return false;
     if (!check_min(b, "size", size, n, 1)) return false;
     a->has_scale = true;
@@ -472,9 +493,12 @@ static bool build_upsample(ck_build *b) {
     a->coord = CK_COORD_ASYMMETRIC;
     if (m && strcasecmp(m, "nearest") != 0) {
         a->coord = CK_COORD_HALF_PIXEL;
-        if (strcasecmp(m, "bilinear") == 0) a->interp = CK_INTERP_LINEAR;
-        else if (strcasecmp(m, "bicubic") == 0) a->interp = CK_INTERP_CUBIC;
-        else if (strcasecmp(m, "area") == 0) a->interp = CK_INTERP_AREA;
+        if (strcasecmp(m, "bilinear") == 0)
+            a->interp = CK_INTERP_LINEAR;
+        else if (strcasecmp(m, "bicubic") == 0)
+            a->interp = CK_INTERP_CUBIC;
+        else if (strcasecmp(m, "area") == 0)
+            a->interp = CK_INTERP_AREA;
         else {
             ck_build_fail(b, CK_INVALID_CONFIG,
                           "%s: interpolation must be 'nearest', 'bilinear', 'bicubic' or 'area', "
@@ -498,9 +522,12 @@ static bool build_resizing(ck_build *b) {
     a->coord = CK_COORD_HALF_PIXEL;
     const char *m = NULL;
     if (!ck_arg_str(b, "interpolation", &m)) return false;
-    if (m && strcasecmp(m, "nearest") == 0) a->interp = CK_INTERP_NEAREST;
-    else if (m && strcasecmp(m, "bicubic") == 0) a->interp = CK_INTERP_CUBIC;
-    else if (m && strcasecmp(m, "area") == 0) a->interp = CK_INTERP_AREA;
+    if (m && strcasecmp(m, "nearest") == 0)
+        a->interp = CK_INTERP_NEAREST;
+    else if (m && strcasecmp(m, "bicubic") == 0)
+        a->interp = CK_INTERP_CUBIC;
+    else if (m && strcasecmp(m, "area") == 0)
+        a->interp = CK_INTERP_AREA;
     bool crop = false;
     if (!ck_arg_bool(b, "crop_to_aspect_ratio", &crop)) return false;
     if (crop)
@@ -541,6 +568,29 @@ static bool build_batch_norm(ck_build *b) {
     return true;
 }
 
+/* Keras 3 GroupNormalization(groups=32, axis=-1, epsilon=1e-3, ...). */
+static bool build_group_norm(ck_build *b) {
+    ck_attrs *a = b->a;
+    int64_t axis = -1, groups = 32;
+    a->num_features = 0;
+    a->eps = 1e-3;
+    if (!ck_arg_int(b, "groups", &groups) || !ck_arg_int(b, "axis", &axis) ||
+        !ck_arg_float(b, "epsilon", &a->eps))
+        return false;
+    if (groups <= 0) {
+        ck_build_fail(b, CK_INVALID_CONFIG, "%s: groups must be positive, got %lld", b->fe->name,
+                      (long long)groups);
+        return false;
+    }
+    bool center = true, scale = true;
+    if (!ck_arg_bool(b, "center", &center) || !ck_arg_bool(b, "scale", &scale)) return false;
+    a->affine = center || scale;
+    a->num_groups = groups;
+    a->axis = (int)axis;
+    a->channels_last = axis != 1;
+    return true;
+}
+
 static bool build_layer_norm(ck_build *b) {
     ck_attrs *a = b->a;
     int64_t axis = -1;
@@ -571,7 +621,8 @@ static bool build_activation(ck_build *b) {
     const char *s = NULL;
     if (!ck_arg_str(b, "activation", &s)) return false;
     if (!s) {
-        ck_build_fail(b, CK_INVALID_CONFIG, "Activation is missing the required argument 'activation'");
+        ck_build_fail(b, CK_INVALID_CONFIG,
+                      "Activation is missing the required argument 'activation'");
         return false;
     }
     if (!set_act(b, s)) return false;
@@ -642,7 +693,8 @@ static bool build_dropout(ck_build *b) {
     ck_attrs *a = b->a;
     if (!ck_arg_float(b, "rate", &a->p) || !ck_arg_float(b, "p", &a->p)) return false;
     if (a->p < 0 || a->p > 1) {
-        ck_build_fail(b, CK_INVALID_CONFIG, "%s: rate must lie in [0, 1], got %g", b->fe->name, a->p);
+        ck_build_fail(b, CK_INVALID_CONFIG, "%s: rate must lie in [0, 1], got %g", b->fe->name,
+                      a->p);
         return false;
     }
     return read_layout(b);
@@ -692,7 +744,8 @@ static bool build_dense(ck_build *b) {
         return false;
     }
     if (u <= 0) {
-        ck_build_fail(b, CK_INVALID_CONFIG, "Dense: units must be positive, got %lld", (long long)u);
+        ck_build_fail(b, CK_INVALID_CONFIG, "Dense: units must be positive, got %lld",
+                      (long long)u);
         return false;
     }
     a->in_features = 0;
@@ -710,13 +763,15 @@ static bool build_reshape(ck_build *b) {
     ck_attrs *a = b->a;
     int n = 0;
     if (!given(b, "target_shape")) {
-        ck_build_fail(b, CK_INVALID_CONFIG, "Reshape is missing the required argument 'target_shape'");
+        ck_build_fail(b, CK_INVALID_CONFIG,
+                      "Reshape is missing the required argument 'target_shape'");
         return false;
     }
     if (!ck_arg_int_list(b, "target_shape", CK_MAX_RANK - 1, a->shape, &n)) return false;
     int unknown = 0;
     for (int i = 0; i < n; i++) {
-        if (a->shape[i] == -1) unknown++;
+        if (a->shape[i] == -1)
+            unknown++;
         else if (a->shape[i] <= 0) {
             ck_build_fail(b, CK_INVALID_CONFIG,
                           "Reshape: target_shape entries must be positive or -1, got %lld",
@@ -732,7 +787,8 @@ static bool build_reshape(ck_build *b) {
     return true;
 }
 
-/* Permute(dims): 1-based axes without the batch -> full permutation. */
+/* Permute(dims): 1-based axes without the batch, kept as written (the
+ * transpose op reads them so in the Keras dialect). */
 static bool build_permute(ck_build *b) {
     ck_attrs *a = b->a;
     int64_t d[CK_MAX_RANK];
@@ -746,15 +802,14 @@ static bool build_permute(ck_build *b) {
     for (int i = 0; i < n; i++) {
         if (d[i] < 1 || d[i] > n || seen[d[i]]) {
             ck_build_fail(b, CK_INVALID_CONFIG,
-                          "Permute: dims must be a permutation of 1..%d, got %lld at position %d", n,
-                          (long long)d[i], i);
+                          "Permute: dims must be a permutation of 1..%d, got %lld at position %d",
+                          n, (long long)d[i], i);
             return false;
         }
         seen[d[i]] = true;
     }
-    a->shape_rank = n + 1;
-    a->shape[0] = 0;
-    for (int i = 0; i < n; i++) a->shape[i + 1] = d[i];
+    a->shape_rank = n;
+    for (int i = 0; i < n; i++) a->shape[i] = d[i];
     return true;
 }
 
@@ -767,97 +822,235 @@ static bool build_concat(ck_build *b) {
 
 /* ---- parameter lists (Keras 2/3 positional order, then Keras 1 aliases) -- */
 
-#define K_INIT "kernel_initializer", "bias_initializer", "kernel_regularizer", "bias_regularizer", \
-               "activity_regularizer", "kernel_constraint", "bias_constraint"
+#define K_INIT                                                                                     \
+    "kernel_initializer", "bias_initializer", "kernel_regularizer", "bias_regularizer",            \
+        "activity_regularizer", "kernel_constraint", "bias_constraint"
 #define K1_CONV "nb_filter", "border_mode", "subsample", "dim_ordering", "bias"
 
-static const char *const p_conv1d[] = {"filters", "kernel_size", "strides", "padding", "data_format",
-                                       "dilation_rate", "groups", "activation", "use_bias", K_INIT,
-                                       K1_CONV, "filter_length", "subsample_length", "atrous_rate",
-                                       NULL};
-static const char *const p_conv[] = {"filters", "kernel_size", "strides", "padding", "data_format",
-                                     "dilation_rate", "groups", "activation", "use_bias", K_INIT,
-                                     K1_CONV, "nb_row", "nb_col", "atrous_rate", "kernel_dim1",
-                                     "kernel_dim2", "kernel_dim3", NULL};
-static const char *const p_tconv[] = {"filters", "kernel_size", "strides", "padding",
-                                      "output_padding", "data_format", "dilation_rate",
-                                      "activation", "use_bias", K_INIT, "groups", K1_CONV, "nb_row",
-                                      "nb_col", "output_shape", NULL};
-static const char *const p_depthwise[] = {"kernel_size", "strides", "padding", "depth_multiplier",
-                                          "data_format", "dilation_rate", "activation", "use_bias",
-                                          "depthwise_initializer", "bias_initializer",
-                                          "depthwise_regularizer", "bias_regularizer",
-                                          "activity_regularizer", "depthwise_constraint",
-                                          "bias_constraint", "groups", "filters", NULL};
-static const char *const p_separable[] = {"filters", "kernel_size", "strides", "padding",
-                                          "data_format", "dilation_rate", "depth_multiplier",
-                                          "activation", "use_bias", "depthwise_initializer",
-                                          "pointwise_initializer", "bias_initializer",
-                                          "depthwise_regularizer", "pointwise_regularizer",
-                                          "bias_regularizer", "activity_regularizer",
-                                          "depthwise_constraint", "pointwise_constraint",
-                                          "bias_constraint", "groups", K1_CONV, "nb_row", "nb_col",
+static const char *const p_conv1d[] = {
+    "filters",       "kernel_size",   "strides",          "padding",     "data_format",
+    "dilation_rate", "groups",        "activation",       "use_bias",    K_INIT,
+    K1_CONV,         "filter_length", "subsample_length", "atrous_rate", NULL};
+static const char *const p_conv[] = {
+    "filters", "kernel_size", "strides",     "padding",     "data_format", "dilation_rate",
+    "groups",  "activation",  "use_bias",    K_INIT,        K1_CONV,       "nb_row",
+    "nb_col",  "atrous_rate", "kernel_dim1", "kernel_dim2", "kernel_dim3", NULL};
+static const char *const p_tconv[] = {
+    "filters",       "kernel_size", "strides",      "padding", "output_padding", "data_format",
+    "dilation_rate", "activation",  "use_bias",     K_INIT,    "groups",         K1_CONV,
+    "nb_row",        "nb_col",      "output_shape", NULL};
+static const char *const p_depthwise[] = {"kernel_size",
+                                          "strides",
+                                          "padding",
+                                          "depth_multiplier",
+                                          "data_format",
+                                          "dilation_rate",
+                                          "activation",
+                                          "use_bias",
+                                          "depthwise_initializer",
+                                          "bias_initializer",
+                                          "depthwise_regularizer",
+                                          "bias_regularizer",
+                                          "activity_regularizer",
+                                          "depthwise_constraint",
+                                          "bias_constraint",
+                                          "groups",
+                                          "filters",
+                                          NULL};
+static const char *const p_separable[] = {"filters",
+                                          "kernel_size",
+                                          "strides",
+                                          "padding",
+                                          "data_format",
+                                          "dilation_rate",
+                                          "depth_multiplier",
+                                          "activation",
+                                          "use_bias",
+                                          "depthwise_initializer",
+                                          "pointwise_initializer",
+                                          "bias_initializer",
+                                          "depthwise_regularizer",
+                                          "pointwise_regularizer",
+                                          "bias_regularizer",
+                                          "activity_regularizer",
+                                          "depthwise_constraint",
+                                          "pointwise_constraint",
+                                          "bias_constraint",
+                                          "groups",
+                                          K1_CONV,
+                                          "nb_row",
+                                          "nb_col",
                                           NULL};
 /* Keras 1 positional orders */
-static const char *const p_k1_conv1d[] = {"nb_filter", "filter_length", "init", "activation",
-                                          "weights", "border_mode", "subsample_length",
-                                          "W_regularizer", "b_regularizer", "activity_regularizer",
-                                          "W_constraint", "b_constraint", "bias", "input_dim",
-                                          "input_length", NULL};
-static const char *const p_k1_atrous1d[] = {"nb_filter", "filter_length", "init", "activation",
-                                            "weights", "border_mode", "subsample_length",
-                                            "atrous_rate", "W_regularizer", "b_regularizer",
-                                            "activity_regularizer", "W_constraint", "b_constraint",
-                                            "bias", NULL};
-static const char *const p_k1_conv2d[] = {"nb_filter", "nb_row", "nb_col", "init", "activation",
-                                          "weights", "border_mode", "subsample", "dim_ordering",
-                                          "W_regularizer", "b_regularizer", "activity_regularizer",
-                                          "W_constraint", "b_constraint", "bias", NULL};
-static const char *const p_k1_atrous2d[] = {"nb_filter", "nb_row", "nb_col", "init", "activation",
-                                            "weights", "border_mode", "subsample", "atrous_rate",
-                                            "dim_ordering", "W_regularizer", "b_regularizer",
-                                            "activity_regularizer", "W_constraint", "b_constraint",
-                                            "bias", NULL};
-static const char *const p_k1_conv3d[] = {"nb_filter", "kernel_dim1", "kernel_dim2", "kernel_dim3",
-                                          "init", "activation", "weights", "border_mode",
-                                          "subsample", "dim_ordering", "W_regularizer",
-                                          "b_regularizer", "activity_regularizer", "W_constraint",
-                                          "b_constraint", "bias", NULL};
-static const char *const p_k1_deconv2d[] = {"nb_filter", "nb_row", "nb_col", "output_shape", "init",
-                                            "activation", "weights", "border_mode", "subsample",
-                                            "dim_ordering", "W_regularizer", "b_regularizer",
-                                            "activity_regularizer", "W_constraint", "b_constraint",
-                                            "bias", NULL};
-static const char *const p_k1_separable2d[] = {
-    "nb_filter", "nb_row", "nb_col", "init", "activation", "weights", "border_mode", "subsample",
-    "depth_multiplier", "dim_ordering", "depthwise_regularizer", "pointwise_regularizer",
-    "b_regularizer", "activity_regularizer", "depthwise_constraint", "pointwise_constraint",
-    "b_constraint", "bias", NULL};
+static const char *const p_k1_conv1d[] = {"nb_filter",
+                                          "filter_length",
+                                          "init",
+                                          "activation",
+                                          "weights",
+                                          "border_mode",
+                                          "subsample_length",
+                                          "W_regularizer",
+                                          "b_regularizer",
+                                          "activity_regularizer",
+                                          "W_constraint",
+                                          "b_constraint",
+                                          "bias",
+                                          "input_dim",
+                                          "input_length",
+                                          NULL};
+static const char *const p_k1_atrous1d[] = {"nb_filter",
+                                            "filter_length",
+                                            "init",
+                                            "activation",
+                                            "weights",
+                                            "border_mode",
+                                            "subsample_length",
+                                            "atrous_rate",
+                                            "W_regularizer",
+                                            "b_regularizer",
+                                            "activity_regularizer",
+                                            "W_constraint",
+                                            "b_constraint",
+                                            "bias",
+                                            NULL};
+static const char *const p_k1_conv2d[] = {
+    "nb_filter",    "nb_row",        "nb_col",        "init",
+    "activation",   "weights",       "border_mode",   "subsample",
+    "dim_ordering", "W_regularizer", "b_regularizer", "activity_regularizer",
+    "W_constraint", "b_constraint",  "bias",          NULL};
+static const char *const p_k1_atrous2d[] = {"nb_filter",
+                                            "nb_row",
+                                            "nb_col",
+                                            "init",
+                                            "activation",
+                                            "weights",
+                                            "border_mode",
+                                            "subsample",
+                                            "atrous_rate",
+                                            "dim_ordering",
+                                            "W_regularizer",
+                                            "b_regularizer",
+                                            "activity_regularizer",
+                                            "W_constraint",
+                                            "b_constraint",
+                                            "bias",
+                                            NULL};
+static const char *const p_k1_conv3d[] = {"nb_filter",
+                                          "kernel_dim1",
+                                          "kernel_dim2",
+                                          "kernel_dim3",
+                                          "init",
+                                          "activation",
+                                          "weights",
+                                          "border_mode",
+                                          "subsample",
+                                          "dim_ordering",
+                                          "W_regularizer",
+                                          "b_regularizer",
+                                          "activity_regularizer",
+                                          "W_constraint",
+                                          "b_constraint",
+                                          "bias",
+                                          NULL};
+static const char *const p_k1_deconv2d[] = {"nb_filter",
+                                            "nb_row",
+                                            "nb_col",
+                                            "output_shape",
+                                            "init",
+                                            "activation",
+                                            "weights",
+                                            "border_mode",
+                                            "subsample",
+                                            "dim_ordering",
+                                            "W_regularizer",
+                                            "b_regularizer",
+                                            "activity_regularizer",
+                                            "W_constraint",
+                                            "b_constraint",
+                                            "bias",
+                                            NULL};
+static const char *const p_k1_separable2d[] = {"nb_filter",
+                                               "nb_row",
+                                               "nb_col",
+                                               "init",
+                                               "activation",
+                                               "weights",
+                                               "border_mode",
+                                               "subsample",
+                                               "depth_multiplier",
+                                               "dim_ordering",
+                                               "depthwise_regularizer",
+                                               "pointwise_regularizer",
+                                               "b_regularizer",
+                                               "activity_regularizer",
+                                               "depthwise_constraint",
+                                               "pointwise_constraint",
+                                               "b_constraint",
+                                               "bias",
+                                               NULL};
 
-static const char *const p_pool1d[] = {"pool_size", "strides", "padding", "data_format",
-                                       "pool_length", "stride", "border_mode", NULL};
-static const char *const p_pool[] = {"pool_size", "strides", "padding", "data_format",
+static const char *const p_pool1d[] = {"pool_size",   "strides", "padding",     "data_format",
+                                       "pool_length", "stride",  "border_mode", NULL};
+static const char *const p_pool[] = {"pool_size",   "strides",      "padding", "data_format",
                                      "border_mode", "dim_ordering", NULL};
 static const char *const p_gpool[] = {"data_format", "keepdims", "dim_ordering", NULL};
 static const char *const p_up1d[] = {"size", "length", NULL};
 static const char *const p_up2d[] = {"size", "data_format", "interpolation", "dim_ordering", NULL};
 static const char *const p_up3d[] = {"size", "data_format", "dim_ordering", NULL};
-static const char *const p_resizing[] = {"height", "width", "interpolation",
-                                         "crop_to_aspect_ratio", "pad_to_aspect_ratio",
-                                         "fill_mode", "fill_value", "data_format", NULL};
+static const char *const p_resizing[] = {"height",
+                                         "width",
+                                         "interpolation",
+                                         "crop_to_aspect_ratio",
+                                         "pad_to_aspect_ratio",
+                                         "fill_mode",
+                                         "fill_value",
+                                         "data_format",
+                                         NULL};
 static const char *const p_zpad1d[] = {"padding", NULL};
 static const char *const p_zpad[] = {"padding", "data_format", "dim_ordering", NULL};
 static const char *const p_crop1d[] = {"cropping", NULL};
 static const char *const p_crop[] = {"cropping", "data_format", "dim_ordering", NULL};
-static const char *const p_bn[] = {"axis", "momentum", "epsilon", "center", "scale",
-                                   "beta_initializer", "gamma_initializer",
-                                   "moving_mean_initializer", "moving_variance_initializer",
-                                   "beta_regularizer", "gamma_regularizer", "beta_constraint",
-                                   "gamma_constraint", "mode", NULL};
-static const char *const p_ln[] = {"axis", "epsilon", "center", "scale", "rms_scaling",
-                                   "beta_initializer", "gamma_initializer", "beta_regularizer",
-                                   "gamma_regularizer", "beta_constraint", "gamma_constraint",
+static const char *const p_bn[] = {"axis",
+                                   "momentum",
+                                   "epsilon",
+                                   "center",
+                                   "scale",
+                                   "beta_initializer",
+                                   "gamma_initializer",
+                                   "moving_mean_initializer",
+                                   "moving_variance_initializer",
+                                   "beta_regularizer",
+                                   "gamma_regularizer",
+                                   "beta_constraint",
+                                   "gamma_constraint",
+                                   "mode",
                                    NULL};
+static const char *const p_ln[] = {"axis",
+                                   "epsilon",
+                                   "center",
+                                   "scale",
+                                   "rms_scaling",
+                                   "beta_initializer",
+                                   "gamma_initializer",
+                                   "beta_regularizer",
+                                   "gamma_regularizer",
+                                   "beta_constraint",
+                                   "gamma_constraint",
+                                   NULL};
+static const char *const p_gn[] = {"groups",
+                                   "axis",
+                                   "epsilon",
+                                   "center",
+                                   "scale",
+                                   "beta_initializer",
+                                   "gamma_initializer",
+                                   "beta_regularizer",
+                                   "gamma_regularizer",
+                                   "beta_constraint",
+                                   "gamma_constraint",
+                                   NULL};
+static const char *const p_unitnorm[] = {"axis", NULL};
+static const char *const p_threshold[] = {"theta", NULL};
 static const char *const p_activation[] = {"activation", NULL};
 static const char *const p_relu[] = {"max_value", "negative_slope", "threshold", NULL};
 static const char *const p_leaky[] = {"alpha", "negative_slope", NULL};
@@ -873,15 +1066,16 @@ static const char *const p_actreg[] = {"l1", "l2", NULL};
 static const char *const p_masking[] = {"mask_value", NULL};
 static const char *const p_rescaling[] = {"scale", "offset", NULL};
 static const char *const p_normalization[] = {"axis", "mean", "variance", "invert", NULL};
-static const char *const p_random[] = {"factor", "height_factor", "width_factor", "mode",
-                                       "fill_mode", "interpolation", "fill_value", "value_range",
-                                       "data_format", "seed", NULL};
-static const char *const p_lambda[] = {"function", "output_shape", "mask", "arguments",
-                                       "function_type", "output_shape_type", "module",
-                                       "output_shape_module", "mask_type", NULL};
+static const char *const p_random[] = {
+    "factor",     "height_factor", "width_factor", "mode", "fill_mode", "interpolation",
+    "fill_value", "value_range",   "data_format",  "seed", NULL};
+static const char *const p_lambda[] = {"function",  "output_shape",        "mask",
+                                       "arguments", "function_type",       "output_shape_type",
+                                       "module",    "output_shape_module", "mask_type",
+                                       NULL};
 static const char *const p_flatten[] = {"data_format", NULL};
-static const char *const p_dense[] = {"units", "activation", "use_bias", K_INIT, "output_dim",
-                                      "init", "bias", NULL};
+static const char *const p_dense[] = {"units",      "activation", "use_bias", K_INIT,
+                                      "output_dim", "init",       "bias",     NULL};
 static const char *const p_reshape[] = {"target_shape", NULL};
 static const char *const p_permute[] = {"dims", NULL};
 static const char *const p_concat[] = {"axis", "concat_axis", NULL};
@@ -947,6 +1141,8 @@ const ck_frontend ck_fe_keras[] = {
     /* normalisation */
     {"BatchNormalization", K, &ck_op_batch_norm, 0, p_bn, 0, build_batch_norm},
     {"LayerNormalization", K, &ck_op_layer_norm, 0, p_ln, 0, build_layer_norm},
+    {"GroupNormalization", K, &ck_op_group_norm, 0, p_gn, 0, build_group_norm},
+    {"UnitNormalization", K, &ck_op_identity, 0, p_unitnorm, 0, build_shape_only},
     /* activations */
     {"Activation", K, &ck_op_activation, 0, p_activation, 1, build_activation},
     {"ReLU", K, &ck_op_activation, 0, p_relu, 0, build_relu},
@@ -954,6 +1150,7 @@ const ck_frontend ck_fe_keras[] = {
     {"ELU", K, &ck_op_activation, 0, p_elu, 0, build_elu},
     {"Softmax", K, &ck_op_activation, 0, p_softmax, 0, build_softmax},
     {"PReLU", K, &ck_op_activation, 0, p_prelu, 0, build_prelu},
+    {"ThresholdedReLU", K, &ck_op_identity, 0, p_threshold, 0, build_shape_only},
     /* shape-preserving at inference */
     {"Dropout", K, &ck_op_identity, 0, p_dropout, 0, build_dropout},
     {"SpatialDropout1D", K, &ck_op_identity, 1, p_sdropout, 0, build_dropout},

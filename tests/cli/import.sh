@@ -1,0 +1,50 @@
+#!/bin/sh
+# End-to-end: ONNX files and Keras JSON through the convkit command, the
+# kind told from the content, names kept as the frameworks wrote them.
+CK=${CONVKIT:-build/convkit}
+pass=0
+fail=0
+T=$(mktemp -d)
+trap 'rm -rf "$T"' EXIT
+ok() { pass=$((pass + 1)); }
+bad() { fail=$((fail + 1)); echo "FAIL: $*"; }
+expect_rc() {
+    want=$1
+    shift
+    "$@" > "$T/out" 2> "$T/err"
+    rc=$?
+    [ "$rc" = "$want" ] && ok || bad "exit $rc, want $want: $*"
+}
+expect_out() { grep -qF -- "$1" "$T/out" && ok || bad "stdout lacks '$1'"; }
+
+# ONNX: dynamic H/W filled by --input; PyTorch module path in the node names
+expect_rc 0 "$CK" check tests/oracle/networks/resnet18.onnx --input 1x3x224x224
+expect_out "ok: 49 layers, output [1, 1000]"
+expect_rc 1 "$CK" check tests/oracle/networks/chain.onnx --input 1x3x7x7
+expect_out "error: /conv3/Conv (Conv): output height would be 0"
+expect_out "height shrank: input 7 -> /conv1/Conv 3 -> /conv2/Conv 1 -> /conv3/Conv 0"
+expect_rc 0 "$CK" summary tests/oracle/networks/resnet18.onnx --input 1x3x224x224
+expect_out "Total MACs: 1,814,073,344 (1.81G)"
+# the same file under another name: the content decides
+cp tests/oracle/networks/chain.onnx "$T/model.txt"
+expect_rc 0 "$CK" check "$T/model.txt" --input 1x3x32x32 --json
+expect_out '"dialect": "onnx"'
+# a truncated file is unreadable, not a crash
+head -c 1000 tests/oracle/networks/chain.onnx > "$T/trunc.onnx"
+expect_rc 2 "$CK" check "$T/trunc.onnx" --json
+expect_out '"code": "parse_error"'
+
+# Keras JSON: Keras names, NHWC shapes, the first failure explained
+expect_rc 1 "$CK" check tests/oracle/keras/k2-keras_cnn-seq-broken-input-too-small.json
+expect_out "error: conv2d_3 (Conv2D): output height would be -1"
+expect_out "height shrank: input 12 -> conv2d_1 10 -> max_pooling2d_1 5 -> conv2d_2 3 -> max_pooling2d_2 1 -> conv2d_3 -1"
+expect_rc 0 "$CK" check tests/oracle/keras/k2-keras_cnn-seq.json --json
+expect_out '"dialect": "keras"'
+expect_out '"ok": true'
+expect_rc 1 "$CK" check tests/oracle/keras/h5-lane-unet-broken-concat-mismatch.json --json
+expect_out '"code": "skip_mismatch"'
+printf '{"class_name": "Sequential", "config": [' > "$T/bad.json"
+expect_rc 2 "$CK" check "$T/bad.json"
+
+echo "cli_import: $pass passed, $fail failed"
+[ "$fail" = 0 ]
