@@ -283,6 +283,13 @@ static void layers_and_dims(void) {
         char b[64];
         CHECK(strcmp(ck_shape_str(&s, b, sizeof b), "[1, 0, 0, 3]") == 0, "None dims -> 0: %s", b);
         CHECK(ck_graph_input_channels_last(r.g, 0), "Keras input is channels-last");
+        ck_diags_free(&r.d);
+        ck_check(r.g, &r.d);
+        bool named = false;
+        for (int i = 0; i < r.d.n; i++)
+            named |= r.d.v[i].severity == CK_SEV_WARNING && r.d.v[i].code == CK_EMPTY_INPUT &&
+                     r.d.v[i].layer && strcmp(r.d.v[i].layer, "in") == 0;
+        CHECK(named, "None dims: a warning names the input until --input replaces the shape");
         ck_shape in = {.rank = 4, .d = {1, 32, 32, 3}};
         ck_graph_set_input_shape(r.g, 0, &in);
         ck_diags_free(&r.d);
