@@ -101,6 +101,9 @@ bool ck_args_push_kw(ck_args *a, const char *name, ck_value v);
  * (strings set through it are owned by the list). NULL on OOM. */
 ck_diag *ck_diag_add(ck_diags *d, ck_severity sev, ck_code code, const char *layer, const char *op,
                      const char *fmt, ...) __attribute__((format(printf, 6, 7)));
+/* ck_diag_add with a va_list, for callers that wrap it. */
+ck_diag *ck_diag_vadd(ck_diags *d, ck_severity sev, ck_code code, const char *layer, const char *op,
+                      const char *fmt, va_list ap) __attribute__((format(printf, 6, 0)));
 void ck_diag_note(ck_diag *dg, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void ck_diag_fix(ck_diag *dg, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void ck_diag_set(char **field, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

@@ -69,8 +69,8 @@ static ck_diag *push(ck_diags *d) {
     return dg;
 }
 
-ck_diag *ck_diag_add(ck_diags *d, ck_severity sev, ck_code code, const char *layer, const char *op,
-                     const char *fmt, ...) {
+ck_diag *ck_diag_vadd(ck_diags *d, ck_severity sev, ck_code code, const char *layer, const char *op,
+                      const char *fmt, va_list ap) {
     ck_diag *dg = push(d);
     if (!dg) return NULL;
     dg->severity = sev;
@@ -78,11 +78,17 @@ ck_diag *ck_diag_add(ck_diags *d, ck_severity sev, ck_code code, const char *lay
     dg->layer = ck_strdup(layer);
     dg->op = ck_strdup(op);
     ck_str s = {0};
+    ck_str_vaddf(&s, fmt, ap);
+    dg->message = ck_str_take(&s);
+    return dg;
+}
+
+ck_diag *ck_diag_add(ck_diags *d, ck_severity sev, ck_code code, const char *layer, const char *op,
+                     const char *fmt, ...) {
     va_list ap;
     va_start(ap, fmt);
-    ck_str_vaddf(&s, fmt, ap);
+    ck_diag *dg = ck_diag_vadd(d, sev, code, layer, op, fmt, ap);
     va_end(ap);
-    dg->message = ck_str_take(&s);
     return dg;
 }
 

@@ -131,13 +131,10 @@ void ck_graph_mark_output(ck_graph *g, int v) {
 }
 
 void ck_graph_warn(ck_graph *g, ck_code code, const char *layer, const char *fmt, ...) {
-    ck_str s = {0};
     va_list ap;
     va_start(ap, fmt);
-    ck_str_vaddf(&s, fmt, ap);
+    ck_diag_vadd(&g->warnings, CK_SEV_WARNING, code, layer, NULL, fmt, ap);
     va_end(ap);
-    ck_diag_add(&g->warnings, CK_SEV_WARNING, code, layer, NULL, "%s", s.p ? s.p : "");
-    ck_str_free(&s);
 }
 
 ck_dialect ck_graph_dialect(const ck_graph *g) {

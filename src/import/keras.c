@@ -48,14 +48,10 @@ static ck_diag *kerr(kctx *c, ck_code code, const char *layer, const char *fmt, 
     __attribute__((format(printf, 4, 5)));
 
 static ck_diag *kerr(kctx *c, ck_code code, const char *layer, const char *fmt, ...) {
-    ck_str s = {0};
     va_list ap;
     va_start(ap, fmt);
-    ck_str_vaddf(&s, fmt, ap);
+    ck_diag *dg = ck_diag_vadd(c->d, CK_SEV_ERROR, code, layer, NULL, fmt, ap);
     va_end(ap);
-    char *msg = ck_str_take(&s);
-    ck_diag *dg = ck_diag_add(c->d, CK_SEV_ERROR, code, layer, NULL, "%s", msg ? msg : "");
-    free(msg);
     if (dg && c->path) ck_diag_set(&dg->file, "%s", c->path);
     c->failed = true;
     return dg;

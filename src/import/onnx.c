@@ -208,14 +208,10 @@ static const char *keep(rd *r, char *s) {
 static ck_diag *err(rd *r, ck_code code, const char *layer, const char *op, const char *fmt, ...)
     __attribute__((format(printf, 5, 6)));
 static ck_diag *err(rd *r, ck_code code, const char *layer, const char *op, const char *fmt, ...) {
-    ck_str s = {0};
     va_list ap;
     va_start(ap, fmt);
-    ck_str_vaddf(&s, fmt, ap);
+    ck_diag *dg = ck_diag_vadd(r->d, CK_SEV_ERROR, code, layer, op, fmt, ap);
     va_end(ap);
-    char *msg = ck_str_take(&s);
-    ck_diag *dg = ck_diag_add(r->d, CK_SEV_ERROR, code, layer, op, "%s", msg ? msg : "");
-    free(msg);
     if (dg && r->path && !dg->file) dg->file = ck_strdup(r->path);
     return dg;
 }

@@ -9,12 +9,7 @@
 static ck_diag *report(ck_ctx *c, ck_severity sev, ck_code code, const char *fmt, va_list ap)
     __attribute__((format(printf, 4, 0)));
 static ck_diag *report(ck_ctx *c, ck_severity sev, ck_code code, const char *fmt, va_list ap) {
-    ck_str s = {0};
-    ck_str_vaddf(&s, fmt, ap);
-    char *msg = ck_str_take(&s);
-    ck_diag *dg = ck_diag_add(c->d, sev, code, c->n->name, c->n->type, "%s", msg ? msg : "");
-    free(msg);
-    return dg;
+    return ck_diag_vadd(c->d, sev, code, c->n->name, c->n->type, fmt, ap);
 }
 
 ck_diag *ck_fail(ck_ctx *c, ck_code code, const char *fmt, ...) {
