@@ -1,32 +1,7 @@
 #!/bin/sh
 # End-to-end: the convkit command as a user runs it. Exit codes, text output,
 # the JSON contract of DESIGN.md, parse errors with positions.
-CK=${CONVKIT:-build/convkit}
-pass=0
-fail=0
-T=$(mktemp -d)
-trap 'rm -rf "$T"' EXIT
-
-ok() { pass=$((pass + 1)); }
-bad() { fail=$((fail + 1)); echo "FAIL: $*"; }
-
-# expect_rc WANT CMD...: the command's exit status
-expect_rc() {
-    want=$1
-    shift
-    "$@" > "$T/out" 2> "$T/err"
-    rc=$?
-    [ "$rc" = "$want" ] && ok || bad "exit $rc, want $want: $*"
-}
-# expect_out TEXT: the last command's stdout contains TEXT
-expect_out() { grep -qF -- "$1" "$T/out" && ok || bad "stdout lacks '$1'"; }
-expect_err() { grep -qF -- "$1" "$T/err" && ok || bad "stderr lacks '$1'"; }
-# one JSON object on stdout
-expect_one_json() {
-    n=$(grep -c '^{' "$T/out")
-    l=$(tail -n 1 "$T/out")
-    [ "$n" = 1 ] && [ "$l" = "}" ] && ok || bad "stdout is not exactly one JSON object"
-}
+. tests/cli/lib.sh.in
 
 # the DESIGN.md failure: where, why, how it shrank
 expect_rc 1 "$CK" check examples/chain.cnn

@@ -1,21 +1,7 @@
 #!/bin/sh
 # End-to-end: ONNX files and Keras JSON through the convkit command, the
 # kind told from the content, names kept as the frameworks wrote them.
-CK=${CONVKIT:-build/convkit}
-pass=0
-fail=0
-T=$(mktemp -d)
-trap 'rm -rf "$T"' EXIT
-ok() { pass=$((pass + 1)); }
-bad() { fail=$((fail + 1)); echo "FAIL: $*"; }
-expect_rc() {
-    want=$1
-    shift
-    "$@" > "$T/out" 2> "$T/err"
-    rc=$?
-    [ "$rc" = "$want" ] && ok || bad "exit $rc, want $want: $*"
-}
-expect_out() { grep -qF -- "$1" "$T/out" && ok || bad "stdout lacks '$1'"; }
+. tests/cli/lib.sh.in
 
 # ONNX: dynamic H/W filled by --input; PyTorch module path in the node names
 expect_rc 0 "$CK" check tests/oracle/networks/resnet18.onnx --input 1x3x224x224
