@@ -94,6 +94,13 @@ typedef struct ck_args {
 void ck_args_free(ck_args *a);
 bool ck_args_push_pos(ck_args *a, ck_value v);
 bool ck_args_push_kw(ck_args *a, const char *name, ck_value v);
+/* Deep copy; src may be NULL (empty result). */
+bool ck_args_copy(ck_args *dst, const ck_args *src);
+/* Sets parameter `name` (positional slot pos_index when given that way,
+ * else a keyword), taking ownership of v. */
+bool ck_args_set(ck_args *a, int pos_index, const char *name, ck_value v);
+/* The value bound to a parameter, positionally or by keyword, or NULL. */
+const ck_value *ck_args_get(const ck_args *a, int pos_index, const char *name);
 
 /* ---- diagnostics -------------------------------------------------------- */
 

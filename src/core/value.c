@@ -123,3 +123,44 @@ bool ck_args_push_kw(ck_args *a, const char *name, ck_value v) {
     a->nkw++;
     return true;
 }
+
+bool ck_args_copy(ck_args *dst, const ck_args *src) {
+    *dst = (ck_args){0};
+    if (!src) return true;
+    for (int i = 0; i < src->npos; i++) {
+        ck_value v;
+        if (!ck_value_copy(&v, &src->pos[i]) || !ck_args_push_pos(dst, v)) goto fail;
+    }
+    for (int i = 0; i < src->nkw; i++) {
+        ck_value v;
+        if (!ck_value_copy(&v, &src->kw[i]) || !ck_args_push_kw(dst, src->kw_names[i], v))
+            goto fail;
+    }
+    return true;
+fail:
+    ck_args_free(dst);
+    return false;
+}
+
+bool ck_args_set(ck_args *a, int pos_index, const char *name, ck_value v) {
+    if (pos_index >= 0 && pos_index < a->npos) {
+        ck_value_free(&a->pos[pos_index]);
+        a->pos[pos_index] = v;
+        return true;
+    }
+    for (int i = 0; i < a->nkw; i++)
+        if (strcmp(a->kw_names[i], name) == 0) {
+            ck_value_free(&a->kw[i]);
+            a->kw[i] = v;
+            return true;
+        }
+    return ck_args_push_kw(a, name, v);
+}
+
+const ck_value *ck_args_get(const ck_args *a, int pos_index, const char *name) {
+    if (!a) return NULL;
+    if (pos_index >= 0 && pos_index < a->npos) return &a->pos[pos_index];
+    for (int i = 0; i < a->nkw; i++)
+        if (strcmp(a->kw_names[i], name) == 0) return &a->kw[i];
+    return NULL;
+}

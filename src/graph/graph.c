@@ -33,6 +33,8 @@ static void node_free(ck_node *n) {
     free(n->out);
     free(n->params);
     free(n->in_names);
+    ck_args_free(&n->args);
+    ck_args_free(&n->fwd);
     if (n->config_error) {
         ck_diag_clear(n->config_error);
         free(n->config_error);
@@ -160,8 +162,10 @@ ck_status ck_graph_set_input_shape(ck_graph *g, int i, const ck_shape *s) {
     int k = 0;
     for (int j = 0; j < g->warnings.n; j++) {
         ck_diag *w = &g->warnings.v[j];
-        if (w->layer && !strcmp(w->layer, name)) ck_diag_clear(w);
-        else g->warnings.v[k++] = *w;
+        if (w->layer && !strcmp(w->layer, name))
+            ck_diag_clear(w);
+        else
+            g->warnings.v[k++] = *w;
     }
     g->warnings.n = k;
     return CK_OK;
@@ -228,10 +232,9 @@ static bool in_list(const char *const *l, const char *s) {
 }
 
 /* Binds positional and keyword arguments to the frontend's parameter list. */
-static bool bind_args(const ck_frontend *fe, const ck_layer_spec *sp, const ck_value **bound,
+static bool bind_args(const ck_frontend *fe, const ck_node *n, bool warn, const ck_value **bound,
                       int nparams, ck_build *b) {
-    const ck_args *a = sp->args;
-    if (!a) return true;
+    const ck_args *a = &n->args;
     if (a->npos > nparams) {
         ck_build_fail(b, CK_INVALID_CONFIG,
                       "%s takes at most %d positional argument%s but %d %s given", fe->name,
@@ -245,9 +248,10 @@ static bool bind_args(const ck_frontend *fe, const ck_layer_spec *sp, const ck_v
         if (idx < 0) {
             if (fe->dialect == CK_DIALECT_KERAS && in_list(keras_ignored, k)) continue;
             if (fe->dialect == CK_DIALECT_PYTORCH && in_list(torch_ignored, k)) continue;
-            if (sp->lenient) {
-                ck_graph_warn(b->g, CK_NOTE, sp->name, "%s: argument '%s' is not used by convkit",
-                              fe->name, k);
+            if (n->lenient) {
+                if (warn)
+                    ck_graph_warn(b->g, CK_NOTE, n->name,
+                                  "%s: argument '%s' is not used by convkit", fe->name, k);
                 continue;
             }
             ck_build_fail(b, CK_INVALID_CONFIG, "%s got an unexpected keyword argument '%s'",
@@ -268,6 +272,49 @@ static bool bind_args(const ck_frontend *fe, const ck_layer_spec *sp, const ck_v
             return false;
         }
     return true;
+}
+
+/* Normalises node ni's arguments into its attributes through its frontend;
+ * an argument problem becomes the node's config_error. */
+static void bind_node(ck_graph *g, int ni, bool warn) {
+    ck_node *n = &g->nodes[ni];
+    const ck_frontend *fe = n->fe;
+    ck_dialect dialect = n->a.dialect;
+    if (n->config_error) {
+        ck_diag_clear(n->config_error);
+        free(n->config_error);
+        n->config_error = NULL;
+    }
+    ck_attrs_init(&n->a, dialect, fe ? fe->nsp : 0);
+    if (!fe) return;
+    ck_diags cfg = {0};
+    int np = 0;
+    while (fe->params && fe->params[np]) np++;
+    const ck_value *bound[64] = {0};
+    ck_build b = {.fe = fe,
+                  .a = &n->a,
+                  .arg = bound,
+                  .fwd = n->fwd.npos || n->fwd.nkw ? &n->fwd : NULL,
+                  .layer = n->name,
+                  .type = n->type,
+                  .g = g,
+                  .n_params = n->n_params,
+                  .params = n->params,
+                  .d = &cfg};
+    if (np <= 64 && bind_args(fe, n, warn, bound, np, &b) && fe->build) fe->build(&b);
+    n = &g->nodes[ni];
+    if (cfg.n > 0) {
+        n->config_error = malloc(sizeof *n->config_error);
+        if (n->config_error) {
+            *n->config_error = cfg.v[0];
+            cfg.v[0] = (ck_diag){0};
+        }
+    }
+    ck_diags_free(&cfg);
+}
+
+void ck_graph_rebuild_node(ck_graph *g, int ni) {
+    if (ni >= 0 && ni < g->n_nodes) bind_node(g, ni, false);
 }
 
 int ck_graph_add_layer(ck_graph *g, const ck_layer_spec *sp, ck_diags *d) {
@@ -318,36 +365,13 @@ int ck_graph_add_layer(ck_graph *g, const ck_layer_spec *sp, ck_diags *d) {
     n->n_params = sp->n_params;
     g->n_nodes++;
 
-    const ck_frontend *fe = ck_frontend_find(sp->dialect, sp->type);
-    n->fe = fe;
-    n->op = fe ? fe->op : &ck_op_unknown;
-    ck_attrs_init(&n->a, sp->dialect, fe ? fe->nsp : 0);
-    if (fe) {
-        ck_diags cfg = {0};
-        int np = 0;
-        while (fe->params && fe->params[np]) np++;
-        const ck_value *bound[64] = {0};
-        ck_build b = {.fe = fe,
-                      .a = &n->a,
-                      .arg = bound,
-                      .fwd = sp->fwd,
-                      .layer = sp->name,
-                      .type = sp->type,
-                      .g = g,
-                      .n_params = sp->n_params,
-                      .params = sp->params,
-                      .d = &cfg};
-        if (np <= 64 && bind_args(fe, sp, bound, np, &b) && fe->build) fe->build(&b);
-        if (cfg.n > 0) {
-            n->config_error = malloc(sizeof *n->config_error);
-            if (n->config_error) {
-                *n->config_error = cfg.v[0];
-                cfg.v[0] = (ck_diag){0};
-            }
-        }
-        ck_diags_free(&cfg);
-        n = &g->nodes[ni];
-    }
+    n->lenient = sp->lenient;
+    n->a.dialect = sp->dialect;
+    if (!ck_args_copy(&n->args, sp->args) || !ck_args_copy(&n->fwd, sp->fwd)) return -1;
+    n->fe = ck_frontend_find(sp->dialect, sp->type);
+    n->op = n->fe ? n->fe->op : &ck_op_unknown;
+    bind_node(g, ni, true);
+    n = &g->nodes[ni];
     for (int i = 0; i < n_out; i++) {
         const char *on =
             (sp->n_outputs && sp->outputs && sp->outputs[i]) ? sp->outputs[i] : sp->name;
@@ -358,4 +382,157 @@ int ck_graph_add_layer(ck_graph *g, const ck_layer_spec *sp, ck_diags *d) {
         n->n_out = i + 1;
     }
     return ni;
+}
+
+/* ---- copies and edits (fix search) -------------------------------------- */
+
+static bool copy_ints(int **dst, const int *src, int n) {
+    *dst = malloc((size_t)(n ? n : 1) * sizeof **dst);
+    if (!*dst) return false;
+    if (n) memcpy(*dst, src, (size_t)n * sizeof **dst);
+    return true;
+}
+
+static bool clone_node(ck_node *d, const ck_node *s) {
+    memset(d, 0, sizeof *d);
+    d->name = ck_strdup(s->name);
+    d->type = ck_strdup(s->type);
+    d->fe = s->fe;
+    d->op = s->op;
+    d->a = s->a;
+    d->n_in = s->n_in;
+    d->n_out = s->n_out;
+    d->n_params = s->n_params;
+    d->line = s->line;
+    d->lenient = s->lenient;
+    d->state = s->state;
+    d->params_count = s->params_count;
+    d->macs = s->macs;
+    d->ops = s->ops;
+    if (!d->name || !d->type || !copy_ints(&d->in, s->in, s->n_in) ||
+        !copy_ints(&d->out, s->out, s->n_out) || !copy_ints(&d->params, s->params, s->n_params) ||
+        !ck_args_copy(&d->args, &s->args) || !ck_args_copy(&d->fwd, &s->fwd))
+        return false;
+    if (s->config_error) {
+        ck_diags tmp = {0};
+        const ck_diag *e = s->config_error;
+        ck_diag *c = ck_diag_add(&tmp, e->severity, e->code, e->layer, e->op, "%s",
+                                 e->message ? e->message : "");
+        if (!c) return false;
+        if (e->axis) c->axis = ck_strdup(e->axis);
+        if (e->formula) c->formula = ck_strdup(e->formula);
+        for (int i = 0; i < e->n_notes; i++) ck_diag_note(c, "%s", e->notes[i]);
+        d->config_error = malloc(sizeof *d->config_error);
+        if (!d->config_error) {
+            ck_diags_free(&tmp);
+            return false;
+        }
+        *d->config_error = tmp.v[0];
+        tmp.v[0] = (ck_diag){0};
+        ck_diags_free(&tmp);
+    }
+    return true;
+}
+
+static bool clone_tensor(ck_tensor *d, const ck_tensor *s, bool weights) {
+    *d = *s;
+    d->name = NULL;
+    d->f32 = NULL;
+    d->i64 = NULL;
+    d->ext_path = NULL;
+    int64_t n = 0;
+    if (!(d->name = ck_strdup(s->name))) return false;
+    if (s->ext_path && !(d->ext_path = ck_strdup(s->ext_path))) return false;
+    if ((s->f32 && weights) || s->i64) {
+        if (!ck_shape_numel(&s->shape, &n)) return false;
+    }
+    if (s->f32 && weights) {
+        d->f32 = malloc((size_t)(n ? n : 1) * sizeof *d->f32);
+        if (!d->f32) return false;
+        memcpy(d->f32, s->f32, (size_t)n * sizeof *d->f32);
+    }
+    if (s->i64) {
+        d->i64 = malloc((size_t)(n ? n : 1) * sizeof *d->i64);
+        if (!d->i64) return false;
+        memcpy(d->i64, s->i64, (size_t)n * sizeof *d->i64);
+    }
+    return true;
+}
+
+ck_graph *ck_graph_clone(const ck_graph *g, bool weights) {
+    ck_graph *c = ck_graph_new(g->dialect, g->source);
+    if (!c) return NULL;
+    c->nodes = calloc((size_t)(g->n_nodes ? g->n_nodes : 1), sizeof *c->nodes);
+    c->vals = calloc((size_t)(g->n_vals ? g->n_vals : 1), sizeof *c->vals);
+    c->tensors = calloc((size_t)(g->n_tensors ? g->n_tensors : 1), sizeof *c->tensors);
+    if (!c->nodes || !c->vals || !c->tensors) goto fail;
+    c->cap_nodes = g->n_nodes ? g->n_nodes : 1;
+    c->cap_vals = g->n_vals ? g->n_vals : 1;
+    c->cap_tensors = g->n_tensors ? g->n_tensors : 1;
+    for (int i = 0; i < g->n_tensors; i++) {
+        c->n_tensors = i + 1;
+        if (!clone_tensor(&c->tensors[i], &g->tensors[i], weights)) goto fail;
+    }
+    for (int i = 0; i < g->n_vals; i++) {
+        const ck_val *s = &g->vals[i];
+        ck_val *v = &c->vals[i];
+        c->n_vals = i + 1;
+        *v = *s;
+        v->name = NULL;
+        v->kval = NULL;
+        v->nkval = 0;
+        v->state = CK_VAL_UNKNOWN;
+        if (!(v->name = ck_strdup(s->name))) goto fail;
+    }
+    for (int i = 0; i < g->n_nodes; i++) {
+        c->n_nodes = i + 1;
+        if (!clone_node(&c->nodes[i], &g->nodes[i])) goto fail;
+    }
+    if (!copy_ints(&c->inputs, g->inputs, g->n_inputs) ||
+        !copy_ints(&c->outputs, g->outputs, g->n_outputs))
+        goto fail;
+    c->n_inputs = g->n_inputs;
+    c->n_outputs = g->n_outputs;
+    c->declared = malloc((size_t)(g->n_inputs ? g->n_inputs : 1) * sizeof *c->declared);
+    if (!c->declared) goto fail;
+    if (g->n_inputs) memcpy(c->declared, g->declared, (size_t)g->n_inputs * sizeof *c->declared);
+    for (int i = 0; i < g->warnings.n; i++) {
+        const ck_diag *w = &g->warnings.v[i];
+        if (!ck_diag_add(&c->warnings, w->severity, w->code, w->layer, w->op, "%s",
+                         w->message ? w->message : ""))
+            goto fail;
+    }
+    return c;
+fail:
+    ck_graph_free(c);
+    return NULL;
+}
+
+int ck_graph_insert_layer(ck_graph *g, int before, int slot, const ck_layer_spec *spec,
+                          ck_diags *d) {
+    if (before < 0 || before >= g->n_nodes || slot < 0 || slot >= g->nodes[before].n_in) return -1;
+    int src = g->nodes[before].in[slot];
+    ck_layer_spec sp = *spec;
+    const char *in_name = g->vals[src].name;
+    sp.inputs = &in_name;
+    sp.n_inputs = 1;
+    sp.n_outputs = 0;
+    int ni = ck_graph_add_layer(g, &sp, d);
+    if (ni < 0) return -1;
+    /* the new node was appended; rotate it into place so the node order
+     * stays topological, and renumber the producers that moved */
+    ck_node tmp = g->nodes[ni];
+    memmove(&g->nodes[before + 1], &g->nodes[before], (size_t)(ni - before) * sizeof tmp);
+    g->nodes[before] = tmp;
+    for (int i = 0; i < g->n_vals; i++) {
+        ck_val *v = &g->vals[i];
+        if (v->producer == ni)
+            v->producer = before;
+        else if (v->producer >= before)
+            v->producer++;
+    }
+    g->nodes[before + 1].in[slot] = g->nodes[before].out[0];
+    /* the value name lookup finds the newest value of a name first; the new
+     * output is named like the new layer, so nothing else is captured */
+    return before;
 }

@@ -56,6 +56,10 @@ typedef struct ck_node {
     int n_params;
     int *params; /* tensor indices of weights (ONNX initializers), -1 if absent */
     int line;
+    /* The arguments as written (kept so fixes can edit them and rebuild the
+     * layer, and so the graph can be written back as .cnn). */
+    ck_args args, fwd;
+    bool lenient;
     /* A problem found when the layer was constructed (framework constructors
      * raise these at any input size); reported when the node is checked. */
     ck_diag *config_error;
@@ -119,7 +123,17 @@ void ck_graph_mark_output(ck_graph *g, int v);
 void ck_graph_warn(ck_graph *g, ck_code code, const char *layer, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 
-/* Deep copy (for the fix search). */
-ck_graph *ck_graph_clone(const ck_graph *g);
+/* Deep copy (for the fix search). Weight data is copied only when
+ * `weights` is true; integer shape constants always are. NULL on OOM. */
+ck_graph *ck_graph_clone(const ck_graph *g, bool weights);
+/* Rebuilds node `ni` from its (edited) args/fwd through its frontend:
+ * new attributes and configuration error. */
+void ck_graph_rebuild_node(ck_graph *g, int ni);
+/* Inserts a new one-input layer in front of node `before`, reading the value
+ * that node reads at input `slot`, and rewires that input to the new layer's
+ * output. spec->inputs/n_inputs are ignored. Returns the new node index
+ * (== before) or -1 with a diagnostic. */
+int ck_graph_insert_layer(ck_graph *g, int before, int slot, const ck_layer_spec *spec,
+                          ck_diags *d);
 
 #endif
