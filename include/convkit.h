@@ -176,11 +176,175 @@ typedef struct ck_totals {
 } ck_totals;
 ck_totals ck_graph_totals(const ck_graph *g);
 
+/* ---- input sizes ------------------------------------------------------- */
+
+/* An inclusive run of sizes [first, last]. */
+typedef struct ck_run {
+    int64_t first, last;
+} ck_run;
+
+typedef struct ck_runs {
+    int n;
+    ck_run *v;
+} ck_runs;
+
+/* The output size along one axis as a function of the input size n:
+ * out = floor((n + add) / div) * mul + base, exact for every valid n scanned. */
+typedef struct ck_size_fn {
+    bool found; /* false: no such closed form; see ck_sizes_axis.table */
+    int64_t add, div, mul, base;
+    int out_axis; /* the output tensor axis that follows this input axis; -1: none varies */
+} ck_size_fn;
+
+/* Why sizes fail: the first failing layer and code, over runs of sizes. */
+typedef struct ck_size_failure {
+    char *layer;
+    ck_code code;
+    ck_runs sizes;
+} ck_size_failure;
+
+typedef struct ck_sizes_axis {
+    const char *name; /* "height", "width", "depth", "length"; "square" for all together */
+    int tensor_axis;  /* index in the input shape; -1 for square */
+    int64_t current;  /* the size in the given input (square: the largest spatial size) */
+    int64_t min;      /* smallest valid size with the other axes held; -1 if none in range */
+    int64_t next;     /* smallest valid size >= current; -1 if none in range */
+    ck_runs valid, clean;
+    ck_size_fn fn;
+    int64_t *out; /* output size at fn.out_axis per scanned size (index n - lo); -1 invalid */
+    int n_fail;
+    ck_size_failure *fail;
+} ck_sizes_axis;
+
+typedef struct ck_sizes {
+    int64_t lo, hi;       /* the range scanned */
+    int input;            /* which network input was varied */
+    ck_shape given;       /* that input's shape as given */
+    ck_sizes_axis square; /* every spatial axis set to the same n (N x N, N x N x N) */
+    int n_axes;
+    ck_sizes_axis axes[CK_MAX_RANK]; /* one spatial axis varied, the others held */
+    int64_t checks;                  /* shape checks run */
+} ck_sizes;
+
+/* Scans input sizes lo..hi of input `input` (spatial axes only; batch and
+ * channels held at the given shape) by running the shape check at each size. */
+ck_status ck_solve_sizes(const ck_graph *g, int input, int64_t lo, int64_t hi, ck_sizes *out,
+                         ck_diags *diags);
+void ck_sizes_free(ck_sizes *s);
+/* Writes runs compactly: "15-1024", "every 16 from 16 to 1024", "3, 5-9". */
+char *ck_runs_str(const ck_runs *r, int64_t hi);
+/* Writes a size function as "out = floor((in - 15) / 8) + 1". */
+char *ck_size_fn_str(const ck_size_fn *f);
+
 /* Formats a shape as "[1, 3, 224, 224]" into buf; returns buf. */
 char *ck_shape_str(const ck_shape *s, char *buf, size_t n);
 
 /* Parses "1x3x224x224" or "[1, 3, 224, 224]". Returns false on bad text. */
 bool ck_parse_shape(const char *text, ck_shape *out);
+
+/* ---- running ------------------------------------------------------------ */
+
+/* A float32 tensor in C (row-major) order. Owned by the caller; released
+ * with ck_tensor_f32_free(). */
+typedef struct ck_tensor_f32 {
+    ck_shape shape;
+    float *data; /* numel floats */
+} ck_tensor_f32;
+
+/* Allocates a zero-filled tensor of `shape`. CK_EUSAGE on a bad shape,
+ * CK_ENOMEM when the size overflows or memory runs out. */
+ck_status ck_tensor_f32_new(const ck_shape *shape, ck_tensor_f32 **out);
+void ck_tensor_f32_free(ck_tensor_f32 *t);
+int64_t ck_tensor_f32_numel(const ck_tensor_f32 *t);
+/* Fills t with standard normal values drawn from `seed` (deterministic on
+ * every platform). */
+void ck_tensor_f32_fill_normal(ck_tensor_f32 *t, uint64_t seed);
+
+/* NumPy .npy files (format versions 1.0, 2.0 and 3.0). Reading accepts
+ * float32 in either byte order and Fortran order (converted to C order);
+ * float16, bool and integer data are converted, float64 and wide integers
+ * only when every value is exactly representable as float32; anything else
+ * is a diagnostic naming the file and the dtype. */
+ck_status ck_npy_read(const char *path, ck_tensor_f32 **out, ck_diags *d);
+/* The same from bytes in memory; `name` is used only in diagnostics. */
+ck_status ck_npy_parse(const void *bytes, size_t len, const char *name, ck_tensor_f32 **out,
+                       ck_diags *d);
+/* Writes `<f4`, C order, version 1.0 (2.0 when the header needs it). The
+ * file appears whole or not at all (written beside it, then renamed). */
+ck_status ck_npy_write(const char *path, const ck_tensor_f32 *t, ck_diags *d);
+
+/* A session runs one checked graph at the input shapes it was checked with.
+ * ck_session_new() does everything that can fail: it validates every layer,
+ * resolves the weights (ONNX initializers, external data files, or the
+ * seeded default initialisation of PyTorch/Keras for models without
+ * weights), chooses the kernels and plans the activation buffers.
+ * ck_session_run() then only computes.
+ *
+ * A session is immutable once built: several threads may run it at once,
+ * each with its own ck_session_ctx (the activation memory of one run). The
+ * session reads weight data that the graph holds (ONNX initializers)
+ * without copying it, so the graph must outlive the session; data the
+ * session creates or reads from external files it owns. */
+typedef struct ck_session ck_session;
+typedef struct ck_session_ctx ck_session_ctx;
+
+/* Supplies a parameter for a model without weights (.cnn, Keras JSON).
+ * `param` and `shape` are the framework's own: PyTorch state_dict names and
+ * layouts ("weight" [out, in/groups, kH, kW], "bias", "running_mean", ...),
+ * Keras weight names and layouts ("kernel" [kH, kW, in, out],
+ * "depthwise_kernel", "gamma", "moving_variance", ...). Return numel(shape)
+ * floats, which the session copies, or NULL for the seeded default. */
+typedef const float *(*ck_param_fn)(void *user, const char *layer, const char *param,
+                                    const ck_shape *shape);
+
+typedef struct ck_session_options {
+    uint64_t seed;           /* seeded initialisation of weight-less models */
+    const char *weights_dir; /* ONNX external data is relative to this; NULL: the model's folder */
+    ck_param_fn params;      /* optional */
+    void *params_user;
+} ck_session_options;
+
+/* Builds a session for g, which ck_check() must have accepted. On failure
+ * *out is NULL and d holds one error per layer that cannot run (missing or
+ * truncated weights, unsupported attribute combinations), naming the layer
+ * and the value. `opt` may be NULL. */
+ck_status ck_session_new(const ck_graph *g, const ck_session_options *opt, ck_session **out,
+                         ck_diags *d);
+void ck_session_free(ck_session *s);
+
+int ck_session_num_inputs(const ck_session *s);
+int ck_session_num_outputs(const ck_session *s);
+const char *ck_session_input_name(const ck_session *s, int i);
+const char *ck_session_output_name(const ck_session *s, int i);
+ck_shape ck_session_input_shape(const ck_session *s, int i);
+ck_shape ck_session_output_shape(const ck_session *s, int i);
+
+/* Checks that t fits input i (shape), with a diagnostic naming the input,
+ * the expected and the given shape. */
+ck_status ck_session_check_input(const ck_session *s, int i, const ck_tensor_f32 *t, ck_diags *d);
+
+/* Memory of one run, planned once. */
+typedef struct ck_session_memory {
+    int64_t activation_bytes;   /* the activation arena: planned buffers, reused by liveness */
+    int64_t scratch_bytes;      /* per-layer temporaries (padded inputs, ...) */
+    int64_t naive_bytes;        /* every layer output in its own buffer (ck_totals) */
+    int64_t weight_bytes;       /* parameters read by the kernels */
+    int64_t owned_weight_bytes; /* of those, held by the session (not borrowed from the graph) */
+    int buffers;                /* distinct activation buffers */
+    int steps;                  /* kernels per run */
+} ck_session_memory;
+ck_session_memory ck_session_memory_plan(const ck_session *s);
+
+/* The memory for one run at a time; one per thread. */
+ck_status ck_session_ctx_new(const ck_session *s, ck_session_ctx **out);
+void ck_session_ctx_free(ck_session_ctx *c);
+
+/* Runs the network. inputs[i] holds numel(ck_session_input_shape(s, i))
+ * floats in C order; outputs[i] receives numel(ck_session_output_shape(s, i))
+ * floats. Nothing is checked here beyond NULL pointers (CK_EUSAGE): every
+ * other check happened in ck_session_new(). */
+ck_status ck_session_run(const ck_session *s, ck_session_ctx *ctx, const float *const *inputs,
+                         float *const *outputs);
 
 #ifdef __cplusplus
 }

@@ -48,5 +48,6 @@ const char *layer_state_name(ck_layer_state s);
 json_t *inputs_json(const ck_graph *g);
 int cmd_check(int argc, char **argv);
 int cmd_summary(int argc, char **argv);
+int cmd_sizes(int argc, char **argv);
 
 #endif

@@ -183,6 +183,9 @@ ck_status ck_check(ck_graph *g, ck_diags *d) {
             ok = false;
             n->state = CK_LAYER_FAILED;
             if (!c.err) c.err = ck_fail(&c, CK_INVALID_CONFIG, "%s rejected its input", n->type);
+            n->fail_axis = c.fail_axis;
+            n->fail_value = c.fail_value;
+            n->fail_code = c.err ? c.err->code : CK_INVALID_CONFIG;
             explain_input(g, n, c.err);
             explain_shrink(g, n, c.err, c.fail_axis, c.fail_value);
         }

@@ -65,6 +65,9 @@ typedef struct ck_node {
     ck_diag *config_error;
     /* results of ck_check() */
     ck_layer_state state;
+    int fail_axis;        /* tensor axis of input 0 that failed, -1 if none */
+    int64_t fail_value;   /* the size that axis would have had */
+    ck_code fail_code;
     int64_t params_count, macs, ops;
     const char **in_names; /* cached for ck_layer_info */
 } ck_node;

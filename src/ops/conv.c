@@ -100,9 +100,9 @@ static bool check_channels(ck_ctx *c, const ck_shape *x, int nsp, int64_t *group
     int cax = ck_channel_axis(a, x->rank, nsp);
     int64_t C = x->d[cax];
     int64_t g = a->groups ? a->groups : C;
-    char buf[160];
-    ck_shape_str(x, buf, sizeof buf);
     if (a->in_ch > 0 && C != a->in_ch) {
+        char buf[160];
+        ck_shape_str(x, buf, sizeof buf);
         ck_diag *dg =
             ck_fail(c, CK_CHANNEL_MISMATCH,
                     "%s expects %lld input channels (in_channels=%lld), but its input %s has %lld",
