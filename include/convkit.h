@@ -236,6 +236,48 @@ char *ck_runs_str(const ck_runs *r, int64_t hi);
 /* Writes a size function as "out = floor((in - 15) / 8) + 1". */
 char *ck_size_fn_str(const ck_size_fn *f);
 
+/* ---- fixes -------------------------------------------------------------- */
+
+typedef enum ck_fix_kind {
+    CK_FIX_INPUT = 0, /* a different input shape */
+    CK_FIX_LAYER,     /* changed arguments of one layer */
+    CK_FIX_UPSTREAM,  /* changed arguments of a layer before the failing one */
+    CK_FIX_INSERT,    /* a layer inserted in front of one */
+} ck_fix_kind;
+
+/* One fix, applied to a copy of the network and re-checked end to end. */
+typedef struct ck_fix {
+    ck_fix_kind kind;
+    char *layer;     /* the layer changed or inserted before; NULL for the input */
+    char *change;    /* "padding=1", "input [1, 3, 15, 15]", "insert AdaptiveAvgPool2d(...)" */
+    char *why;       /* "smallest input every layer accepts", ...; may be NULL */
+    ck_shape output; /* the network's output with the fix */
+    ck_graph *graph; /* the fixed, checked network (owned) */
+} ck_fix;
+
+typedef struct ck_fixes {
+    int n;
+    ck_fix *v; /* best first */
+    int64_t checks; /* shape checks run by the search */
+} ck_fixes;
+
+/* Searches fixes for the first failure of g (checked as it is): the input
+ * size, the failing layer's padding/stride/kernel/dilation/ceil_mode, the
+ * downsampling layers upstream, channel and feature counts, inserted
+ * pooling or padding. Only fixes that make the whole network valid are kept.
+ * A valid network gives no fixes. */
+ck_status ck_find_fixes(const ck_graph *g, ck_fixes *out, ck_diags *diags);
+void ck_fixes_free(ck_fixes *f);
+/* "conv3: padding=1 (output [1, 64, 1, 1])" */
+char *ck_fix_str(const ck_fix *f);
+/* Runs the fix search and attaches the fixes, as text, to the first error
+ * in diags (which must come from ck_check of g). */
+ck_status ck_attach_fixes(const ck_graph *g, ck_diags *diags);
+
+/* Writes a PyTorch- or Keras-dialect graph as .cnn text that ck_parse_cnn
+ * reads back to the same network. ONNX graphs give CK_EUSAGE. */
+ck_status ck_graph_write_cnn(const ck_graph *g, const char *comment, char **out, ck_diags *diags);
+
 /* Formats a shape as "[1, 3, 224, 224]" into buf; returns buf. */
 char *ck_shape_str(const ck_shape *s, char *buf, size_t n);
 
@@ -345,6 +387,66 @@ void ck_session_ctx_free(ck_session_ctx *c);
  * other check happened in ck_session_new(). */
 ck_status ck_session_run(const ck_session *s, ck_session_ctx *ctx, const float *const *inputs,
                          float *const *outputs);
+
+/* ---- receptive fields --------------------------------------------------- */
+
+/* Receptive field, effective stride (jump) and start offset of every layer,
+ * after Araujo, Norris & Sim, "Computing Receptive Fields of Convolutional
+ * Neural Networks", Distill 2019. Along each spatial axis of the network
+ * input, one element of a layer's output sees `size` input pixels, its
+ * neighbours are `jump` input pixels apart, and element 0 is centred on input
+ * coordinate `start` (pixel centres at 0, 1, ...; negative: in the padding).
+ * A window layer (kernel k, stride s, dilation d, padding pb in front) maps
+ * r, j, start to r + (d*(k-1))*j, j*s, start + (d*(k-1)/2 - pb)*j. A
+ * transposed convolution divides the jump by its stride (fractional jumps)
+ * and adds the widest span of its own input that one output pixel reads, so
+ * a 2x2 stride-2 up-convolution adds nothing. After fractional jumps `size`
+ * is the mean over output positions and may be fractional. Normalisation
+ * statistics are not counted. */
+
+#define CK_RF_MAX_AXES 3
+#define CK_RF_MAX_PATHS 8
+
+typedef enum ck_rf_kind {
+    CK_RF_NONE = 0, /* no spatial input reaches it (constants, shape tensors, 2-D inputs) */
+    CK_RF_LOCAL,    /* each element sees a window: paths[] */
+    CK_RF_GLOBAL,   /* each element sees the whole input (global pooling, flatten) */
+    CK_RF_UNKNOWN,  /* the layer failed or was not reached, or convkit does not model its op */
+} ck_rf_kind;
+
+/* Paths from the input that reach a layer with the same jump and start are
+ * one entry (size: the largest of them); paths with different ones are
+ * not aligned and are listed apart. */
+typedef struct ck_rf_path {
+    double size, jump, start;
+    int input; /* the graph input the path starts from */
+} ck_rf_path;
+
+typedef struct ck_rf_axis {
+    const char *name; /* "height", "width", "depth", "length" */
+    ck_rf_kind kind;
+    int n_paths;     /* LOCAL: 1 when aligned, more when not */
+    bool more_paths; /* more than CK_RF_MAX_PATHS alignments; the rest are left out */
+    ck_rf_path paths[CK_RF_MAX_PATHS];
+} ck_rf_axis;
+
+typedef struct ck_rf {
+    int nsp; /* spatial axes of the network input; 0: none */
+    ck_rf_axis axis[CK_RF_MAX_AXES];
+} ck_rf;
+
+/* Receptive fields of every value of a checked graph, computed in one pass.
+ * The table reads the graph when asked: it is valid until the graph is
+ * freed or checked again. */
+typedef struct ck_rf_table ck_rf_table;
+ck_status ck_rf_analyze(const ck_graph *g, ck_rf_table **out);
+void ck_rf_table_free(ck_rf_table *t);
+/* Layer i's (first) output. CK_EUSAGE for an index out of range. */
+ck_status ck_rf_layer(const ck_rf_table *t, int layer, ck_rf *out);
+/* The value layer i reads as its input k: one path into a join (add, concat). */
+ck_status ck_rf_operand(const ck_rf_table *t, int layer, int k, ck_rf *out);
+/* ck_rf_analyze + ck_rf_layer for one layer. */
+ck_status ck_receptive_field(const ck_graph *g, int layer, ck_rf *out);
 
 #ifdef __cplusplus
 }

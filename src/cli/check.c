@@ -74,7 +74,8 @@ static void print_text(const cli_opts *o, const ck_graph *g, const ck_diags *d, 
     if (st == CK_OK) {
         const ck_graph *gg = g;
         ck_layer_info last = ck_graph_layer(gg, n - 1);
-        printf("ok: %d layers, output %s\n", n, ck_shape_str(&last.output, buf, sizeof buf));
+        printf("ok: %d layer%s, output %s\n", n, n == 1 ? "" : "s",
+               ck_shape_str(&last.output, buf, sizeof buf));
     } else {
         printf("invalid: %d error%s\n", ck_diags_errors(d), ck_diags_errors(d) == 1 ? "" : "s");
     }
@@ -92,6 +93,7 @@ int cmd_check(int argc, char **argv) {
         ck_diags_free(&d);
         return code;
     }
+    if (st == CK_EINVALID) ck_attach_fixes(g, &d);
     if (o.json) {
         json_t *j = json_object();
         json_object_set_new(j, "model", json_string(o.model));

@@ -49,5 +49,6 @@ json_t *inputs_json(const ck_graph *g);
 int cmd_check(int argc, char **argv);
 int cmd_summary(int argc, char **argv);
 int cmd_sizes(int argc, char **argv);
+int cmd_fix(int argc, char **argv);
 
 #endif

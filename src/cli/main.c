@@ -11,6 +11,7 @@ static const char usage[] =
     "explained\n"
     "  summary MODEL [--format table|json|md]    layers, shapes, parameters, MACs, memory\n"
     "  sizes MODEL [--range A:B]                 every input size the network accepts\n"
+    "  fix MODEL [--write FILE]                  verified fixes for the first failure\n"
     "\n"
     "MODEL is a .cnn spec, an .onnx file or a Keras model .json (told apart by content).\n"
     "SHAPE is 1x3x224x224 or [1,3,224,224]; NAME=SHAPE for a named input.\n"
@@ -30,6 +31,7 @@ int main(int argc, char **argv) {
     if (!strcmp(argv[1], "check")) return cmd_check(argc - 1, argv + 1);
     if (!strcmp(argv[1], "summary")) return cmd_summary(argc - 1, argv + 1);
     if (!strcmp(argv[1], "sizes")) return cmd_sizes(argc - 1, argv + 1);
+    if (!strcmp(argv[1], "fix")) return cmd_fix(argc - 1, argv + 1);
     fprintf(stderr, "convkit: unknown command '%s'\n\n%s", argv[1], usage);
     return EXIT_USAGE;
 }

@@ -85,6 +85,9 @@ static bool shrink_path(const ck_graph *g, const ck_val *v, int axis, ck_str *s)
 static void explain_shrink(const ck_graph *g, const ck_node *n, ck_diag *dg, int axis,
                            int64_t failed) {
     if (!dg || axis < 0 || n->n_in == 0) return;
+    /* a chain explains how a spatial size shrank; channel and feature counts
+     * are set by one layer, named in the message */
+    if (dg->axis && (!strcmp(dg->axis, "channels") || !strcmp(dg->axis, "features"))) return;
     const char *an = dg->axis ? dg->axis : "size";
     if (dg->code == CK_SKIP_MISMATCH) {
         /* one path per operand: the branches that disagree */

@@ -18,7 +18,7 @@ typedef enum {
     T_INT,
     T_FLOAT,
     T_STR,
-    T_PUNCT, /* one of ( ) [ ] , = : - x */
+    T_PUNCT, /* one of ( ) [ ] , = : - { } * + / */
 } tkind;
 
 typedef struct {
@@ -168,7 +168,7 @@ static bool next(lexer *L) {
         if (L->pos >= L->len || L->text[L->pos] != q) return perr(L, &t, "unterminated string");
         advance_char(L);
         t.k = T_STR;
-    } else if (strchr("()[],=:-{}", (int)ch)) {
+    } else if (strchr("()[],=:-{}*+/", (int)ch)) {
         t.k = T_PUNCT;
         t.c = (char)ch;
         t.n = 1;
@@ -227,7 +227,54 @@ static bool parse_seq(lexer *L, ck_value *v, char close) {
     return next(L);
 }
 
+/* Integer arithmetic as people write it in constructors: Linear(16 * 5 * 5,
+ * 120), 2 ** k is not supported; * and // bind tighter than + and -. */
+static bool parse_int_term(lexer *L, int64_t *acc) {
+    for (;;) {
+        bool mul = is_punct(L, '*'), div = is_punct(L, '/');
+        if (!mul && !div) return true;
+        token op = L->t;
+        if (!next(L)) return false;
+        if (div) {
+            if (!is_punct(L, '/')) return expected(L, "'//' (integer division)");
+            if (!next(L)) return false;
+        }
+        if (L->t.k != T_INT) return expected(L, "an integer");
+        int64_t r = L->t.i;
+        if (div && r == 0) return perr(L, &op, "division by zero");
+        if (mul ? !ck_mul(*acc, r, acc) : false) return perr(L, &op, "integer overflow");
+        if (div) *acc = ck_floordiv(*acc, r);
+        if (!next(L)) return false;
+    }
+}
+
+static bool parse_int_expr(lexer *L, ck_value *v) {
+    int64_t acc = v->i;
+    if (!parse_int_term(L, &acc)) return false;
+    while (is_punct(L, '+') || is_punct(L, '-')) {
+        token op = L->t;
+        bool plus = is_punct(L, '+');
+        if (!next(L)) return false;
+        if (L->t.k != T_INT) return expected(L, "an integer");
+        int64_t r = L->t.i;
+        if (!next(L)) return false;
+        if (!parse_int_term(L, &r)) return false;
+        if (!(plus ? ck_add(acc, r, &acc) : ck_sub(acc, r, &acc)))
+            return perr(L, &op, "integer overflow");
+    }
+    v->i = acc;
+    return true;
+}
+
+static bool parse_value1(lexer *L, ck_value *v);
+
 static bool parse_value(lexer *L, ck_value *v) {
+    if (!parse_value1(L, v)) return false;
+    if (v->kind == CK_V_INT) return parse_int_expr(L, v);
+    return true;
+}
+
+static bool parse_value1(lexer *L, ck_value *v) {
     memset(v, 0, sizeof *v);
     token t = L->t;
     int sign = 1;
