@@ -278,6 +278,33 @@ ck_status ck_attach_fixes(const ck_graph *g, ck_diags *diags);
  * reads back to the same network. ONNX graphs give CK_EUSAGE. */
 ck_status ck_graph_write_cnn(const ck_graph *g, const char *comment, char **out, ck_diags *diags);
 
+/* ---- the same network under another framework's rules ------------------ */
+
+/* One layer whose result differs between the model's own framework (a)
+ * and another (b). Strings are owned. */
+typedef struct ck_dialect_diff {
+    char *layer, *type;
+    ck_layer_state state_a, state_b;
+    ck_shape out_a, out_b;
+    char *error_a, *error_b; /* the failure message, when that side failed */
+} ck_dialect_diff;
+
+typedef struct ck_dialect_diffs {
+    ck_dialect a, b;
+    int n;
+    ck_dialect_diff *v;
+    int not_reached_b; /* layers (b) does not reach after a difference */
+    bool ok_a, ok_b;
+} ck_dialect_diffs;
+
+/* Checks g under dialect `as`: the shape rules of convolutions, pooling,
+ * resizing and padding follow that framework (ceil_mode and its dropped
+ * last window, 'same' with a stride, pooling padding limits), the layers'
+ * arguments and layout stay. Lists every layer whose output or validity
+ * differs. */
+ck_status ck_check_as(const ck_graph *g, ck_dialect as, ck_dialect_diffs *out);
+void ck_dialect_diffs_free(ck_dialect_diffs *d);
+
 /* Formats a shape as "[1, 3, 224, 224]" into buf; returns buf. */
 char *ck_shape_str(const ck_shape *s, char *buf, size_t n);
 

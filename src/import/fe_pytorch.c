@@ -49,20 +49,7 @@ static bool conv_padding(ck_build *b, bool strings_ok) {
         if (!strcmp(v->s, "valid")) {
             a->pad_mode = CK_PAD_VALID;
         } else if (!strcmp(v->s, "same")) {
-            for (int i = 0; i < a->nsp; i++)
-                if (a->stride[i] != 1) {
-                    ck_diag *dg = ck_build_fail(b, CK_INVALID_PADDING,
-                                                "padding='same' is not supported for strided "
-                                                "convolutions in PyTorch (stride %lld)",
-                                                (long long)a->stride[i]);
-                    if (dg)
-                        ck_diag_note(
-                            dg,
-                            "TensorFlow/Keras 'same' would give out = ceil(in / stride) by padding "
-                            "(out-1)*stride + dilation*(kernel-1) + 1 - in pixels, extra pixel at "
-                            "the end");
-                    return false;
-                }
+            /* with a stride PyTorch refuses it: the conv rule says so */
             a->pad_mode = CK_PAD_SAME_TORCH;
         } else {
             ck_build_fail(b, CK_INVALID_PADDING,

@@ -126,6 +126,20 @@ static bool conv_shape(ck_ctx *c) {
     const ck_attrs *a = &c->n->a;
     const ck_shape *x = &c->in[0]->shape;
     int nsp = a->nsp;
+    if (a->dialect == CK_DIALECT_PYTORCH && a->pad_mode != CK_PAD_EXPLICIT &&
+        a->pad_mode != CK_PAD_VALID)
+        for (int i = 0; i < nsp; i++)
+            if (a->stride[i] != 1) {
+                ck_diag *dg = ck_fail(c, CK_INVALID_PADDING,
+                                      "padding='same' is not supported for strided convolutions "
+                                      "in PyTorch (stride %lld)",
+                                      (long long)a->stride[i]);
+                if (dg)
+                    ck_diag_note(dg, "TensorFlow/Keras 'same' would give out = ceil(in / stride) "
+                                     "by padding (out-1)*stride + dilation*(kernel-1) + 1 - in "
+                                     "pixels, extra pixel at the end");
+                return false;
+            }
     bool torch = a->dialect == CK_DIALECT_PYTORCH;
     if (!ck_check_rank(c, x, nsp, torch, c->n->type)) return false;
     int64_t pb[CK_MAX_SP], pe[CK_MAX_SP];

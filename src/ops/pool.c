@@ -8,6 +8,16 @@ static bool window_pool_shape(ck_ctx *c) {
     const ck_shape *x = &c->in[0]->shape;
     int nsp = a->nsp;
     bool torch = a->dialect == CK_DIALECT_PYTORCH;
+    /* what the frameworks cannot express (reached when a model is checked
+     * under another framework's rules, check --as) */
+    if (torch && a->pad_mode != CK_PAD_EXPLICIT && a->pad_mode != CK_PAD_VALID) {
+        ck_fail(c, CK_UNSUPPORTED, "PyTorch pooling layers have no padding='same'");
+        return false;
+    }
+    if (a->dialect == CK_DIALECT_KERAS && a->ceil_mode) {
+        ck_fail(c, CK_UNSUPPORTED, "Keras pooling layers have no ceil_mode");
+        return false;
+    }
     if (!ck_check_rank(c, x, nsp, torch, c->n->type)) return false;
     for (int i = 0; i < x->rank; i++)
         if (x->d[i] == 0 && (i > 0 || x->rank == nsp + 1)) {
