@@ -38,6 +38,7 @@ deps:
 demo: deps
 	@$(MAKE) --no-print-directory all
 	-./$(BIN) check examples/chain.cnn
+	./$(BIN) sizes examples/chain.cnn --range 1:64
 	./$(BIN) summary examples/chain.cnn --input 1x3x32x32
 
 test: deps
