@@ -147,8 +147,9 @@ typedef enum ck_layer_state {
  * freed or checked again. */
 typedef struct ck_layer_info {
     const char *name;
-    const char *type; /* framework name, e.g. "Conv2d", "Conv2D", "Conv" */
-    const char *op;   /* canonical op name, e.g. "conv" */
+    const char *type;        /* framework name, e.g. "Conv2d", "Conv2D", "Conv" */
+    const char *op;          /* canonical op name, e.g. "conv" */
+    const char *output_name; /* the value it produces (what later layers' inputs name) */
     int n_inputs;
     const char *const *inputs; /* names of the values it reads */
     ck_layer_state state;
@@ -257,7 +258,7 @@ typedef struct ck_fix {
 
 typedef struct ck_fixes {
     int n;
-    ck_fix *v; /* best first */
+    ck_fix *v;      /* best first */
     int64_t checks; /* shape checks run by the search */
 } ck_fixes;
 

@@ -2,6 +2,7 @@
 # Installs the Debian packages convkit needs to build and test, if missing.
 set -e
 PKGS="make gcc clang libjansson-dev libprotobuf-c-dev protobuf-c-compiler libonnx-dev"
+PKGS="$PKGS librsvg2-bin" # rsvg-convert: tests/cli/summary.sh renders the summary SVG
 missing=""
 for p in $PKGS; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"

@@ -49,6 +49,9 @@ json_t *inputs_json(const ck_graph *g);
 int cmd_check(int argc, char **argv);
 int cmd_summary(int argc, char **argv);
 int cmd_sizes(int argc, char **argv);
+/* summary --format svg (svg.c) */
+void svg_summary(FILE *f, const char *model, const ck_graph *g, const ck_diags *d,
+                 const ck_rf_table *rt);
 int cmd_fix(int argc, char **argv);
 
 #endif

@@ -9,7 +9,7 @@ static const char usage[] =
     "commands:\n"
     "  check MODEL [--input SHAPE] [--json]      shapes through every layer; the first failure "
     "explained\n"
-    "  summary MODEL [--format table|json|md]    layers, shapes, parameters, MACs, memory\n"
+    "  summary MODEL [--format table|json|md|svg]  layers, shapes, MACs, receptive fields\n"
     "  sizes MODEL [--range A:B]                 every input size the network accepts\n"
     "  fix MODEL [--write FILE]                  verified fixes for the first failure\n"
     "\n"

@@ -212,6 +212,7 @@ ck_layer_info ck_graph_layer(const ck_graph *g, int i) {
     li.name = n->name;
     li.type = n->type;
     li.op = n->op->name;
+    li.output_name = n->n_out > 0 ? g->vals[n->out[0]].name : n->name;
     li.n_inputs = n->in_names ? n->n_in : 0;
     li.inputs = n->in_names;
     li.state = n->state;

@@ -175,6 +175,37 @@ bool ck_window_out(ck_window *w, int64_t *out, ck_str *f) {
     return true;
 }
 
+bool ck_tconv_pads(const ck_attrs *a, int i, int64_t in, int64_t *pb, int64_t *pe) {
+    *pb = a->pad_begin[i];
+    *pe = a->pad_end[i];
+    if (a->dialect == CK_DIALECT_ONNX &&
+        (a->has_size || a->pad_mode == CK_PAD_SAME_UPPER || a->pad_mode == CK_PAD_SAME_LOWER)) {
+        /* ONNX: output_shape fixes the total padding (negative pads only
+         * matter to the runtime); auto_pad SAME_* without it pads
+         * max(d*(k-1)+1 - s, 0), independent of the input. */
+        int64_t full, ext, total;
+        if (!ck_tconv_out(in, a->kernel[i], a->stride[i], a->dilation[i], 0, 0, a->out_pad[i],
+                          &full, NULL) ||
+            !ck_window_extent(a->kernel[i], a->dilation[i], &ext))
+            return false;
+        if (a->has_size) {
+            if (!ck_sub(full, a->size[i], &total)) return false;
+        } else {
+            total = ext - a->stride[i] > 0 ? ext - a->stride[i] : 0;
+        }
+        if (a->pad_mode == CK_PAD_SAME_UPPER) {
+            *pb = total / 2;
+            *pe = total - *pb;
+        } else {
+            *pe = total / 2;
+            *pb = total - *pe;
+        }
+    } else if (a->pad_mode == CK_PAD_VALID) {
+        *pb = *pe = 0;
+    }
+    return true;
+}
+
 bool ck_tconv_out(int64_t in, int64_t k, int64_t s, int64_t d, int64_t pb, int64_t pe, int64_t op,
                   int64_t *out, ck_str *f) {
     int64_t t, ext;

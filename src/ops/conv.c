@@ -220,7 +220,7 @@ static bool tconv_shape(ck_ctx *c) {
     const ck_attrs *a = &c->n->a;
     const ck_shape *x = &c->in[0]->shape;
     int nsp = a->nsp;
-    bool torch = a->dialect == CK_DIALECT_PYTORCH, onnx = a->dialect == CK_DIALECT_ONNX;
+    bool torch = a->dialect == CK_DIALECT_PYTORCH;
     if (!ck_check_rank(c, x, nsp, torch, c->n->type)) return false;
     int64_t op[CK_MAX_SP];
     memcpy(op, a->out_pad, sizeof op);
@@ -285,29 +285,11 @@ static bool tconv_shape(ck_ctx *c) {
     for (int i = 0; i < nsp; i++) {
         int ax = ck_spatial_axis(a, x->rank, nsp, i);
         int64_t in = x->d[ax], k = a->kernel[i], s = a->stride[i], d = a->dilation[i];
-        int64_t pb = a->pad_begin[i], pe = a->pad_end[i], out;
+        int64_t pb, pe, out;
         ck_str f = {0};
-        if (onnx &&
-            (a->has_size || a->pad_mode == CK_PAD_SAME_UPPER || a->pad_mode == CK_PAD_SAME_LOWER)) {
-            /* ONNX: output_shape fixes the total padding (negative pads only
-             * matter to the runtime); auto_pad SAME_* without it pads
-             * max(d*(k-1)+1 - s, 0), independent of the input. */
-            int64_t full, total, ext;
-            if (!ck_tconv_out(in, k, s, d, 0, 0, op[i], &full, NULL) ||
-                !ck_window_extent(k, d, &ext)) {
-                fail_overflow(c, c->n->type);
-                return false;
-            }
-            total = a->has_size ? full - a->size[i] : (ext - s > 0 ? ext - s : 0);
-            if (a->pad_mode == CK_PAD_SAME_UPPER) {
-                pb = total / 2;
-                pe = total - pb;
-            } else {
-                pe = total / 2;
-                pb = total - pe;
-            }
-        } else if (a->pad_mode == CK_PAD_VALID) {
-            pb = pe = 0;
+        if (!ck_tconv_pads(a, i, in, &pb, &pe)) {
+            fail_overflow(c, c->n->type);
+            return false;
         }
         if (!ck_tconv_out(in, k, s, d, pb, pe, op[i], &out, &f)) {
             ck_str_free(&f);

@@ -149,6 +149,9 @@ bool ck_resolve_pads(const ck_attrs *a, int i, int64_t in, int64_t *pb, int64_t 
 bool ck_window_out(ck_window *w, int64_t *out, ck_str *formula);
 /* Effective kernel d*(k-1)+1. */
 bool ck_window_extent(int64_t k, int64_t d, int64_t *out);
+/* The pads a transposed convolution applies on spatial axis i: explicit,
+ * or derived from ONNX output_shape / auto_pad SAME_*. False on overflow. */
+bool ck_tconv_pads(const ck_attrs *a, int i, int64_t in, int64_t *pb, int64_t *pe);
 /* Transposed: (in-1)*s - pb - pe + d*(k-1) + out_pad + 1. */
 bool ck_tconv_out(int64_t in, int64_t k, int64_t s, int64_t d, int64_t pb, int64_t pe, int64_t op,
                   int64_t *out, ck_str *formula);
