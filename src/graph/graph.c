@@ -57,6 +57,8 @@ void ck_graph_free(ck_graph *g) {
     free(g->declared);
     free(g->outputs);
     free(g->source);
+    free(g->val_ix);
+    free(g->node_ix);
     free(g);
 }
 
@@ -72,10 +74,71 @@ static bool grow(void **p, int *cap, int need, size_t elem) {
     return true;
 }
 
+/* ---- name indexes ----------------------------------------------------- */
+
+static uint64_t name_hash(const char *s) {
+    uint64_t h = 1469598103934665603ull; /* FNV-1a */
+    for (; *s; s++) h = (h ^ (unsigned char)*s) * 1099511628211ull;
+    return h;
+}
+
+static const char *val_name(const ck_graph *g, int i) {
+    return g->vals[i].name;
+}
+static const char *node_name(const ck_graph *g, int i) {
+    return g->nodes[i].name;
+}
+
+/* The slot holding `name`, or the empty slot where it would go. */
+static int ix_slot(const ck_graph *g, const int *ix, int cap, const char *name,
+                   const char *(*nm)(const ck_graph *, int)) {
+    int m = cap - 1;
+    int k = (int)(name_hash(name) & (uint64_t)m);
+    while (ix[k] >= 0 && strcmp(nm(g, ix[k]), name) != 0) k = (k + 1) & m;
+    return k;
+}
+
+/* Sets name -> i (replacing an entry of the same name); grows at half load. */
+static bool ix_put(ck_graph *g, int **ix, int *cap, int count, int i,
+                   const char *(*nm)(const ck_graph *, int)) {
+    if (2 * (count + 1) > *cap) {
+        int nc = *cap ? *cap * 2 : 64;
+        while (2 * (count + 1) > nc) nc *= 2;
+        int *n = malloc((size_t)nc * sizeof *n);
+        if (!n) return false;
+        for (int k = 0; k < nc; k++) n[k] = -1;
+        for (int k = 0; k < *cap; k++)
+            if ((*ix)[k] >= 0) n[ix_slot(g, n, nc, nm(g, (*ix)[k]), nm)] = (*ix)[k];
+        free(*ix);
+        *ix = n;
+        *cap = nc;
+    }
+    (*ix)[ix_slot(g, *ix, *cap, nm(g, i), nm)] = i;
+    return true;
+}
+
+static int ix_get(const ck_graph *g, const int *ix, int cap, const char *name,
+                  const char *(*nm)(const ck_graph *, int)) {
+    if (!cap) return -1;
+    return ix[ix_slot(g, ix, cap, name, nm)];
+}
+
+/* Rebuilds both indexes (after a clone or a node insertion). */
+static bool reindex(ck_graph *g) {
+    free(g->val_ix);
+    free(g->node_ix);
+    g->val_ix = g->node_ix = NULL;
+    g->val_cap = g->node_cap = 0;
+    for (int i = 0; i < g->n_vals; i++)
+        if (!ix_put(g, &g->val_ix, &g->val_cap, i, i, val_name)) return false;
+    for (int i = 0; i < g->n_nodes; i++)
+        if (!ix_put(g, &g->node_ix, &g->node_cap, i, i, node_name)) return false;
+    return true;
+}
+
+/* The newest value of that name (a name may be reused). */
 int ck_graph_find_val(const ck_graph *g, const char *name) {
-    for (int i = g->n_vals - 1; i >= 0; i--)
-        if (strcmp(g->vals[i].name, name) == 0) return i;
-    return -1;
+    return ix_get(g, g->val_ix, g->val_cap, name, val_name);
 }
 
 int ck_graph_add_val(ck_graph *g, const char *name, int producer) {
@@ -87,6 +150,10 @@ int ck_graph_add_val(ck_graph *g, const char *name, int producer) {
     v->producer = producer;
     v->input_index = -1;
     v->tensor = -1;
+    if (!ix_put(g, &g->val_ix, &g->val_cap, g->n_vals, g->n_vals, val_name)) {
+        free(v->name);
+        return -1;
+    }
     return g->n_vals++;
 }
 
@@ -319,13 +386,13 @@ void ck_graph_rebuild_node(ck_graph *g, int ni) {
 
 int ck_graph_add_layer(ck_graph *g, const ck_layer_spec *sp, ck_diags *d) {
     if (g->n_nodes >= 10000000) return -1;
-    for (int i = 0; i < g->n_nodes; i++)
-        if (strcmp(g->nodes[i].name, sp->name) == 0) {
-            ck_diag_add(d, CK_SEV_ERROR, CK_INVALID_CONFIG, sp->name, sp->type,
-                        "the layer name '%s' is used twice (first at line %d)", sp->name,
-                        g->nodes[i].line);
-            return -1;
-        }
+    int dup = ix_get(g, g->node_ix, g->node_cap, sp->name, node_name);
+    if (dup >= 0) {
+        ck_diag_add(d, CK_SEV_ERROR, CK_INVALID_CONFIG, sp->name, sp->type,
+                    "the layer name '%s' is used twice (first at line %d)", sp->name,
+                    g->nodes[dup].line);
+        return -1;
+    }
     int in_idx[64];
     if (sp->n_inputs > 64) {
         ck_diag_add(d, CK_SEV_ERROR, CK_LIMIT_EXCEEDED, sp->name, sp->type,
@@ -363,6 +430,10 @@ int ck_graph_add_layer(ck_graph *g, const ck_layer_spec *sp, ck_diags *d) {
     n->n_in = n_in;
     for (int i = 0; i < sp->n_params; i++) n->params[i] = sp->params[i];
     n->n_params = sp->n_params;
+    if (!ix_put(g, &g->node_ix, &g->node_cap, ni, ni, node_name)) {
+        node_free(n);
+        return -1;
+    }
     g->n_nodes++;
 
     n->lenient = sp->lenient;
@@ -502,6 +573,7 @@ ck_graph *ck_graph_clone(const ck_graph *g, bool weights) {
                          w->message ? w->message : ""))
             goto fail;
     }
+    if (!reindex(c)) goto fail;
     return c;
 fail:
     ck_graph_free(c);
@@ -532,6 +604,7 @@ int ck_graph_insert_layer(ck_graph *g, int before, int slot, const ck_layer_spec
             v->producer++;
     }
     g->nodes[before + 1].in[slot] = g->nodes[before].out[0];
+    if (!reindex(g)) return -1;
     /* the value name lookup finds the newest value of a name first; the new
      * output is named like the new layer, so nothing else is captured */
     return before;

@@ -65,8 +65,8 @@ typedef struct ck_node {
     ck_diag *config_error;
     /* results of ck_check() */
     ck_layer_state state;
-    int fail_axis;        /* tensor axis of input 0 that failed, -1 if none */
-    int64_t fail_value;   /* the size that axis would have had */
+    int fail_axis;      /* tensor axis of input 0 that failed, -1 if none */
+    int64_t fail_value; /* the size that axis would have had */
     ck_code fail_code;
     int64_t params_count, macs, ops;
     const char **in_names; /* cached for ck_layer_info */
@@ -87,6 +87,10 @@ struct ck_graph {
     int n_tensors, cap_tensors;
     ck_tensor *tensors;
     ck_diags warnings; /* import warnings, re-emitted by ck_check */
+    /* name -> index hash tables (open addressing, -1 empty) so that building
+     * a graph stays linear in its size */
+    int val_cap, node_cap;
+    int *val_ix, *node_ix;
 };
 
 /* What an importer hands over for one layer. */
