@@ -311,7 +311,10 @@ static bool build_global_pool(ck_build *b) {
 static bool build_gemm(ck_build *b) {
     ck_attrs *a = b->a;
     int64_t ta = 0, tb = 0;
-    if (!ck_arg_int(b, "transA", &ta) || !ck_arg_int(b, "transB", &tb)) return false;
+    a->alpha = a->beta = 1.0; /* y = alpha * A B + beta * C */
+    if (!ck_arg_int(b, "transA", &ta) || !ck_arg_int(b, "transB", &tb) ||
+        !ck_arg_float(b, "alpha", &a->alpha) || !ck_arg_float(b, "beta", &a->beta))
+        return false;
     a->trans_a = ta != 0;
     a->trans_b = tb != 0;
     const ck_tensor *w = param(b, 0);

@@ -1,0 +1,1321 @@
+/* Step builders: for each layer, everything its kernel needs, resolved once
+ * when the session is built (pads from the shared window helpers, output
+ * sizes from the checked graph, weights, index and weight tables), and every
+ * check that could fail. A kernel never re-derives a size. */
+#include "ops/onnx_shape_ops.h"
+#include "runtime/kernels/ref.h"
+
+#include <math.h>
+#include <string.h>
+
+static ck_diag *perr(rt_wctx *w, const ck_node *n, ck_code code, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+static ck_diag *perr(rt_wctx *w, const ck_node *n, ck_code code, const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    ck_diag *dg = ck_diag_vadd(w->d, CK_SEV_ERROR, code, n->name, n->type, fmt, ap);
+    va_end(ap);
+    return dg;
+}
+
+static bool oom(rt_wctx *w) {
+    w->oom = true;
+    return false;
+}
+
+int64_t rt_numel(const ck_shape *s) {
+    int64_t n = 1;
+    for (int i = 0; i < s->rank; i++) n *= s->d[i];
+    return n;
+}
+
+static const ck_shape *in_shape(const rt_wctx *w, const rt_step *st, int k) {
+    return &w->s->vals[st->in[k]].shape;
+}
+
+static const ck_shape *out_shape(const rt_wctx *w, const rt_step *st, int k) {
+    return &w->s->vals[st->out[k]].shape;
+}
+
+rt_geom rt_geom_of(const ck_attrs *a, const ck_shape *s, int nsp) {
+    rt_geom g = {.n = 1, .c = 1, .sp = {1, 1, 1}};
+    int r = s->rank;
+    int64_t st[CK_MAX_RANK], p = 1;
+    for (int i = r - 1; i >= 0; i--) {
+        st[i] = p;
+        p *= s->d[i];
+    }
+    bool used[CK_MAX_RANK] = {0};
+    int cax = ck_channel_axis(a, r, nsp);
+    if (cax >= 0 && cax < r) {
+        g.c = s->d[cax];
+        g.sc = st[cax];
+        used[cax] = true;
+    }
+    for (int i = 0; i < nsp; i++) {
+        int ax = ck_spatial_axis(a, r, nsp, i), slot = 3 - nsp + i;
+        if (ax < 0 || ax >= r) continue;
+        g.sp[slot] = s->d[ax];
+        g.ss[slot] = st[ax];
+        used[ax] = true;
+    }
+    for (int i = 0; i < r; i++)
+        if (!used[i]) { /* the batch axis (absent for PyTorch's unbatched form) */
+            g.n = s->d[i];
+            g.sn = st[i];
+        }
+    return g;
+}
+
+/* ---- reading ONNX attribute-like inputs (known at check time) ------------ */
+
+static bool absent_in(const ck_graph *g, const ck_node *n, int k) {
+    if (k >= n->n_in) return true;
+    const ck_val *v = &g->vals[n->in[k]];
+    if (strcmp(v->name, CK_ONNX_ABSENT) == 0) return true;
+    int64_t c;
+    return v->tensor >= 0 && ck_shape_numel(&v->shape, &c) && c == 0;
+}
+
+static const int64_t *known_ints(const ck_graph *g, const ck_node *n, int k, int64_t *cnt) {
+    if (k >= n->n_in) return NULL;
+    const ck_val *v = &g->vals[n->in[k]];
+    if (v->kval) {
+        *cnt = v->nkval;
+        return v->kval;
+    }
+    if (v->tensor >= 0 && g->tensors[v->tensor].i64 && ck_shape_numel(&v->shape, cnt))
+        return g->tensors[v->tensor].i64;
+    return NULL;
+}
+
+static bool known_nums(const ck_graph *g, const ck_node *n, int k, double *out, int max, int *cnt) {
+    int64_t c;
+    const int64_t *iv = known_ints(g, n, k, &c);
+    if (iv) {
+        if (c > max) return false;
+        for (int64_t i = 0; i < c; i++) out[i] = (double)iv[i];
+        *cnt = (int)c;
+        return true;
+    }
+    if (k >= n->n_in || g->vals[n->in[k]].tensor < 0) return false;
+    const ck_tensor *t = &g->tensors[g->vals[n->in[k]].tensor];
+    if (!t->f32 || !ck_shape_numel(&t->shape, &c) || c > max) return false;
+    for (int64_t i = 0; i < c; i++) out[i] = t->f32[i];
+    *cnt = (int)c;
+    return true;
+}
+
+/* ---- weights -------------------------------------------------------------- */
+
+/* ONNX weight input k (0 = ONNX input 1) with `want` elements; NULL after a
+ * diagnostic. `optional` weights may be absent (returns NULL, no error). */
+static const float *onnx_weight(rt_wctx *w, const ck_node *n, int k, int64_t want, const char *role,
+                                bool optional, bool *failed) {
+    if (k >= n->n_params || n->params[k] < 0) {
+        if (optional) return NULL;
+        perr(w, n, CK_UNSUPPORTED,
+             "%s: its %s (input %d) is not an initializer or Constant; convkit runs layers whose "
+             "weights are stored in the model",
+             n->name, role, k + 1);
+        *failed = true;
+        return NULL;
+    }
+    const ck_tensor *t = &w->g->tensors[n->params[k]];
+    int64_t cnt;
+    if (!ck_shape_numel(&t->shape, &cnt) || cnt != want) {
+        char buf[160];
+        perr(w, n, CK_INVALID_CONFIG, "%s: its %s '%s' %s has %lld values; the layer needs %lld",
+             n->name, role, t->name, ck_shape_str(&t->shape, buf, sizeof buf), (long long)cnt,
+             (long long)want);
+        *failed = true;
+        return NULL;
+    }
+    const float *p = rt_tensor_data(w, n->params[k], n, role);
+    if (!p) *failed = true;
+    w->s->weight_bytes += 4 * want;
+    return p;
+}
+
+/* A generated parameter adopted by the session; NULL after a diagnostic. */
+static float *gen(rt_wctx *w, const ck_node *n, const char *name, const ck_shape *fw, int kind,
+                  double bound, bool *failed) {
+    float *p = rt_param(w, n, name, fw, kind, bound);
+    if (p && !rt_adopt(w->s, p, rt_numel(fw))) {
+        w->oom = true;
+        p = NULL;
+    }
+    if (!p) *failed = true;
+    w->s->weight_bytes += 4 * rt_numel(fw);
+    return p;
+}
+
+/* Keras kernel [k..., A, B] -> [B, A, k...] (conv, transposed, pointwise) or,
+ * for a depthwise kernel [k..., C, M], -> [C, M, k...]; malloc'd. */
+static float *from_keras(rt_wctx *w, const float *src, int64_t K, int64_t A, int64_t B,
+                         bool depthwise) {
+    int64_t total = K * A * B;
+    float *dst = malloc((size_t)(total > 0 ? total : 1) * sizeof *dst);
+    if (!dst) {
+        w->oom = true;
+        return NULL;
+    }
+    for (int64_t kk = 0; kk < K; kk++)
+        for (int64_t a = 0; a < A; a++)
+            for (int64_t b = 0; b < B; b++) {
+                float v = src[(kk * A + a) * B + b];
+                if (depthwise)
+                    dst[(a * B + b) * K + kk] = v;
+                else
+                    dst[(b * A + a) * K + kk] = v;
+            }
+    return dst;
+}
+
+/* Hands conv weights in the internal layout ([O, C/groups, K], or [C,
+ * O/groups, K] transposed) to the session: as they are, or packed
+ * [K][C][O/groups] for the channels-last kernels (then p is freed: one copy
+ * is kept either way). */
+static const float *own_conv_weight(rt_wctx *w, float *p, int64_t C, int64_t O, int64_t G,
+                                    int64_t K, bool transposed, bool pack, bool *failed) {
+    int64_t cg = C / G, og = O / G, total = C * og * K;
+    if (!p) {
+        *failed = true;
+        return NULL;
+    }
+    if (!pack) {
+        if (rt_adopt(w->s, p, total)) return p;
+        w->oom = *failed = true;
+        return NULL;
+    }
+    float *q = rt_owned(w->s, total);
+    if (!q) {
+        free(p);
+        w->oom = *failed = true;
+        return NULL;
+    }
+    for (int64_t g = 0; g < G; g++)
+        for (int64_t ci = 0; ci < cg; ci++)
+            for (int64_t oi = 0; oi < og; oi++)
+                for (int64_t t = 0; t < K; t++) {
+                    int64_t c = g * cg + ci, o = g * og + oi;
+                    float v = transposed ? p[(c * og + oi) * K + t] : p[(o * cg + ci) * K + t];
+                    q[(t * C + c) * og + oi] = v;
+                }
+    free(p);
+    return q;
+}
+
+static ck_shape shp(int rank, const int64_t *d) {
+    ck_shape s = {.rank = rank};
+    for (int i = 0; i < rank; i++) s.d[i] = d[i];
+    return s;
+}
+
+/* Keras kernel shape [k..., A, B]. */
+static ck_shape keras_kshape(const ck_attrs *a, int64_t A, int64_t B) {
+    ck_shape s = {.rank = a->nsp + 2};
+    for (int i = 0; i < a->nsp; i++) s.d[i] = a->kernel[i];
+    s.d[a->nsp] = A;
+    s.d[a->nsp + 1] = B;
+    return s;
+}
+
+/* PyTorch weight shape [A, B, k...]. */
+static ck_shape torch_kshape(const ck_attrs *a, int64_t A, int64_t B) {
+    ck_shape s = {.rank = a->nsp + 2, .d = {A, B}};
+    for (int i = 0; i < a->nsp; i++) s.d[2 + i] = a->kernel[i];
+    return s;
+}
+
+/* A Keras kernel generated (or supplied), in the internal layout; malloc'd. */
+static float *keras_kernel(rt_wctx *w, const ck_node *n, const char *name, int64_t K, int64_t A,
+                           int64_t B, bool depthwise) {
+    ck_shape fw = keras_kshape(&n->a, A, B);
+    if (!depthwise && strcmp(name, "pointwise_kernel") == 0)
+        for (int i = 0; i < n->a.nsp; i++) fw.d[i] = 1;
+    double lim = sqrt(6.0 / (double)((A + B) * K));
+    float *raw = rt_param(w, n, name, &fw, 0, lim);
+    if (!raw) return NULL;
+    float *p = from_keras(w, raw, K, A, B, depthwise);
+    free(raw);
+    w->s->weight_bytes += 4 * K * A * B;
+    return p;
+}
+
+/* ---- activations ------------------------------------------------------------ */
+
+void rt_act_init(rt_act *r, const ck_attrs *a, const ck_shape *x) {
+    memset(r, 0, sizeof *r);
+    r->act = a->act == CK_ACT_NONE ? CK_ACT_IDENTITY : a->act;
+    r->alpha = (float)a->alpha;
+    r->beta = (float)a->beta;
+    r->outer = 1;
+    r->len = rt_numel(x);
+    r->inner = 1;
+    switch (r->act) {
+    case CK_ACT_RELU6:
+        r->alpha = 0.0f;
+        r->beta = 6.0f;
+        break;
+    case CK_ACT_SELU:
+        if (a->alpha == 0 && a->beta == 0) {
+            r->alpha = 1.67326319217681884765625f;
+            r->beta = 1.05070102214813232421875f;
+        }
+        break;
+    case CK_ACT_SOFTPLUS:
+        r->alpha = a->alpha != 0 ? (float)a->alpha : 1.0f;
+        r->beta = a->beta != 0 ? (float)a->beta : INFINITY;
+        break;
+    case CK_ACT_SOFTMAX:
+    case CK_ACT_LOG_SOFTMAX: {
+        int rank = x->rank, ax = a->axis;
+        if (a->dialect == CK_DIALECT_PYTORCH && a->keepdims)
+            ax = (rank == 0 || rank == 1 || rank == 3) ? 0 : 1; /* PyTorch's implicit dim */
+        if (ax < 0) ax += rank;
+        if (rank == 0) {
+            r->len = 1;
+            break;
+        }
+        r->outer = 1;
+        r->inner = 1;
+        for (int i = 0; i < ax; i++) r->outer *= x->d[i];
+        for (int i = ax + 1; i < rank; i++) r->inner *= x->d[i];
+        r->len = x->d[ax];
+        break;
+    }
+    default:
+        break;
+    }
+}
+
+static bool fused_act(const ck_node *n, rt_step *st, const ck_shape *y) {
+    if (n->a.act != CK_ACT_NONE && n->a.act != CK_ACT_IDENTITY) rt_act_init(&st->post, &n->a, y);
+    return true;
+}
+
+/* ---- convolutions ----------------------------------------------------------- */
+
+static bool check_nsp(rt_wctx *w, const ck_node *n, int nsp) {
+    if (nsp >= 1 && nsp <= CK_MAX_SP) return true;
+    perr(w, n, CK_UNSUPPORTED, "%s: %d spatial axes; convkit runs 1-D to 3-D layers", n->name, nsp);
+    return false;
+}
+
+/* Builds an index map for one axis of a pad: out o reads o - pb, with the
+ * border rule outside [0, in). */
+static int64_t *pad_axis_map(int64_t in, int64_t out, int64_t pb, ck_border border) {
+    int64_t *m = malloc((size_t)(out ? out : 1) * sizeof *m);
+    if (!m) return NULL;
+    for (int64_t o = 0; o < out; o++) {
+        int64_t i = o - pb;
+        if (i < 0 || i >= in) {
+            switch (border) {
+            case CK_BORDER_ZEROS:
+                i = -1;
+                break;
+            case CK_BORDER_REPLICATE:
+                i = i < 0 ? 0 : in - 1;
+                break;
+            case CK_BORDER_CIRCULAR:
+                i = ((i % in) + in) % in;
+                break;
+            case CK_BORDER_REFLECT: {
+                int64_t per = 2 * (in - 1);
+                if (per == 0) {
+                    i = 0;
+                    break;
+                }
+                i = ((i % per) + per) % per;
+                if (i >= in) i = per - i;
+                break;
+            }
+            }
+        }
+        m[o] = i;
+    }
+    return m;
+}
+
+/* A pad/crop of x (shape xs) by pb/pe per tensor axis into p. */
+static bool build_padmap(rt_wctx *w, rt_step *st, rt_padmap *p, const ck_shape *xs,
+                         const int64_t *pb, const int64_t *pe, ck_border border, double value) {
+    memset(p, 0, sizeof *p);
+    p->rank = xs->rank;
+    p->in = *xs;
+    p->out = *xs;
+    p->value = (float)value;
+    for (int a = 0; a < xs->rank; a++) {
+        p->out.d[a] = xs->d[a] + pb[a] + pe[a];
+        if (pb[a] == 0 && pe[a] == 0) continue;
+        p->map[a] = pad_axis_map(xs->d[a], p->out.d[a], pb[a], border);
+        if (!p->map[a]) return oom(w);
+    }
+    (void)st;
+    return true;
+}
+
+static void padmap_free(rt_padmap *p) {
+    for (int a = 0; a < CK_MAX_RANK; a++) {
+        free(p->map[a]);
+        p->map[a] = NULL;
+    }
+}
+
+static bool prep_conv(rt_wctx *w, const ck_node *n, rt_step *st) {
+    const ck_attrs *a = &n->a;
+    int nsp = a->nsp;
+    if (!check_nsp(w, n, nsp)) return false;
+    const ck_shape *X = in_shape(w, st, 0), *Y = out_shape(w, st, 0);
+    bool sep = n->op == &ck_op_separable_conv;
+    st->fn = sep ? rt_ref_separable : rt_ref_conv; /* set first: rt_step_free keys on it */
+    st->u.conv.x = rt_geom_of(a, X, nsp);
+    st->u.conv.y = rt_geom_of(a, Y, nsp);
+    int64_t C = st->u.conv.x.c, O = st->u.conv.y.c;
+    int64_t G = (a->groups && !sep) ? a->groups : C;
+    int64_t M = a->depth_multiplier > 0 ? a->depth_multiplier : 1;
+    st->u.conv.groups = G;
+    st->u.conv.mult = M;
+    int64_t pb[CK_MAX_RANK] = {0}, pe[CK_MAX_RANK] = {0}, K = 1;
+    bool prepad = a->border != CK_BORDER_ZEROS;
+    for (int s = 0; s < 3; s++) st->u.conv.k[s] = st->u.conv.s[s] = st->u.conv.d[s] = 1;
+    for (int i = 0; i < nsp; i++) {
+        int slot = 3 - nsp + i, ax = ck_spatial_axis(a, X->rank, nsp, i);
+        int64_t b, e;
+        if (!ck_resolve_pads(a, i, X->d[ax], &b, &e)) {
+            perr(w, n, CK_INVALID_CONFIG, "%s: the padding arithmetic overflows", n->name);
+            return false;
+        }
+        st->u.conv.k[slot] = a->kernel[i];
+        st->u.conv.s[slot] = a->stride[i];
+        st->u.conv.d[slot] = a->dilation[i];
+        st->u.conv.pb[slot] = prepad ? 0 : b;
+        pb[ax] = b;
+        pe[ax] = e;
+        K *= a->kernel[i];
+    }
+    if (prepad) {
+        /* PyTorch applies padding_mode with F.pad, then convolves unpadded */
+        if (!build_padmap(w, st, &st->u.conv.pad, X, pb, pe, a->border, 0.0)) return false;
+        st->u.conv.prepad = true;
+        st->u.conv.xp = rt_geom_of(a, &st->u.conv.pad.out, nsp);
+        st->scratch = rt_numel(&st->u.conv.pad.out);
+    }
+    bool failed = false;
+    st->u.conv.has_bias = a->bias;
+    /* Keras weights are generated here, so they can be packed for the
+     * channels-last kernels; ONNX and PyTorch tensors are channels first */
+    bool nhwc =
+        a->dialect == CK_DIALECT_KERAS && !prepad && st->u.conv.x.sc == 1 && st->u.conv.y.sc == 1;
+    if (sep) {
+        /* Keras SeparableConv: depthwise [k, C, M], pointwise [1, C*M, O] */
+        st->w[0] = own_conv_weight(w, keras_kernel(w, n, "depthwise_kernel", K, C, M, true), C,
+                                   C * M, C, K, false, nhwc, &failed);
+        st->w[1] = own_conv_weight(w, keras_kernel(w, n, "pointwise_kernel", 1, C * M, O, false),
+                                   C * M, O, 1, 1, false, nhwc, &failed);
+        ck_shape bs = {.rank = 1, .d = {O}};
+        if (a->bias) st->w[2] = gen(w, n, "bias", &bs, 1, 0.0, &failed);
+        st->scratch =
+            st->u.conv.x.n * C * M * st->u.conv.y.sp[0] * st->u.conv.y.sp[1] * st->u.conv.y.sp[2];
+        if (nhwc) st->fn = rt_ref_separable_nhwc;
+    } else {
+        ck_shape bs = {.rank = 1, .d = {O}};
+        if (a->dialect == CK_DIALECT_ONNX) {
+            st->w[0] = onnx_weight(w, n, 0, O * (C / G) * K, "weight W", false, &failed);
+            st->w[1] = onnx_weight(w, n, 1, O, "bias B", true, &failed);
+            st->u.conv.has_bias = st->w[1] != NULL;
+        } else if (a->dialect == CK_DIALECT_KERAS) {
+            float *p = a->groups == 0 ? keras_kernel(w, n, "depthwise_kernel", K, C, M, true)
+                                      : keras_kernel(w, n, "kernel", K, C / G, O, false);
+            st->w[0] = own_conv_weight(w, p, C, O, G, K, false, nhwc, &failed);
+            if (a->bias) st->w[1] = gen(w, n, "bias", &bs, 1, 0.0, &failed);
+            if (nhwc) st->fn = rt_ref_conv_nhwc;
+        } else {
+            /* kaiming_uniform(a=sqrt(5)): bound 1/sqrt(fan_in), the bias too */
+            ck_shape ws = torch_kshape(a, O, C / G);
+            double bound = 1.0 / sqrt((double)((C / G) * K));
+            st->w[0] = gen(w, n, "weight", &ws, 0, bound, &failed);
+            if (a->bias) st->w[1] = gen(w, n, "bias", &bs, 0, bound, &failed);
+        }
+    }
+    return !failed && fused_act(n, st, Y);
+}
+
+static bool prep_tconv(rt_wctx *w, const ck_node *n, rt_step *st) {
+    const ck_attrs *a = &n->a;
+    int nsp = a->nsp;
+    if (!check_nsp(w, n, nsp)) return false;
+    const ck_shape *X = in_shape(w, st, 0), *Y = out_shape(w, st, 0);
+    st->u.conv.x = rt_geom_of(a, X, nsp);
+    st->u.conv.y = rt_geom_of(a, Y, nsp);
+    int64_t C = st->u.conv.x.c, O = st->u.conv.y.c, G = a->groups ? a->groups : 1, K = 1;
+    st->u.conv.groups = G;
+    bool onnx = a->dialect == CK_DIALECT_ONNX;
+    for (int s = 0; s < 3; s++) st->u.conv.k[s] = st->u.conv.s[s] = st->u.conv.d[s] = 1;
+    for (int i = 0; i < nsp; i++) {
+        int slot = 3 - nsp + i, ax = ck_spatial_axis(a, X->rank, nsp, i);
+        int64_t pb, pe;
+        if (!ck_tconv_pads(a, i, X->d[ax], &pb, &pe)) {
+            perr(w, n, CK_INVALID_CONFIG, "%s: the size arithmetic overflows", n->name);
+            return false;
+        }
+        st->u.conv.k[slot] = a->kernel[i];
+        st->u.conv.s[slot] = a->stride[i];
+        st->u.conv.d[slot] = a->dilation[i];
+        st->u.conv.pb[slot] = pb;
+        K *= a->kernel[i];
+    }
+    bool failed = false;
+    ck_shape bs = {.rank = 1, .d = {O}};
+    st->u.conv.has_bias = a->bias;
+    if (onnx) {
+        st->w[0] = onnx_weight(w, n, 0, C * (O / G) * K, "weight W", false, &failed);
+        st->w[1] = onnx_weight(w, n, 1, O, "bias B", true, &failed);
+        st->u.conv.has_bias = st->w[1] != NULL;
+    } else if (a->dialect == CK_DIALECT_KERAS) {
+        /* Keras Conv*Transpose kernel [k, filters, in] */
+        bool nhwc = st->u.conv.x.sc == 1 && st->u.conv.y.sc == 1;
+        st->w[0] = own_conv_weight(w, keras_kernel(w, n, "kernel", K, O, C, false), C, O, G, K,
+                                   true, nhwc, &failed);
+        if (a->bias) st->w[1] = gen(w, n, "bias", &bs, 1, 0.0, &failed);
+        st->fn = nhwc ? rt_ref_conv_transpose_nhwc : rt_ref_conv_transpose;
+    } else {
+        /* torch takes fan_in from weight dim 1: out/groups * kernel */
+        ck_shape ws = torch_kshape(a, C, O / G);
+        double bound = 1.0 / sqrt((double)((O / G) * K));
+        st->w[0] = gen(w, n, "weight", &ws, 0, bound, &failed);
+        if (a->bias) st->w[1] = gen(w, n, "bias", &bs, 0, bound, &failed);
+    }
+    if (!st->fn) st->fn = rt_ref_conv_transpose;
+    return !failed && fused_act(n, st, Y);
+}
+
+/* ---- pooling ------------------------------------------------------------------ */
+
+static bool prep_pool(rt_wctx *w, const ck_node *n, rt_step *st) {
+    const ck_attrs *a = &n->a;
+    int nsp = a->nsp;
+    if (!check_nsp(w, n, nsp)) return false;
+    const ck_shape *X = in_shape(w, st, 0), *Y = out_shape(w, st, 0);
+    st->u.pool.x = rt_geom_of(a, X, nsp);
+    st->u.pool.y = rt_geom_of(a, Y, nsp);
+    for (int s = 0; s < 3; s++) st->u.pool.k[s] = st->u.pool.s[s] = st->u.pool.d[s] = 1;
+    for (int i = 0; i < nsp; i++) {
+        int slot = 3 - nsp + i, ax = ck_spatial_axis(a, X->rank, nsp, i);
+        if (!ck_resolve_pads(a, i, X->d[ax], &st->u.pool.pb[slot], &st->u.pool.pe[slot])) {
+            perr(w, n, CK_INVALID_CONFIG, "%s: the padding arithmetic overflows", n->name);
+            return false;
+        }
+        st->u.pool.k[slot] = a->kernel[i];
+        st->u.pool.s[slot] = a->stride[i];
+        st->u.pool.d[slot] = a->dilation[i];
+    }
+    st->u.pool.max = n->op == &ck_op_max_pool;
+    st->u.pool.include_pad = a->count_include_pad;
+    st->fn = rt_ref_pool;
+    return true;
+}
+
+static bool prep_adaptive(rt_wctx *w, const ck_node *n, rt_step *st) {
+    ck_attrs t = n->a;
+    const ck_shape *X = in_shape(w, st, 0), *Y = out_shape(w, st, 0);
+    bool global = n->op == &ck_op_global_avg_pool || n->op == &ck_op_global_max_pool;
+    bool area = n->op == &ck_op_resize || n->op == &ck_op_onnx_resize;
+    if (!t.nsp || area) t.nsp = (area && t.dialect == CK_DIALECT_KERAS) ? t.nsp : X->rank - 2;
+    if (!check_nsp(w, n, t.nsp)) return false;
+    st->u.apool.x = rt_geom_of(&t, X, t.nsp);
+    if (global && Y->rank == 2) {
+        /* [N, C] */
+        st->u.apool.y =
+            (rt_geom){.n = Y->d[0], .c = Y->d[1], .sp = {1, 1, 1}, .sn = Y->d[1], .sc = 1};
+    } else {
+        st->u.apool.y = rt_geom_of(&t, Y, t.nsp);
+    }
+    st->u.apool.max = n->op == &ck_op_adaptive_max_pool || n->op == &ck_op_global_max_pool;
+    st->fn = rt_ref_adaptive_pool;
+    return true;
+}
+
+/* ---- resampling ------------------------------------------------------------ */
+
+static float cubic_w(float x, float A) {
+    x = fabsf(x);
+    if (x <= 1.0f) return ((A + 2.0f) * x - (A + 3.0f)) * x * x + 1.0f;
+    if (x < 2.0f) return ((A * x - 5.0f * A) * x + 8.0f * A) * x - 4.0f * A;
+    return 0.0f;
+}
+
+static int64_t clampi(int64_t v, int64_t lo, int64_t hi) {
+    return v < lo ? lo : v > hi ? hi : v;
+}
+
+/* Source coordinate of output index o per ONNX coordinate_transformation_mode
+ * (PyTorch's and TF's modes are instances of these). ratio = 1/scale. */
+static double src_coord(ck_coord c, int64_t o, int64_t in, int64_t out, double ratio) {
+    switch (c) {
+    case CK_COORD_ALIGN_CORNERS:
+        return out > 1 ? (double)o * (double)(in - 1) / (double)(out - 1) : 0.0;
+    case CK_COORD_ASYMMETRIC:
+        return (double)o * ratio;
+    case CK_COORD_PYTORCH_HALF_PIXEL:
+        return out > 1 ? ((double)o + 0.5) * ratio - 0.5 : 0.0;
+    case CK_COORD_TF_HALF_PIXEL_FOR_NN:
+        return ((double)o + 0.5) * ratio;
+    default:
+        return ((double)o + 0.5) * ratio - 0.5;
+    }
+}
+
+/* Taps and weights of one axis. scale > 0 is the scale the framework maps
+ * coordinates with (PyTorch's scale_factor, ONNX scales); 0 = out/in. */
+static bool resample_axis(rt_resample *r, const ck_attrs *a, int64_t in, int64_t out,
+                          double scale) {
+    bool torch = a->dialect == CK_DIALECT_PYTORCH;
+    ck_interp m = a->interp;
+    r->taps = m == CK_INTERP_LINEAR ? 2 : m == CK_INTERP_CUBIC ? 4 : 1;
+    r->idx = malloc((size_t)(out ? out : 1) * (size_t)r->taps * sizeof *r->idx);
+    r->wt = malloc((size_t)(out ? out : 1) * (size_t)r->taps * sizeof *r->wt);
+    if (!r->idx || !r->wt) return false;
+    /* PyTorch computes coordinates in float: area_pixel_compute_scale and
+     * nearest_idx in aten/src/ATen/native/UpSample.h */
+    float fr = (scale > 0) ? (float)(1.0 / scale) : (float)in / (float)out;
+    double ratio = (scale > 0) ? 1.0 / scale : (double)in / (double)out;
+    bool ac = a->coord == CK_COORD_ALIGN_CORNERS || (torch && a->align_corners);
+    float far = out > 1 ? (float)(in - 1) / (float)(out - 1) : 0.0f;
+    for (int64_t o = 0; o < out; o++) {
+        int64_t *ix = r->idx + o * r->taps;
+        float *wt = r->wt + o * r->taps;
+        if (m == CK_INTERP_NEAREST || m == CK_INTERP_NEAREST_EXACT) {
+            int64_t i;
+            if (torch && m == CK_INTERP_NEAREST) {
+                i = out == in ? o : out == 2 * in ? o >> 1 : (int64_t)floorf((float)o * fr);
+            } else if (torch) {
+                i = (int64_t)floorf((float)(((double)o + 0.5) * fr));
+            } else {
+                double x = src_coord(a->coord, o, in, out, ratio);
+                if (a->coord == CK_COORD_ASYMMETRIC || a->dialect == CK_DIALECT_KERAS) {
+                    i = (int64_t)floor(x); /* ONNX nearest_mode floor (PyTorch's export) */
+                } else {
+                    /* ONNX's default nearest_mode round_prefer_floor */
+                    double f = floor(x);
+                    i = (x - f == 0.5) ? (int64_t)f : (int64_t)floor(x + 0.5);
+                }
+            }
+            ix[0] = clampi(i, 0, in - 1);
+            wt[0] = 1.0f;
+        } else if (m == CK_INTERP_LINEAR) {
+            float src;
+            if (torch) {
+                src = ac ? far * (float)o : fr * ((float)o + 0.5f) - 0.5f;
+                if (src < 0) src = 0;
+            } else {
+                double x = src_coord(a->coord, o, in, out, ratio);
+                x = x < 0 ? 0 : x > (double)(in - 1) ? (double)(in - 1) : x;
+                src = (float)x;
+            }
+            int64_t i0 = (int64_t)src;
+            if (i0 > in - 1) i0 = in - 1;
+            float l1 = src - (float)i0;
+            ix[0] = i0;
+            ix[1] = i0 < in - 1 ? i0 + 1 : i0;
+            wt[0] = 1.0f - l1;
+            wt[1] = l1;
+        } else {
+            /* cubic: PyTorch and ONNX use A = -0.75, TensorFlow (Keras) -0.5 */
+            float A = a->dialect == CK_DIALECT_KERAS ? -0.5f : -0.75f;
+            float src;
+            if (torch)
+                src = ac ? far * (float)o : fr * ((float)o + 0.5f) - 0.5f;
+            else
+                src = (float)src_coord(a->coord, o, in, out, ratio);
+            float f = floorf(src), t = src - f;
+            for (int k = 0; k < 4; k++) {
+                ix[k] = clampi((int64_t)f - 1 + k, 0, in - 1);
+                wt[k] = cubic_w(t + 1.0f - (float)k, A);
+            }
+        }
+    }
+    return true;
+}
+
+static bool prep_resize(rt_wctx *w, const ck_node *n, rt_step *st) {
+    ck_attrs t = n->a;
+    const ck_shape *X = in_shape(w, st, 0), *Y = out_shape(w, st, 0);
+    if (t.interp == CK_INTERP_AREA) return prep_adaptive(w, n, st);
+    bool onnx = n->op == &ck_op_onnx_resize;
+    if (t.dialect != CK_DIALECT_KERAS) t.nsp = X->rank - 2;
+    if (!check_nsp(w, n, t.nsp)) return false;
+    if (t.coord == CK_COORD_TF_CROP_AND_RESIZE) {
+        perr(w, n, CK_UNSUPPORTED,
+             "%s: coordinate_transformation_mode 'tf_crop_and_resize' (with an roi) is not "
+             "supported by convkit run",
+             n->name);
+        return false;
+    }
+    st->fn = rt_ref_resize;
+    st->u.resize.x = rt_geom_of(&t, X, t.nsp);
+    st->u.resize.y = rt_geom_of(&t, Y, t.nsp);
+    double scale[CK_MAX_SP] = {0, 0, 0};
+    if (onnx) {
+        /* the scales input (Upsample: input 1; Resize: input 2, sizes at 3) */
+        int ks = (strcmp(n->type, "Upsample") == 0 || n->n_in == 2) ? 1 : 2;
+        double v[CK_MAX_RANK];
+        int cnt = 0;
+        if (!absent_in(w->g, n, ks) && known_nums(w->g, n, ks, v, CK_MAX_RANK, &cnt)) {
+            int axes[CK_MAX_RANK];
+            for (int i = 0; i < cnt; i++)
+                axes[i] = t.shape_rank > 0
+                              ? (int)(t.shape[i] < 0 ? t.shape[i] + X->rank : t.shape[i])
+                              : i;
+            for (int i = 0; i < cnt; i++)
+                if (axes[i] >= 2 && axes[i] - 2 < t.nsp) scale[axes[i] - 2] = v[i];
+        }
+    } else if (t.has_scale && !(t.dialect == CK_DIALECT_PYTORCH && t.recompute_scale)) {
+        for (int i = 0; i < t.nsp; i++) scale[i] = t.scale[i];
+    }
+    for (int s = 0; s < 3; s++) {
+        rt_resample *r = &st->u.resize.ax[s];
+        int i = s - (3 - t.nsp);
+        int64_t in = st->u.resize.x.sp[s], out = st->u.resize.y.sp[s];
+        if (i < 0) {
+            r->taps = 1;
+            r->idx = calloc(1, sizeof *r->idx);
+            r->wt = malloc(sizeof *r->wt);
+            if (!r->idx || !r->wt) return oom(w);
+            r->wt[0] = 1.0f;
+            continue;
+        }
+        if (!resample_axis(r, &t, in, out, scale[i])) return oom(w);
+    }
+    st->fn = rt_ref_resize;
+    return true;
+}
+
+/* ---- padding and cropping ------------------------------------------------------ */
+
+static bool prep_pad(rt_wctx *w, const ck_node *n, rt_step *st) {
+    const ck_attrs *a = &n->a;
+    const ck_shape *X = in_shape(w, st, 0);
+    int64_t pb[CK_MAX_RANK] = {0}, pe[CK_MAX_RANK] = {0};
+    double value = a->pad_value;
+    if (n->op == &ck_op_onnx_pad) {
+        int64_t np;
+        const int64_t *pads = known_ints(w->g, n, 1, &np);
+        int axes[CK_MAX_RANK], na = X->rank;
+        for (int i = 0; i < X->rank; i++) axes[i] = i;
+        if (!absent_in(w->g, n, 3)) {
+            int64_t c;
+            const int64_t *av = known_ints(w->g, n, 3, &c);
+            if (!av || c > CK_MAX_RANK) pads = NULL;
+            na = av ? (int)c : 0;
+            for (int i = 0; av && i < na; i++) axes[i] = (int)(av[i] < 0 ? av[i] + X->rank : av[i]);
+        }
+        if (!pads || np != 2 * (int64_t)na) {
+            perr(w, n, CK_UNSUPPORTED, "%s: its pads are not known constants", n->name);
+            return false;
+        }
+        for (int i = 0; i < na; i++) {
+            pb[axes[i]] = pads[i];
+            pe[axes[i]] = pads[na + i];
+        }
+        double cv;
+        int nc;
+        if (!absent_in(w->g, n, 2) && known_nums(w->g, n, 2, &cv, 1, &nc) && nc == 1) value = cv;
+    } else {
+        int sign = n->op == &ck_op_crop ? -1 : 1;
+        for (int i = 0; i < a->nsp; i++) {
+            int ax = ck_spatial_axis(a, X->rank, a->nsp, i);
+            if (ax < 0 || ax >= X->rank) continue;
+            pb[ax] = sign * a->pad_begin[i];
+            pe[ax] = sign * a->pad_end[i];
+        }
+    }
+    st->fn = rt_ref_pad;
+    if (!build_padmap(w, st, &st->u.pad, X, pb, pe, a->border, value)) return false;
+    if (!ck_shape_eq(&st->u.pad.out, out_shape(w, st, 0))) {
+        perr(w, n, CK_INVALID_CONFIG, "%s: the padded shape disagrees with the checked shape",
+             n->name);
+        return false;
+    }
+    st->fn = rt_ref_pad;
+    return true;
+}
+
+/* ---- normalisation ----------------------------------------------------------------- */
+
+/* The feature (channel) axis of a norm, as the norm shape rules read it. */
+static int feature_axis(const ck_node *n, const ck_shape *x) {
+    const ck_attrs *a = &n->a;
+    if (a->dialect == CK_DIALECT_KERAS) return a->axis < 0 ? x->rank + a->axis : a->axis;
+    if (n->op == &ck_op_instance_norm && a->dialect == CK_DIALECT_PYTORCH && x->rank == a->nsp + 1)
+        return 0; /* unbatched */
+    return a->channels_last ? x->rank - 1 : (x->rank == 1 ? 0 : 1);
+}
+
+static void split_axis(const ck_shape *x, int ax, int64_t *outer, int64_t *len, int64_t *inner) {
+    *outer = *inner = 1;
+    for (int i = 0; i < ax; i++) *outer *= x->d[i];
+    for (int i = ax + 1; i < x->rank; i++) *inner *= x->d[i];
+    *len = x->d[ax];
+}
+
+/* Affine parameters gamma/beta of `count` values: ONNX inputs, else named
+ * per framework with defaults 1 and 0. NULL data (no affine) is allowed. */
+static bool norm_params(rt_wctx *w, const ck_node *n, rt_step *st, const ck_shape *ps,
+                        bool *failed) {
+    int64_t count = rt_numel(ps);
+    if (n->a.dialect == CK_DIALECT_ONNX) {
+        st->w[0] = onnx_weight(w, n, 0, count, "scale", false, failed);
+        st->w[1] = onnx_weight(w, n, 1, count, "bias B", false, failed);
+    } else if (n->a.affine) {
+        bool k = n->a.dialect == CK_DIALECT_KERAS;
+        st->w[0] = gen(w, n, k ? "gamma" : "weight", ps, 1, 1.0, failed);
+        st->w[1] = gen(w, n, k ? "beta" : "bias", ps, 1, 0.0, failed);
+    }
+    return !*failed;
+}
+
+static bool prep_batch_norm(rt_wctx *w, const ck_node *n, rt_step *st) {
+    const ck_attrs *a = &n->a;
+    const ck_shape *X = in_shape(w, st, 0);
+    int ax = feature_axis(n, X);
+    int64_t C;
+    split_axis(X, ax, &st->u.affine.outer, &C, &st->u.affine.inner);
+    st->u.affine.c = C;
+    bool failed = false, keras = a->dialect == CK_DIALECT_KERAS;
+    const float *g = NULL, *b = NULL, *mean = NULL, *var = NULL;
+    float *tmp[4] = {NULL, NULL, NULL, NULL};
+    ck_shape cs = {.rank = 1, .d = {C}};
+    if (a->dialect == CK_DIALECT_ONNX) {
+        g = onnx_weight(w, n, 0, C, "scale", false, &failed);
+        b = onnx_weight(w, n, 1, C, "bias B", false, &failed);
+        mean = onnx_weight(w, n, 2, C, "input_mean", false, &failed);
+        var = onnx_weight(w, n, 3, C, "input_var", false, &failed);
+    } else {
+        /* generated or supplied statistics are folded below and not kept */
+        if (a->affine) {
+            g = tmp[0] = rt_param(w, n, keras ? "gamma" : "weight", &cs, 1, 1.0);
+            b = tmp[1] = rt_param(w, n, keras ? "beta" : "bias", &cs, 1, 0.0);
+            failed |= !g || !b;
+        }
+        mean = tmp[2] = rt_param(w, n, keras ? "moving_mean" : "running_mean", &cs, 1, 0.0);
+        var = tmp[3] = rt_param(w, n, keras ? "moving_variance" : "running_var", &cs, 1, 1.0);
+        failed |= !mean || !var;
+    }
+    float *sc = failed ? NULL : rt_owned(w->s, C), *sh = failed ? NULL : rt_owned(w->s, C);
+    if (!failed && (!sc || !sh)) w->oom = failed = true;
+    if (failed) {
+        for (int i = 0; i < 4; i++) free(tmp[i]);
+        return false;
+    }
+    for (int64_t c = 0; c < C; c++) {
+        double inv = 1.0 / sqrt((double)var[c] + a->eps);
+        double gv = g ? g[c] : 1.0, bv = b ? b[c] : 0.0;
+        sc[c] = (float)(gv * inv);
+        sh[c] = (float)(bv - (double)mean[c] * gv * inv);
+    }
+    for (int i = 0; i < 4; i++) free(tmp[i]);
+    st->w[0] = sc;
+    st->w[1] = sh;
+    st->inplace = true;
+    st->fn = rt_ref_affine;
+    return fused_act(n, st, X);
+}
+
+static bool prep_group_norm(rt_wctx *w, const ck_node *n, rt_step *st) {
+    const ck_attrs *a = &n->a;
+    const ck_shape *X = in_shape(w, st, 0);
+    int ax = feature_axis(n, X);
+    int64_t C = X->d[ax], G = n->op == &ck_op_group_norm ? a->num_groups : C;
+    if (G <= 0 || C % G) {
+        perr(w, n, CK_INVALID_CONFIG, "%s: %lld channels do not split into %lld groups", n->name,
+             (long long)C, (long long)G);
+        return false;
+    }
+    st->u.norm.outer = ax > 0 ? X->d[0] : 1;
+    st->u.norm.p = 1;
+    for (int i = 1; i < ax; i++) st->u.norm.p *= X->d[i];
+    st->u.norm.inner = 1;
+    for (int i = ax + 1; i < X->rank; i++) st->u.norm.inner *= X->d[i];
+    st->u.norm.groups = G;
+    st->u.norm.cpg = C / G;
+    st->u.norm.eps = (float)a->eps;
+    ck_shape cs = {.rank = 1, .d = {C}};
+    bool failed = false;
+    if (!norm_params(w, n, st, &cs, &failed)) return false;
+    st->inplace = true;
+    st->fn = rt_ref_group_norm;
+    return fused_act(n, st, X);
+}
+
+static bool prep_layer_norm(rt_wctx *w, const ck_node *n, rt_step *st) {
+    const ck_attrs *a = &n->a;
+    const ck_shape *X = in_shape(w, st, 0);
+    ck_shape ps;
+    if (a->shape_rank > 0) {
+        /* PyTorch: the trailing normalized_shape */
+        ps = shp(a->shape_rank, a->shape);
+        st->u.norm.cpg = rt_numel(&ps);
+        st->u.norm.inner = 1;
+        st->u.norm.outer = st->u.norm.cpg ? rt_numel(X) / st->u.norm.cpg : 0;
+    } else {
+        int ax = a->axis < 0 ? X->rank + a->axis : a->axis;
+        if (ax < 0 || ax >= X->rank) {
+            perr(w, n, CK_RANK_MISMATCH, "%s: axis %d is outside the %d-D input", n->name, a->axis,
+                 X->rank);
+            return false;
+        }
+        split_axis(X, ax, &st->u.norm.outer, &st->u.norm.cpg, &st->u.norm.inner);
+        ps = (ck_shape){.rank = 1, .d = {st->u.norm.cpg}};
+    }
+    st->u.norm.eps = (float)a->eps;
+    bool failed = false;
+    if (!norm_params(w, n, st, &ps, &failed)) return false;
+    st->inplace = true;
+    st->fn = rt_ref_layer_norm;
+    return fused_act(n, st, X);
+}
+
+/* ---- activations ------------------------------------------------------------------- */
+
+/* PReLU slopes broadcast against x (right-aligned): a contiguous run of
+ * non-1 axes equal to x's becomes index (i / cstride) % nslope; any other
+ * pattern is expanded to one slope per element. */
+static bool prelu_slopes(rt_wctx *w, const ck_node *n, rt_act *r, const float *sl,
+                         const ck_shape *ss, const ck_shape *x) {
+    int off = x->rank - ss->rank, first = -1, last = -1;
+    bool simple = off >= 0;
+    for (int i = 0; simple && i < ss->rank; i++)
+        if (ss->d[i] != 1) {
+            if (ss->d[i] != x->d[i + off] || (last >= 0 && last != i - 1 + off)) simple = false;
+            if (first < 0) first = i + off;
+            last = i + off;
+        }
+    if (simple) {
+        r->slope = sl;
+        r->nslope = rt_numel(ss) > 0 ? rt_numel(ss) : 1;
+        r->cstride = 1;
+        for (int i = last + 1; last >= 0 && i < x->rank; i++) r->cstride *= x->d[i];
+        if (first < 0) r->nslope = 1;
+        return true;
+    }
+    if (off < 0) {
+        perr(w, n, CK_CHANNEL_MISMATCH, "%s: the slope has more axes than the input", n->name);
+        return false;
+    }
+    for (int i = 0; i < ss->rank; i++)
+        if (ss->d[i] != 1 && ss->d[i] != x->d[i + off]) {
+            perr(w, n, CK_CHANNEL_MISMATCH,
+                 "%s: the slope's axis %d (%lld) does not broadcast to the input's %lld", n->name,
+                 i, (long long)ss->d[i], (long long)x->d[i + off]);
+            return false;
+        }
+    int64_t N = rt_numel(x);
+    float *e = rt_owned(w->s, N);
+    if (!e) return oom(w);
+    int64_t idx[CK_MAX_RANK] = {0};
+    for (int64_t i = 0; i < N; i++) {
+        int64_t o = 0;
+        for (int k = 0; k < ss->rank; k++) o = o * ss->d[k] + (ss->d[k] == 1 ? 0 : idx[k + off]);
+        e[i] = sl[o];
+        for (int k = x->rank - 1; k >= 0; k--) {
+            if (++idx[k] < x->d[k]) break;
+            idx[k] = 0;
+        }
+    }
+    r->slope = e;
+    r->nslope = N;
+    r->cstride = 1;
+    return true;
+}
+
+static bool prep_act(rt_wctx *w, const ck_node *n, rt_step *st) {
+    const ck_attrs *a = &n->a;
+    const ck_shape *X = in_shape(w, st, 0);
+    rt_act_init(&st->u.act, a, X);
+    st->inplace = true;
+    st->fn = rt_ref_act;
+    if (a->act != CK_ACT_PRELU) return true;
+    bool failed = false;
+    if (a->dialect == CK_DIALECT_ONNX) {
+        if (n->n_params < 1 || n->params[0] < 0) {
+            perr(w, n, CK_UNSUPPORTED, "%s: the slope is not an initializer", n->name);
+            return false;
+        }
+        const ck_tensor *t = &w->g->tensors[n->params[0]];
+        const float *sl = onnx_weight(w, n, 0, rt_numel(&t->shape), "slope", false, &failed);
+        return !failed && prelu_slopes(w, n, &st->u.act, sl, &t->shape, X);
+    }
+    ck_shape ss, bs; /* the parameter's shape, and how it broadcasts */
+    const char *name = "weight";
+    double init = a->alpha;
+    if (a->dialect == CK_DIALECT_KERAS) {
+        /* one alpha per element (batch excluded), 1 along shared_axes */
+        ss = *X;
+        ss.rank = X->rank - 1;
+        for (int i = 1; i < X->rank; i++) ss.d[i - 1] = X->d[i];
+        for (int i = 0; i < a->shape_rank; i++)
+            if (a->shape[i] >= 1 && a->shape[i] <= ss.rank) ss.d[a->shape[i] - 1] = 1;
+        name = "alpha";
+        init = 0.0;
+        bs = ss;
+    } else {
+        /* PyTorch: num_parameters slopes on the channel axis (dim 1) */
+        int64_t np = a->num_features > 0 ? a->num_features : 1;
+        ss = bs = (ck_shape){.rank = 1, .d = {np}};
+        if (np > 1 && X->rank >= 2) {
+            bs.rank = X->rank - 1;
+            for (int i = 0; i < bs.rank; i++) bs.d[i] = i == 0 ? np : 1;
+        }
+    }
+    const float *sl = gen(w, n, name, &ss, 1, init, &failed);
+    return !failed && prelu_slopes(w, n, &st->u.act, sl, &bs, X);
+}
+
+/* ---- dense -------------------------------------------------------------------------- */
+
+static bool prep_linear(rt_wctx *w, const ck_node *n, rt_step *st) {
+    const ck_attrs *a = &n->a;
+    const ck_shape *X = in_shape(w, st, 0), *Y = out_shape(w, st, 0);
+    int64_t K = a->trans_a ? X->d[0] : X->d[X->rank - 1];
+    int64_t N = Y->d[Y->rank - 1];
+    int64_t M = a->trans_a ? X->d[1] : (K ? rt_numel(X) / K : 0);
+    st->u.lin.m = M;
+    st->u.lin.k = K;
+    st->u.lin.n = N;
+    st->u.lin.trans_a = a->trans_a;
+    st->u.lin.alpha = st->u.lin.beta = 1.0f;
+    bool failed = false;
+    if (a->dialect == CK_DIALECT_ONNX) {
+        if (n->op == &ck_op_linear) { /* Gemm's scales (MatMul has none) */
+            st->u.lin.alpha = (float)a->alpha;
+            st->u.lin.beta = (float)a->beta;
+        }
+        st->u.lin.w_kn = !a->trans_b; /* Gemm B [K, N] unless transB; MatMul B [K, N] */
+        st->w[0] = onnx_weight(w, n, 0, K * N, "weight B", false, &failed);
+        if (n->op == &ck_op_linear && n->n_params > 1 && n->params[1] >= 0) {
+            const ck_tensor *c = &w->g->tensors[n->params[1]];
+            int64_t r = 1, cc = 1;
+            if (c->shape.rank == 1) cc = c->shape.d[0];
+            if (c->shape.rank == 2) r = c->shape.d[0], cc = c->shape.d[1];
+            if (c->shape.rank > 2 || (r != 1 && r != M) || (cc != 1 && cc != N)) {
+                char buf[160];
+                perr(w, n, CK_FEATURE_MISMATCH, "%s: C %s does not broadcast to [%lld, %lld]",
+                     n->name, ck_shape_str(&c->shape, buf, sizeof buf), (long long)M, (long long)N);
+                return false;
+            }
+            st->w[1] = onnx_weight(w, n, 1, r * cc, "bias C", false, &failed);
+            st->u.lin.bias_rows = r;
+            st->u.lin.bias_cols = cc;
+        }
+    } else if (a->dialect == CK_DIALECT_KERAS) {
+        ck_shape ks = {.rank = 2, .d = {K, N}};
+        st->u.lin.w_kn = true;
+        st->w[0] = gen(w, n, "kernel", &ks, 0, sqrt(6.0 / (double)(K + N)), &failed);
+        if (a->bias) {
+            ck_shape bs = {.rank = 1, .d = {N}};
+            st->w[1] = gen(w, n, "bias", &bs, 1, 0.0, &failed);
+            st->u.lin.bias_rows = 1;
+            st->u.lin.bias_cols = N;
+        }
+    } else {
+        ck_shape ws = {.rank = 2, .d = {N, K}};
+        double bound = K > 0 ? 1.0 / sqrt((double)K) : 0.0;
+        st->w[0] = gen(w, n, "weight", &ws, 0, bound, &failed);
+        if (a->bias) {
+            ck_shape bs = {.rank = 1, .d = {N}};
+            st->w[1] = gen(w, n, "bias", &bs, 0, bound, &failed);
+            st->u.lin.bias_rows = 1;
+            st->u.lin.bias_cols = N;
+        }
+    }
+    st->fn = rt_ref_linear;
+    return !failed && fused_act(n, st, Y);
+}
+
+/* ONNX MatMul: a 2-D constant B is a linear layer; otherwise numpy's
+ * batched matmul (B a data input or a constant of another rank). */
+static bool prep_matmul(rt_wctx *w, const ck_node *n, rt_step *st) {
+    const ck_tensor *wt =
+        (n->n_params > 0 && n->params[0] >= 0) ? &w->g->tensors[n->params[0]] : NULL;
+    if (wt && wt->shape.rank == 2) return prep_linear(w, n, st);
+    const ck_shape *A = in_shape(w, st, 0), *Y = out_shape(w, st, 0);
+    const ck_shape *B = wt ? &wt->shape : in_shape(w, st, 1);
+    bool failed = false;
+    if (wt) st->w[0] = onnx_weight(w, n, 0, rt_numel(B), "B", false, &failed);
+    if (failed) return false;
+    st->u.mm.k = A->d[A->rank - 1];
+    st->u.mm.m = A->rank >= 2 ? A->d[A->rank - 2] : 1;
+    st->u.mm.n = B->rank >= 2 ? B->d[B->rank - 1] : 1;
+    int nb = Y->rank - (A->rank >= 2) - (B->rank >= 2);
+    st->u.mm.nb = nb < 0 ? 0 : nb;
+    st->u.mm.ob = (ck_shape){.rank = st->u.mm.nb};
+    st->u.mm.batch = 1;
+    int ba = A->rank > 2 ? A->rank - 2 : 0, bb = B->rank > 2 ? B->rank - 2 : 0;
+    int64_t asz = st->u.mm.m * st->u.mm.k, bsz = st->u.mm.k * st->u.mm.n;
+    for (int i = st->u.mm.nb - 1, ia = ba - 1, ib = bb - 1; i >= 0; i--, ia--, ib--) {
+        st->u.mm.ob.d[i] = Y->d[i];
+        st->u.mm.batch *= Y->d[i];
+        st->u.mm.sa[i] = (ia >= 0 && A->d[ia] != 1) ? asz : 0;
+        st->u.mm.sb[i] = (ib >= 0 && B->d[ib] != 1) ? bsz : 0;
+        if (ia >= 0) asz *= A->d[ia];
+        if (ib >= 0) bsz *= B->d[ib];
+    }
+    st->fn = rt_ref_matmul;
+    return true;
+}
+
+/* ---- joins ----------------------------------------------------------------------- */
+
+static bool prep_binary(rt_wctx *w, const ck_node *n, rt_step *st) {
+    const ck_op *op = n->op;
+    const ck_shape *Y = out_shape(w, st, 0);
+    st->u.bin.op = (op == &ck_op_add || op == &ck_op_onnx_add)   ? RT_ADD
+                   : (op == &ck_op_sub || op == &ck_op_onnx_sub) ? RT_SUB
+                   : (op == &ck_op_mul || op == &ck_op_onnx_mul) ? RT_MUL
+                   : (op == &ck_op_div || op == &ck_op_onnx_div) ? RT_DIV
+                   : op == &ck_op_max                            ? RT_MAX
+                   : op == &ck_op_min                            ? RT_MIN
+                                                                 : RT_MEAN;
+    st->u.bin.out = *Y;
+    st->fn = rt_ref_binary;
+    int64_t *s = calloc((size_t)st->n_in * CK_MAX_RANK, sizeof *s);
+    if (!s) return oom(w);
+    st->u.bin.strides = s;
+    int r = Y->rank;
+    for (int k = 0; k < st->n_in; k++) {
+        const ck_shape *X = in_shape(w, st, k);
+        int64_t p = 1;
+        for (int i = r - 1; i >= 0; i--) {
+            int ia = i - (r - X->rank);
+            if (ia < 0) continue;
+            s[(size_t)k * CK_MAX_RANK + i] = X->d[ia] == 1 ? 0 : p;
+            p *= X->d[ia];
+        }
+    }
+    st->inplace = ck_shape_eq(in_shape(w, st, 0), Y);
+    st->fn = rt_ref_binary;
+    return fused_act(n, st, Y);
+}
+
+static int norm_axis(int ax, int rank) {
+    return ax < 0 ? ax + rank : ax;
+}
+
+static bool prep_concat(rt_wctx *w, const ck_node *n, rt_step *st) {
+    const ck_shape *Y = out_shape(w, st, 0);
+    int ax = norm_axis(n->a.axis, Y->rank);
+    int64_t len;
+    split_axis(Y, ax, &st->u.cat.outer, &len, &st->u.cat.inner);
+    st->fn = rt_ref_concat;
+    st->u.cat.parts = malloc((size_t)st->n_in * sizeof *st->u.cat.parts);
+    if (!st->u.cat.parts) return oom(w);
+    for (int k = 0; k < st->n_in; k++) st->u.cat.parts[k] = in_shape(w, st, k)->d[ax];
+    st->fn = rt_ref_concat;
+    return true;
+}
+
+static bool prep_split(rt_wctx *w, const ck_node *n, rt_step *st) {
+    const ck_shape *X = in_shape(w, st, 0);
+    int ax = norm_axis(n->a.axis, X->rank);
+    int64_t len;
+    split_axis(X, ax, &st->u.cat.outer, &len, &st->u.cat.inner);
+    st->fn = rt_ref_split;
+    st->u.cat.parts = malloc((size_t)st->n_out * sizeof *st->u.cat.parts);
+    if (!st->u.cat.parts) return oom(w);
+    for (int k = 0; k < st->n_out; k++) st->u.cat.parts[k] = out_shape(w, st, k)->d[ax];
+    st->fn = rt_ref_split;
+    return true;
+}
+
+/* ---- layout ----------------------------------------------------------------------- */
+
+static bool prep_transpose(rt_wctx *w, const ck_node *n, rt_step *st) {
+    const ck_attrs *a = &n->a;
+    const ck_shape *X = in_shape(w, st, 0);
+    int r = X->rank;
+    int64_t *perm = st->u.tr.perm;
+    /* the permutation as the transpose rule reads it: ONNX default reverses;
+     * Keras Permute is 1-based without the batch */
+    if (a->shape_rank == 0) {
+        for (int i = 0; i < r; i++) perm[i] = r - 1 - i;
+    } else if (a->dialect == CK_DIALECT_KERAS) {
+        perm[0] = 0;
+        for (int i = 0; i < a->shape_rank && i + 1 < CK_MAX_RANK; i++) perm[i + 1] = a->shape[i];
+    } else {
+        for (int i = 0; i < a->shape_rank; i++)
+            perm[i] = a->shape[i] < 0 ? a->shape[i] + r : a->shape[i];
+    }
+    st->u.tr.in = *X;
+    st->fn = rt_ref_transpose;
+    return true;
+}
+
+static bool prep_slice(rt_wctx *w, const ck_node *n, rt_step *st) {
+    const ck_shape *X = in_shape(w, st, 0);
+    int64_t ns, ne, na = 0, nst = 0;
+    const int64_t *sv = known_ints(w->g, n, 1, &ns), *ev = known_ints(w->g, n, 2, &ne);
+    const int64_t *av = absent_in(w->g, n, 3) ? NULL : known_ints(w->g, n, 3, &na);
+    const int64_t *pv = absent_in(w->g, n, 4) ? NULL : known_ints(w->g, n, 4, &nst);
+    if (!sv || !ev || ns != ne) {
+        perr(w, n, CK_UNSUPPORTED, "%s: its starts and ends are not known constants", n->name);
+        return false;
+    }
+    st->u.slice.in = *X;
+    st->u.slice.out = *out_shape(w, st, 0);
+    for (int i = 0; i < X->rank; i++) {
+        st->u.slice.start[i] = 0;
+        st->u.slice.step[i] = 1;
+    }
+    for (int64_t i = 0; i < ns; i++) {
+        int ax = av && i < na ? norm_axis((int)av[i], X->rank) : (int)i;
+        if (ax < 0 || ax >= X->rank) continue;
+        int64_t s = pv && i < nst ? pv[i] : 1, dim = X->d[ax], b = sv[i];
+        /* the begin index as ONNX Slice clamps it */
+        if (b < 0) b += dim;
+        if (s > 0)
+            b = b < 0 ? 0 : b > dim ? dim : b;
+        else
+            b = b < 0 ? -1 : b > dim - 1 ? dim - 1 : b;
+        st->u.slice.start[ax] = b;
+        st->u.slice.step[ax] = s;
+    }
+    st->fn = rt_ref_slice;
+    return true;
+}
+
+static bool prep_gather(rt_wctx *w, const ck_node *n, rt_step *st) {
+    const ck_shape *X = in_shape(w, st, 0);
+    int64_t ni;
+    const int64_t *iv = known_ints(w->g, n, 1, &ni);
+    if (!iv) {
+        perr(w, n, CK_UNSUPPORTED, "%s: its indices are not known constants", n->name);
+        return false;
+    }
+    int ax = norm_axis(n->a.axis, X->rank);
+    int64_t len;
+    split_axis(X, ax, &st->u.gather.outer, &len, &st->u.gather.inner);
+    st->u.gather.axis_len = len;
+    st->u.gather.nidx = ni;
+    st->fn = rt_ref_gather;
+    st->u.gather.idx = malloc((size_t)(ni ? ni : 1) * sizeof *st->u.gather.idx);
+    if (!st->u.gather.idx) return oom(w);
+    for (int64_t i = 0; i < ni; i++) st->u.gather.idx[i] = iv[i] < 0 ? iv[i] + len : iv[i];
+    st->fn = rt_ref_gather;
+    return true;
+}
+
+static bool prep_reduce(rt_wctx *w, const ck_node *n, rt_step *st) {
+    const ck_shape *X = in_shape(w, st, 0);
+    static const struct {
+        const char *name;
+        rt_reduce op;
+    } ops[] = {{"ReduceMean", RT_R_MEAN},
+               {"ReduceMax", RT_R_MAX},
+               {"ReduceMin", RT_R_MIN},
+               {"ReduceSum", RT_R_SUM},
+               {"ReduceProd", RT_R_PROD},
+               {"ReduceL1", RT_R_L1},
+               {"ReduceL2", RT_R_L2},
+               {"ReduceLogSum", RT_R_LOGSUM},
+               {"ReduceLogSumExp", RT_R_LOGSUMEXP},
+               {"ReduceSumSquare", RT_R_SUMSQUARE}};
+    bool found = false;
+    for (size_t i = 0; i < sizeof ops / sizeof *ops; i++)
+        if (!strcmp(n->type, ops[i].name)) {
+            st->u.reduce.op = ops[i].op;
+            found = true;
+        }
+    if (!found) {
+        perr(w, n, CK_UNSUPPORTED_OP, "%s: convkit does not run %s", n->name, n->type);
+        return false;
+    }
+    st->u.reduce.in = *X;
+    if (absent_in(w->g, n, 1)) {
+        for (int i = 0; i < X->rank; i++) st->u.reduce.red[i] = true;
+    } else {
+        int64_t na;
+        const int64_t *av = known_ints(w->g, n, 1, &na);
+        if (!av) {
+            perr(w, n, CK_UNSUPPORTED, "%s: its axes are not known constants", n->name);
+            return false;
+        }
+        for (int64_t i = 0; i < na; i++) {
+            int ax = norm_axis((int)av[i], X->rank);
+            if (ax >= 0 && ax < X->rank) st->u.reduce.red[ax] = true;
+        }
+    }
+    if (st->u.reduce.op == RT_R_LOGSUMEXP) st->scratch = rt_numel(out_shape(w, st, 0));
+    st->fn = rt_ref_reduce;
+    return true;
+}
+
+static bool prep_fill(rt_wctx *w, const ck_node *n, rt_step *st) {
+    st->u.fill.count = rt_numel(out_shape(w, st, 0));
+    if (n->op == &ck_op_onnx_constant_of_shape) {
+        st->u.fill.start = (float)n->a.pad_value;
+    } else {
+        double s, d;
+        int c1, c2;
+        if (!known_nums(w->g, n, 0, &s, 1, &c1) || !known_nums(w->g, n, 2, &d, 1, &c2)) {
+            perr(w, n, CK_UNSUPPORTED, "%s: start and delta are not known constants", n->name);
+            return false;
+        }
+        st->u.fill.start = (float)s;
+        st->u.fill.delta = (float)d;
+    }
+    st->fn = rt_ref_fill;
+    return true;
+}
+
+/* ---- dispatch --------------------------------------------------------------------- */
+
+bool rt_prepare(rt_wctx *w, const ck_node *n, rt_step *st) {
+    const ck_op *op = n->op;
+    if (op == &ck_op_conv || op == &ck_op_separable_conv) return prep_conv(w, n, st);
+    if (op == &ck_op_conv_transpose) return prep_tconv(w, n, st);
+    if (op == &ck_op_max_pool || op == &ck_op_avg_pool) return prep_pool(w, n, st);
+    if (op == &ck_op_global_avg_pool || op == &ck_op_global_max_pool ||
+        op == &ck_op_adaptive_avg_pool || op == &ck_op_adaptive_max_pool)
+        return prep_adaptive(w, n, st);
+    if (op == &ck_op_resize || op == &ck_op_onnx_resize) return prep_resize(w, n, st);
+    if (op == &ck_op_pad || op == &ck_op_crop || op == &ck_op_onnx_pad) return prep_pad(w, n, st);
+    if (op == &ck_op_batch_norm) return prep_batch_norm(w, n, st);
+    if (op == &ck_op_instance_norm || op == &ck_op_group_norm) return prep_group_norm(w, n, st);
+    if (op == &ck_op_layer_norm) return prep_layer_norm(w, n, st);
+    if (op == &ck_op_activation) return prep_act(w, n, st);
+    if (op == &ck_op_linear) return prep_linear(w, n, st);
+    if (op == &ck_op_onnx_matmul) return prep_matmul(w, n, st);
+    if (op == &ck_op_add || op == &ck_op_sub || op == &ck_op_mul || op == &ck_op_div ||
+        op == &ck_op_max || op == &ck_op_min || op == &ck_op_mean || op == &ck_op_onnx_add ||
+        op == &ck_op_onnx_sub || op == &ck_op_onnx_mul || op == &ck_op_onnx_div)
+        return prep_binary(w, n, st);
+    if (op == &ck_op_concat || op == &ck_op_onnx_concat) return prep_concat(w, n, st);
+    if (op == &ck_op_onnx_split) return prep_split(w, n, st);
+    if (op == &ck_op_transpose) return prep_transpose(w, n, st);
+    if (op == &ck_op_onnx_slice) return prep_slice(w, n, st);
+    if (op == &ck_op_onnx_gather) return prep_gather(w, n, st);
+    if (op == &ck_op_onnx_reduce) return prep_reduce(w, n, st);
+    if (op == &ck_op_onnx_constant_of_shape || op == &ck_op_onnx_range) return prep_fill(w, n, st);
+    perr(w, n, CK_UNSUPPORTED_OP, "%s: convkit has no kernel for the %s layer '%s' (op %s)",
+         n->name, ck_dialect_name(n->a.dialect), n->type, op->name);
+    return false;
+}
+
+void rt_step_free(rt_step *st) {
+    free(st->in);
+    free(st->out);
+    if (st->fn == rt_ref_conv) padmap_free(&st->u.conv.pad);
+    if (st->fn == rt_ref_pad) padmap_free(&st->u.pad);
+    if (st->fn == rt_ref_resize)
+        for (int i = 0; i < 3; i++) {
+            free(st->u.resize.ax[i].idx);
+            free(st->u.resize.ax[i].wt);
+        }
+    if (st->fn == rt_ref_binary) free(st->u.bin.strides);
+    if (st->fn == rt_ref_concat || st->fn == rt_ref_split) free(st->u.cat.parts);
+    if (st->fn == rt_ref_gather) free(st->u.gather.idx);
+    for (int i = 0; i < 4; i++) free(st->own[i]);
+    memset(st, 0, sizeof *st);
+}

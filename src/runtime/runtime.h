@@ -1,0 +1,252 @@
+/* The runtime's internal model: a session is a list of steps (one kernel
+ * call each) over session values (the graph values that carry float data at
+ * run time), each value living in a storage (an arena buffer, a graph input,
+ * or constant data). Everything here is decided by ck_session_new();
+ * ck_session_run() only resolves pointers and calls the kernels. */
+#ifndef CK_RUNTIME_H
+#define CK_RUNTIME_H
+
+#include "graph/graph.h"
+#include "ops/ops.h"
+
+#define RT_ALIGN_FLOATS 16 /* arena buffers start on 64-byte boundaries */
+
+/* A tensor seen by a window op as N x C x D x H x W with element strides.
+ * Axes the layer does not have are size 1 with stride 0; a 2-D layer uses
+ * slots 1 and 2, a 1-D layer slot 2. */
+typedef struct rt_geom {
+    int64_t n, c, sp[3];
+    int64_t sn, sc, ss[3];
+} rt_geom;
+
+/* Per-axis index maps of a pad/crop: out index o of axis a reads input index
+ * map[a][o], or the constant when it is -1. */
+typedef struct rt_padmap {
+    int rank;
+    ck_shape in, out;
+    int64_t *map[CK_MAX_RANK]; /* owned by the step */
+    float value;
+} rt_padmap;
+
+/* Resampling tables for one spatial axis: each output index reads `taps`
+ * input indices idx[o*taps + t] with weights wt[o*taps + t]. */
+typedef struct rt_resample {
+    int taps;
+    int64_t *idx; /* owned */
+    float *wt;    /* owned */
+} rt_resample;
+
+typedef enum rt_bin { RT_ADD, RT_SUB, RT_MUL, RT_DIV, RT_MAX, RT_MIN, RT_MEAN } rt_bin;
+
+typedef enum rt_reduce {
+    RT_R_MEAN,
+    RT_R_MAX,
+    RT_R_MIN,
+    RT_R_SUM,
+    RT_R_PROD,
+    RT_R_L1,
+    RT_R_L2,
+    RT_R_LOGSUM,
+    RT_R_LOGSUMEXP,
+    RT_R_SUMSQUARE,
+} rt_reduce;
+
+/* An activation with its parameters resolved (defaults filled in). */
+typedef struct rt_act {
+    ck_act act;
+    float alpha, beta;
+    /* softmax / log-softmax: the tensor as outer x axis x inner */
+    int64_t outer, len, inner;
+    /* PReLU: slope per channel (n slopes; 1 = shared), channel stride */
+    const float *slope;
+    int64_t nslope, cstride;
+} rt_act;
+
+typedef struct rt_step rt_step;
+typedef void (*rt_kernel)(const rt_step *st, const float *const *in, float *const *out,
+                          float *scratch);
+
+#define RT_MAX_W 6
+
+struct rt_step {
+    rt_kernel fn;
+    int node; /* graph node index */
+    int n_in, n_out;
+    int *in; /* session value indices (data inputs only) */
+    int *out;
+    int64_t scratch;          /* floats of scratch this step needs */
+    bool inplace;             /* out[0] may share in[0]'s storage */
+    const float *w[RT_MAX_W]; /* weights / per-channel parameters */
+    rt_act post;              /* fused activation applied to out[0] (CK_ACT_NONE: none) */
+    union {
+        struct { /* conv, conv_transpose, separable_conv */
+            rt_geom x, y;
+            int64_t groups, k[3], s[3], d[3], pb[3];
+            bool prepad; /* PyTorch padding_mode: pad into scratch first */
+            rt_padmap pad;
+            rt_geom xp;   /* the padded input in scratch */
+            int64_t mult; /* separable: depth multiplier */
+            bool has_bias;
+        } conv;
+        struct { /* max_pool, avg_pool */
+            rt_geom x, y;
+            int64_t k[3], s[3], d[3], pb[3], pe[3];
+            bool max, include_pad;
+        } pool;
+        struct { /* adaptive and global pooling, area resize */
+            rt_geom x, y;
+            bool max;
+        } apool;
+        struct {
+            rt_geom x, y;
+            rt_resample ax[3];
+        } resize;
+        rt_padmap pad;
+        struct { /* batch norm as per-channel scale and shift */
+            int64_t outer, c, inner;
+        } affine;
+        struct { /* group/instance norm: [outer=B, p=P, groups*cpg, inner=Q], stats per
+                    (b, group); layer norm: [outer, cpg=M, inner], stats over M */
+            int64_t outer, p, groups, cpg, inner;
+            float eps;
+        } norm;
+        rt_act act;
+        struct { /* linear: y[M, N] = x[M, K] W + b */
+            int64_t m, k, n;
+            bool w_kn;                    /* weight stored [K, N] (else [N, K]) */
+            bool trans_a;                 /* x stored [K, M] */
+            int64_t bias_rows, bias_cols; /* bias broadcast shape: 0 = none */
+            float alpha, beta;            /* ONNX Gemm: y = alpha * x W + beta * C */
+        } lin;
+        struct { /* batched matmul of two data inputs */
+            int64_t m, k, n, batch;
+            ck_shape ob;                              /* output batch shape */
+            int64_t sa[CK_MAX_RANK], sb[CK_MAX_RANK]; /* batch strides (0 = broadcast) */
+            int nb;
+        } mm;
+        struct {
+            rt_bin op;
+            ck_shape out;
+            int64_t *strides; /* n_in x rank broadcast strides (owned) */
+        } bin;
+        struct { /* concat / split: the tensor as outer x (sum of parts) x inner */
+            int64_t outer, inner;
+            int64_t *parts; /* per input (concat) or output (split) axis sizes, owned */
+        } cat;
+        struct {
+            ck_shape in;
+            int64_t perm[CK_MAX_RANK];
+        } tr;
+        struct { /* slice: start and step per axis */
+            ck_shape in, out;
+            int64_t start[CK_MAX_RANK], step[CK_MAX_RANK];
+        } slice;
+        struct {
+            int64_t outer, axis_len, inner, nidx;
+            int64_t *idx; /* owned */
+        } gather;
+        struct {
+            ck_shape in;
+            bool red[CK_MAX_RANK];
+            rt_reduce op;
+        } reduce;
+        struct { /* ConstantOfShape (delta 0), Range */
+            float start, delta;
+            int64_t count;
+        } fill;
+    } u;
+    /* owned buffers freed with the step */
+    void *own[4];
+};
+
+/* Where a value's floats live during a run. */
+typedef enum rt_where { RT_ARENA = 0, RT_INPUT, RT_CONST } rt_where;
+
+typedef struct rt_store {
+    rt_where where;
+    int64_t floats;    /* size */
+    int64_t offset;    /* arena offset in floats */
+    int input;         /* graph input number */
+    const float *data; /* constant data */
+    int def, last;     /* step that writes it, last step that reads it */
+    int slot;
+} rt_store;
+
+typedef struct rt_val {
+    int gval; /* graph value index */
+    ck_shape shape;
+    int64_t numel;
+    int store;
+} rt_val;
+
+struct ck_session {
+    int n_steps;
+    rt_step *steps;
+    int n_vals, cap_vals;
+    rt_val *vals;
+    int n_stores, cap_stores;
+    rt_store *stores;
+    int n_inputs, n_outputs;
+    int *inputs, *outputs; /* session value indices */
+    char **in_names, **out_names;
+    int64_t arena_floats, scratch_floats;
+    int max_io;
+    int n_slots;
+    int64_t naive_bytes, weight_bytes, owned_weight_bytes;
+    /* weight data the session owns */
+    int n_owned, cap_owned;
+    float **owned;
+};
+
+struct ck_session_ctx {
+    const ck_session *s;
+    float *arena;
+    float *scratch;
+    const float **inp;
+    float **outp;
+};
+
+/* ---- geometry and helpers (prepare.c) ----------------------------------- */
+
+/* The window-op view of `shape` for a layer with attrs a and nsp spatial axes. */
+rt_geom rt_geom_of(const ck_attrs *a, const ck_shape *shape, int nsp);
+int64_t rt_numel(const ck_shape *s);
+
+/* ---- weights (weights.c) ------------------------------------------------ */
+
+typedef struct rt_wctx {
+    const ck_graph *g;
+    const ck_session_options *opt;
+    ck_session *s;
+    ck_diags *d;
+    const float **loaded; /* per graph tensor: data read from external files */
+    char *dir;            /* folder external data is relative to */
+    bool io, oom;         /* a weight file was missing or short; memory ran out */
+} rt_wctx;
+
+/* The float data of ONNX initializer `tensor` (borrowed or read from its
+ * external file once); NULL after a diagnostic naming layer and tensor. */
+const float *rt_tensor_data(rt_wctx *w, int tensor, const ck_node *n, const char *role);
+/* A parameter of a weight-less model: the user's callback, else the seeded
+ * default. `fw` is the framework layout the callback sees; the returned data
+ * is in that layout, malloc'd (the caller frees or adopts it). kind: 0
+ * uniform(-bound, bound), 1 constant `bound`. */
+float *rt_param(rt_wctx *w, const ck_node *n, const char *param, const ck_shape *fw, int kind,
+                double bound);
+/* Session-owned memory for n floats (freed with the session). */
+float *rt_owned(ck_session *s, int64_t n);
+/* Hands malloc'd p (n floats) to the session; false (p freed) on OOM. */
+bool rt_adopt(ck_session *s, float *p, int64_t n);
+
+/* ---- the step builders (prepare.c) -------------------------------------- */
+
+/* Fills st for node n (inputs and outputs already bound). False after a
+ * diagnostic naming the layer. */
+bool rt_prepare(rt_wctx *w, const ck_node *n, rt_step *st);
+void rt_step_free(rt_step *st);
+
+/* Fills an activation from attrs for a tensor of `shape` (axis resolution
+ * for softmax, PyTorch/ONNX/Keras defaults). */
+void rt_act_init(rt_act *r, const ck_attrs *a, const ck_shape *shape);
+
+#endif

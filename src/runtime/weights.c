@@ -1,0 +1,213 @@
+/* Weights for a session: ONNX initializers (inline data borrowed from the
+ * graph, external data read once into session memory), and for models
+ * without weights the user's callback or the seeded default
+ * initialisation. */
+#include "runtime/rng.h"
+#include "runtime/runtime.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+
+/* ONNX TensorProto data types the runtime reads as float. */
+enum { OT_FLOAT = 1, OT_FLOAT16 = 10, OT_DOUBLE = 11, OT_BFLOAT16 = 16 };
+
+bool rt_adopt(ck_session *s, float *p, int64_t n) {
+    if (!p) return false;
+    if (s->n_owned == s->cap_owned) {
+        int c = s->cap_owned ? s->cap_owned * 2 : 16;
+        float **q = realloc(s->owned, (size_t)c * sizeof *q);
+        if (!q) {
+            free(p);
+            return false;
+        }
+        s->owned = q;
+        s->cap_owned = c;
+    }
+    s->owned[s->n_owned++] = p;
+    s->owned_weight_bytes += 4 * n;
+    return true;
+}
+
+float *rt_owned(ck_session *s, int64_t n) {
+    if (n < 0 || n > ((int64_t)1 << 40)) return NULL;
+    float *p = malloc((size_t)(n ? n : 1) * sizeof *p);
+    return rt_adopt(s, p, n) ? p : NULL;
+}
+
+static ck_diag *werr(rt_wctx *w, const ck_node *n, ck_code code, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+static ck_diag *werr(rt_wctx *w, const ck_node *n, ck_code code, const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    ck_diag *dg =
+        ck_diag_vadd(w->d, CK_SEV_ERROR, code, n ? n->name : NULL, n ? n->type : NULL, fmt, ap);
+    va_end(ap);
+    return dg;
+}
+
+/* A relative path that stays inside the model's folder (the importer
+ * refuses the others too; checked again because the file is opened here). */
+static bool safe_path(const char *p) {
+    if (!p || !p[0] || p[0] == '/' || strchr(p, '\\') || strchr(p, ':')) return false;
+    for (const char *s = p; *s;) {
+        const char *e = strchr(s, '/');
+        size_t n = e ? (size_t)(e - s) : strlen(s);
+        if (n == 0 || (n == 2 && s[0] == '.' && s[1] == '.')) return false;
+        if (!e) break;
+        s = e + 1;
+    }
+    return true;
+}
+
+static float half(uint16_t h) {
+    int e = (h >> 10) & 31, m = h & 1023;
+    float v = e == 0    ? ldexpf((float)m, -24)
+              : e == 31 ? (m ? NAN : INFINITY)
+                        : ldexpf((float)(m | 1024), e - 25);
+    return (h & 0x8000) ? -v : v;
+}
+
+/* Reads external data of tensor t into session memory. */
+static const float *read_external(rt_wctx *w, const ck_tensor *t, const ck_node *n) {
+    int es = t->onnx_type == OT_FLOAT                                      ? 4
+             : t->onnx_type == OT_DOUBLE                                   ? 8
+             : (t->onnx_type == OT_FLOAT16 || t->onnx_type == OT_BFLOAT16) ? 2
+                                                                           : 0;
+    int64_t numel, want;
+    if (!es || !ck_shape_numel(&t->shape, &numel) || !ck_mul(numel, es, &want)) {
+        werr(w, n, CK_UNSUPPORTED,
+             "%s: tensor '%s' has ONNX data type %d; convkit runs float weights", n->name, t->name,
+             t->onnx_type);
+        return NULL;
+    }
+    if (!safe_path(t->ext_path)) {
+        werr(w, n, CK_INVALID_CONFIG,
+             "%s: tensor '%s' names external data '%s', which is not a relative path inside the "
+             "model's folder",
+             n->name, t->name, t->ext_path);
+        return NULL;
+    }
+    char *path = ck_sprintf("%s/%s", w->dir, t->ext_path);
+    if (!path) return NULL;
+    const float *res = NULL;
+    FILE *f = fopen(path, "rb");
+    struct stat sb;
+    if (!f) {
+        ck_diag *dg = werr(w, n, CK_PARSE_ERROR,
+                           "%s: the weights of '%s' are in the external data file %s, which "
+                           "cannot be opened: %s",
+                           n->name, t->name, path, strerror(errno));
+        if (dg)
+            ck_diag_note(dg, "ONNX models saved with external data need their data file beside "
+                             "the model (the path is relative to the model's folder)");
+        w->io = true;
+        goto out;
+    }
+    if (fstat(fileno(f), &sb) != 0 || !S_ISREG(sb.st_mode)) {
+        werr(w, n, CK_PARSE_ERROR, "%s: the external data %s is not a regular file", n->name, path);
+        w->io = true;
+        goto out;
+    }
+    int64_t end = 0;
+    if (t->ext_offset < 0 || !ck_add(t->ext_offset, want, &end) || end > (int64_t)sb.st_size) {
+        werr(w, n, CK_PARSE_ERROR,
+             "%s: tensor '%s' needs bytes %lld to %lld of %s, but the file has only %lld bytes "
+             "(truncated)",
+             n->name, t->name, (long long)t->ext_offset, (long long)end, path,
+             (long long)sb.st_size);
+        w->io = true;
+        goto out;
+    }
+    unsigned char *raw = malloc((size_t)(want ? want : 1));
+    float *dst = rt_owned(w->s, numel);
+    if (!raw || !dst) {
+        free(raw);
+        w->oom = true;
+        goto out;
+    }
+    if (fseeko(f, (off_t)t->ext_offset, SEEK_SET) != 0 ||
+        fread(raw, 1, (size_t)want, f) != (size_t)want) {
+        free(raw);
+        werr(w, n, CK_PARSE_ERROR, "%s: cannot read the external data of '%s' from %s", n->name,
+             t->name, path);
+        w->io = true;
+        goto out;
+    }
+    for (int64_t i = 0; i < numel; i++) {
+        const unsigned char *p = raw + (size_t)i * (size_t)es;
+        uint64_t u = 0;
+        for (int k = 0; k < es; k++) u |= (uint64_t)p[k] << (8 * k); /* little-endian */
+        if (es == 4) {
+            uint32_t v = (uint32_t)u;
+            memcpy(&dst[i], &v, 4);
+        } else if (es == 8) {
+            double dv;
+            memcpy(&dv, &u, 8);
+            dst[i] = (float)dv;
+        } else if (t->onnx_type == OT_FLOAT16) {
+            dst[i] = half((uint16_t)u);
+        } else {
+            uint32_t v = (uint32_t)u << 16; /* bfloat16: the high half of a float */
+            memcpy(&dst[i], &v, 4);
+        }
+    }
+    free(raw);
+    res = dst;
+out:
+    if (f) fclose(f);
+    free(path);
+    return res;
+}
+
+const float *rt_tensor_data(rt_wctx *w, int ti, const ck_node *n, const char *role) {
+    if (ti < 0 || ti >= w->g->n_tensors) {
+        werr(w, n, CK_UNSUPPORTED,
+             "%s: its %s is computed at run time, not stored in the model; convkit runs layers "
+             "whose weights are initializers or Constants",
+             n->name, role);
+        return NULL;
+    }
+    const ck_tensor *t = &w->g->tensors[ti];
+    if (t->f32) return t->f32;
+    if (w->loaded[ti]) return w->loaded[ti];
+    if (t->ext_path) return w->loaded[ti] = read_external(w, t, n);
+    ck_diag *dg =
+        werr(w, n, CK_PARSE_ERROR, "%s: the values of its %s '%s' are not in the model file",
+             n->name, role, t->name);
+    if (dg) ck_diag_note(dg, "the tensor has dims but no data (or data convkit refused to read)");
+    w->io = true;
+    return NULL;
+}
+
+/* ---- parameters of models without weights ------------------------------ */
+
+float *rt_param(rt_wctx *w, const ck_node *n, const char *param, const ck_shape *fw, int kind,
+                double bound) {
+    int64_t numel;
+    if (!ck_shape_numel(fw, &numel) || numel > ((int64_t)1 << 40)) {
+        werr(w, n, CK_LIMIT_EXCEEDED, "%s: the parameter '%s' is too large", n->name, param);
+        return NULL;
+    }
+    float *p = malloc((size_t)(numel ? numel : 1) * sizeof *p);
+    if (!p) {
+        w->oom = true;
+        return NULL;
+    }
+    const float *user =
+        w->opt && w->opt->params ? w->opt->params(w->opt->params_user, n->name, param, fw) : NULL;
+    if (user) {
+        memcpy(p, user, (size_t)numel * sizeof *p);
+    } else if (kind == 1) {
+        for (int64_t i = 0; i < numel; i++) p[i] = (float)bound;
+    } else {
+        /* one stream per (seed, layer, parameter): independent of layer order */
+        uint64_t st =
+            (w->opt ? w->opt->seed : 0) ^ rt_hash(n->name) * 0x9E3779B97F4A7C15ull ^ rt_hash(param);
+        for (int64_t i = 0; i < numel; i++)
+            p[i] = (float)((2.0 * rt_rand_uniform(&st) - 1.0) * bound);
+    }
+    return p;
+}
