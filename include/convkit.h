@@ -108,12 +108,20 @@ const char *ck_dialect_name(ck_dialect d);
 
 typedef struct ck_graph ck_graph;
 
-/* Resource bounds applied while reading untrusted models. Zero means default. */
+/* Resource bounds for untrusted models, checked before the work they bound.
+ * Zero means the default. A graph keeps the limits it was read with; its
+ * analyses (sizes) and sessions (runtime) apply them too. */
 typedef struct ck_limits {
-    int64_t max_file_bytes; /* default 1 GiB */
-    int max_nodes;          /* default 100000 */
-    int max_depth;          /* nesting of brackets or JSON, default 64 */
+    int64_t max_file_bytes; /* model file size, default 1 GiB */
+    int max_nodes;          /* layers, default 100000 */
+    int max_depth;          /* nesting of brackets, JSON or Keras models, default 64 */
+    int max_string;         /* length of a layer, value or type name, default 65536 */
+    int64_t max_elements;   /* elements of any tensor the runtime allocates, default 2^31 */
+    int64_t max_sizes;      /* sizes one `sizes` scan checks, default 1000000 */
 } ck_limits;
+
+/* `lim` with every zero field set to its default (lim may be NULL). */
+ck_limits ck_limits_resolve(const ck_limits *lim);
 
 /* Reads a model file: .cnn text, ONNX protobuf or Keras JSON, told apart by
  * content. On failure *out is NULL and diags says why. */
@@ -124,6 +132,9 @@ ck_status ck_parse_cnn(const char *text, size_t len, const char *filename, const
                        ck_graph **out, ck_diags *diags);
 
 void ck_graph_free(ck_graph *g);
+/* The limits the graph was read with (resolved), and a way to change them. */
+ck_limits ck_graph_limits(const ck_graph *g);
+void ck_graph_set_limits(ck_graph *g, const ck_limits *lim);
 
 ck_dialect ck_graph_dialect(const ck_graph *g);
 int ck_graph_num_inputs(const ck_graph *g);

@@ -331,10 +331,17 @@ ck_status ck_solve_sizes(const ck_graph *g0, int input, int64_t lo, int64_t hi, 
                     g0->vals[g0->inputs[input]].name);
         return CK_EUSAGE;
     }
-    if (lo < 1 || hi < lo || hi - lo >= 1000000) {
+    if (lo < 1 || hi < lo) {
+        ck_diag_add(d, CK_SEV_ERROR, CK_INVALID_CONFIG, NULL, NULL,
+                    "the size range %lld:%lld is not 1 <= A <= B", (long long)lo, (long long)hi);
+        return CK_EUSAGE;
+    }
+    if (hi - lo >= g0->lim.max_sizes) {
         ck_diag_add(d, CK_SEV_ERROR, CK_LIMIT_EXCEEDED, NULL, NULL,
-                    "the size range %lld:%lld is not 1 <= A <= B with at most 1000000 sizes",
-                    (long long)lo, (long long)hi);
+                    "the range %lld:%lld has %lld sizes; the limit is %lld (raise it with "
+                    "--max-sizes)",
+                    (long long)lo, (long long)hi, (long long)(hi - lo + 1),
+                    (long long)g0->lim.max_sizes);
         return CK_EUSAGE;
     }
     int axes[CK_MAX_RANK];

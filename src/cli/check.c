@@ -14,7 +14,9 @@ static const char usage[] =
     "  --json          print one JSON object (model, dialect, input, ok, layers, diagnostics)\n"
     "  --as FRAMEWORK  also check under pytorch, keras or onnx rules and list every layer\n"
     "                  whose output differs (ceil_mode pooling, 'same' with a stride, ...)\n"
-    "  --max-nodes N   refuse models with more than N layers (default 100000)\n"
+    "  --max-nodes N   refuse models with more than N layers (default 100000); also\n"
+    "                  --max-file-bytes, --max-depth, --max-string, --max-elements,\n"
+    "                  --max-sizes (see README, Limits)\n"
     "exit status: 0 valid, 1 invalid model, 2 bad usage or unreadable file\n";
 
 json_t *inputs_json(const ck_graph *g) {

@@ -2,6 +2,7 @@
 #include "cli/cli.h"
 #include "core/core.h"
 
+#include <errno.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -47,6 +48,31 @@ static bool parse_input_opt(cli_opts *o, const char *val) {
     return true;
 }
 
+/* --max-NAME N: a resource limit (ck_limits), positive. */
+static bool parse_limit(cli_opts *o, const char *name, const char *val) {
+    char *end;
+    errno = 0;
+    long long v = strtoll(val, &end, 10);
+    if (errno || end == val || *end || v <= 0) return false;
+    if (!strcmp(name, "--max-file-bytes"))
+        o->lim.max_file_bytes = v;
+    else if (!strcmp(name, "--max-elements"))
+        o->lim.max_elements = v;
+    else if (!strcmp(name, "--max-sizes"))
+        o->lim.max_sizes = v;
+    else if (v > INT32_MAX)
+        return false;
+    else if (!strcmp(name, "--max-nodes"))
+        o->lim.max_nodes = (int)v;
+    else if (!strcmp(name, "--max-depth"))
+        o->lim.max_depth = (int)v;
+    else if (!strcmp(name, "--max-string"))
+        o->lim.max_string = (int)v;
+    else
+        return false;
+    return true;
+}
+
 int cli_parse(int argc, char **argv, cli_opts *o, const char *const *takes_value,
               cli_extra_fn extra, void *ctx, const char *usage) {
     memset(o, 0, sizeof *o);
@@ -66,7 +92,7 @@ int cli_parse(int argc, char **argv, cli_opts *o, const char *const *takes_value
             memcpy(name, a, n);
             name[n] = 0;
             bool needs = !strcmp(name, "--input") || !strcmp(name, "--format") ||
-                         !strcmp(name, "--max-nodes") || !strcmp(name, "--max-file-bytes");
+                         !strncmp(name, "--max-", 6);
             for (int k = 0; takes_value && takes_value[k]; k++)
                 needs |= !strcmp(name, takes_value[k]);
             if (needs) {
@@ -86,11 +112,14 @@ int cli_parse(int argc, char **argv, cli_opts *o, const char *const *takes_value
                         val);
             } else if (!strcmp(name, "--format"))
                 o->format = val;
-            else if (!strcmp(name, "--max-nodes"))
-                o->lim.max_nodes = atoi(val);
-            else if (!strcmp(name, "--max-file-bytes"))
-                o->lim.max_file_bytes = atoll(val);
-            else if (!extra || !extra(name, val, ctx))
+            else if (!strncmp(name, "--max-", 6)) {
+                if (!parse_limit(o, name, val))
+                    return usage_error(o, usage,
+                                       "%s needs a positive whole number (got '%s'); the limits "
+                                       "are --max-file-bytes, --max-nodes, --max-depth, "
+                                       "--max-string, --max-elements, --max-sizes",
+                                       name, val);
+            } else if (!extra || !extra(name, val, ctx))
                 return usage_error(o, usage, "unknown option '%s'", a);
             continue;
         }

@@ -14,9 +14,29 @@ void ck_tensor_free(ck_tensor *t) {
     memset(t, 0, sizeof *t);
 }
 
+ck_limits ck_limits_resolve(const ck_limits *lim) {
+    ck_limits r = lim ? *lim : (ck_limits){0};
+    if (r.max_file_bytes <= 0) r.max_file_bytes = (int64_t)1 << 30;
+    if (r.max_nodes <= 0) r.max_nodes = 100000;
+    if (r.max_depth <= 0) r.max_depth = 64;
+    if (r.max_string <= 0) r.max_string = 65536;
+    if (r.max_elements <= 0) r.max_elements = (int64_t)1 << 31;
+    if (r.max_sizes <= 0) r.max_sizes = 1000000;
+    return r;
+}
+
+ck_limits ck_graph_limits(const ck_graph *g) {
+    return g->lim;
+}
+
+void ck_graph_set_limits(ck_graph *g, const ck_limits *lim) {
+    g->lim = ck_limits_resolve(lim);
+}
+
 ck_graph *ck_graph_new(ck_dialect dialect, const char *source) {
     ck_graph *g = calloc(1, sizeof *g);
     if (!g) return NULL;
+    g->lim = ck_limits_resolve(NULL);
     g->dialect = dialect;
     g->source = ck_strdup(source ? source : "");
     if (!g->source) {
@@ -202,7 +222,8 @@ void ck_graph_mark_output(ck_graph *g, int v) {
 void ck_graph_warn(ck_graph *g, ck_code code, const char *layer, const char *fmt, ...) {
     va_list ap;
     va_start(ap, fmt);
-    ck_diag_vadd(&g->warnings, CK_SEV_WARNING, code, layer, NULL, fmt, ap);
+    ck_diag_vadd(&g->warnings, code == CK_NOTE ? CK_SEV_NOTE : CK_SEV_WARNING, code, layer, NULL,
+                 fmt, ap);
     va_end(ap);
 }
 
@@ -386,6 +407,22 @@ void ck_graph_rebuild_node(ck_graph *g, int ni) {
 
 int ck_graph_add_layer(ck_graph *g, const ck_layer_spec *sp, ck_diags *d) {
     if (g->n_nodes >= 10000000) return -1;
+    size_t nl = strlen(sp->name), tl = strlen(sp->type);
+    if (nl > (size_t)g->lim.max_string || tl > (size_t)g->lim.max_string) {
+        ck_diag_add(d, CK_SEV_ERROR, CK_LIMIT_EXCEEDED, NULL, NULL,
+                    "a layer %s is %zu characters long; the limit is %d (raise it with "
+                    "--max-string)",
+                    nl > tl ? "name" : "type", nl > tl ? nl : tl, g->lim.max_string);
+        return -1;
+    }
+    for (int i = 0; i < sp->n_inputs; i++)
+        if (sp->inputs[i] && strlen(sp->inputs[i]) > (size_t)g->lim.max_string) {
+            ck_diag_add(d, CK_SEV_ERROR, CK_LIMIT_EXCEEDED, NULL, NULL,
+                        "an input name of layer #%d is %zu characters long; the limit is %d "
+                        "(raise it with --max-string)",
+                        g->n_nodes + 1, strlen(sp->inputs[i]), g->lim.max_string);
+            return -1;
+        }
     int dup = ix_get(g, g->node_ix, g->node_cap, sp->name, node_name);
     if (dup >= 0) {
         ck_diag_add(d, CK_SEV_ERROR, CK_INVALID_CONFIG, sp->name, sp->type,
@@ -533,6 +570,7 @@ static bool clone_tensor(ck_tensor *d, const ck_tensor *s, bool weights) {
 ck_graph *ck_graph_clone(const ck_graph *g, bool weights) {
     ck_graph *c = ck_graph_new(g->dialect, g->source);
     if (!c) return NULL;
+    c->lim = g->lim;
     c->nodes = calloc((size_t)(g->n_nodes ? g->n_nodes : 1), sizeof *c->nodes);
     c->vals = calloc((size_t)(g->n_vals ? g->n_vals : 1), sizeof *c->vals);
     c->tensors = calloc((size_t)(g->n_tensors ? g->n_tensors : 1), sizeof *c->tensors);

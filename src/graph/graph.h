@@ -87,6 +87,7 @@ struct ck_graph {
     int n_tensors, cap_tensors;
     ck_tensor *tensors;
     ck_diags warnings; /* import warnings, re-emitted by ck_check */
+    ck_limits lim;     /* resolved */
     /* name -> index hash tables (open addressing, -1 empty) so that building
      * a graph stays linear in its size */
     int val_cap, node_cap;

@@ -808,9 +808,10 @@ ck_status ck_parse_cnn(const char *text, size_t len, const char *filename, const
     *out = NULL;
     if (!filename) filename = "<text>";
     lexer L = {.text = text, .len = len, .line = 1, .col = 1, .file = filename, .d = diags};
-    L.max_depth = (lim && lim->max_depth > 0) ? lim->max_depth : 64;
+    ck_limits rl = ck_limits_resolve(lim);
+    L.max_depth = rl.max_depth;
     program p = {0};
-    p.max_nodes = (lim && lim->max_nodes > 0) ? lim->max_nodes : 100000;
+    p.max_nodes = rl.max_nodes;
     ck_status st = CK_EPARSE;
     ck_graph *g = NULL;
     if (len >= 3 && (unsigned char)text[0] == 0xEF && (unsigned char)text[1] == 0xBB &&
@@ -835,6 +836,7 @@ ck_status ck_parse_cnn(const char *text, size_t len, const char *filename, const
     ck_dialect dialect = pick_dialect(&p, filename, diags);
     if (dialect == CK_DIALECT_NONE) goto done;
     g = ck_graph_new(dialect, filename);
+    if (g) ck_graph_set_limits(g, lim);
     if (!g) {
         st = CK_ENOMEM;
         goto done;

@@ -25,9 +25,6 @@
 #include <stdarg.h>
 #include <string.h>
 
-#define DEFAULT_MAX_NODES 100000
-#define DEFAULT_MAX_DEPTH 64
-
 typedef struct kctx {
     ck_graph *g;
     ck_diags *d;
@@ -1109,8 +1106,9 @@ ck_status ck_load_keras(const char *text, size_t len, const char *path, const ck
                         ck_graph **out, ck_diags *diags) {
     *out = NULL;
     kctx c = {.d = diags, .path = path ? path : "<keras json>"};
-    c.max_nodes = (lim && lim->max_nodes > 0) ? lim->max_nodes : DEFAULT_MAX_NODES;
-    c.max_depth = (lim && lim->max_depth > 0) ? lim->max_depth : DEFAULT_MAX_DEPTH;
+    ck_limits rl = ck_limits_resolve(lim);
+    c.max_nodes = rl.max_nodes;
+    c.max_depth = rl.max_depth;
     json_t *root = parse_json(&c, text, len), *inner = NULL;
     if (!root) return CK_EPARSE;
     ck_status st = CK_EPARSE;
@@ -1134,6 +1132,7 @@ ck_status ck_load_keras(const char *text, size_t len, const char *path, const ck
         goto fail;
     }
     c.g = ck_graph_new(CK_DIALECT_KERAS, c.path);
+    if (c.g) ck_graph_set_limits(c.g, lim);
     if (!c.g) {
         st = CK_ENOMEM;
         goto fail;

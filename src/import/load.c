@@ -5,10 +5,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#define CK_DEFAULT_MAX_FILE ((int64_t)1 << 30)
-
 static int64_t max_file(const ck_limits *lim) {
-    return (lim && lim->max_file_bytes > 0) ? lim->max_file_bytes : CK_DEFAULT_MAX_FILE;
+    return ck_limits_resolve(lim).max_file_bytes;
 }
 
 /* Reads a whole file; NUL-terminates. */
@@ -27,8 +25,8 @@ static ck_status read_file(const char *path, const ck_limits *lim, char **data, 
         return CK_ENOMEM;
     }
     for (;;) {
-        if (n == cap) {
-            if ((int64_t)cap >= max_file(lim)) {
+        if (n == cap || (int64_t)n > max_file(lim)) {
+            if ((int64_t)n > max_file(lim) || (int64_t)cap >= max_file(lim)) {
                 free(buf);
                 fclose(f);
                 ck_diag *dg = ck_diag_parse(d, path, 0, 0, "%s is larger than the %lld-byte limit",

@@ -27,7 +27,6 @@
 #include <stdio.h>
 #include <string.h>
 
-#define CK_DEFAULT_MAX_NODES 100000
 #define CK_ONNX_MAX_INT_DATA 4096 /* integer tensors larger than this keep dims only */
 
 enum {
@@ -1326,7 +1325,7 @@ ck_status ck_load_onnx(const uint8_t *data, size_t len, const char *path, const 
                        ck_graph **out, ck_diags *diags) {
     *out = NULL;
     const char *file = path ? path : "<onnx>";
-    int max_nodes = (lim && lim->max_nodes > 0) ? lim->max_nodes : CK_DEFAULT_MAX_NODES;
+    int max_nodes = ck_limits_resolve(lim).max_nodes;
     if (lim && lim->max_file_bytes > 0 && (uint64_t)len > (uint64_t)lim->max_file_bytes) {
         ck_diag *dg = ck_diag_parse(diags, file, 0, 0, "%s is larger than the %lld-byte limit",
                                     file, (long long)lim->max_file_bytes);
@@ -1372,6 +1371,7 @@ ck_status ck_load_onnx(const uint8_t *data, size_t len, const char *path, const 
         goto out;
     }
     r.g = ck_graph_new(CK_DIALECT_ONNX, path);
+    if (r.g) ck_graph_set_limits(r.g, lim);
     if (!r.g) {
         st = CK_ENOMEM;
         goto out;

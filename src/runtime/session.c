@@ -19,8 +19,6 @@
 #include <limits.h>
 #include <string.h>
 
-#define RT_MAX_FLOATS ((int64_t)1 << 40)
-
 static int add_store(ck_session *s, rt_store st) {
     if (s->n_stores == s->cap_stores) {
         int c = s->cap_stores ? 2 * s->cap_stores : 64;
@@ -85,9 +83,13 @@ static int source_val(rt_wctx *w, const ck_node *n, int gv, int *vmap, int *inpu
     const ck_val *v = &g->vals[gv];
     if (vmap[gv] >= 0) return vmap[gv];
     int64_t numel;
-    if (!ck_shape_numel(&v->shape, &numel) || numel > RT_MAX_FLOATS) {
+    if (!ck_shape_numel(&v->shape, &numel) || numel > g->lim.max_elements) {
+        char buf[160];
         ck_diag_add(w->d, CK_SEV_ERROR, CK_LIMIT_EXCEEDED, n->name, n->type,
-                    "%s: its input '%s' is too large to run", n->name, v->name);
+                    "%s: its input '%s' %s has more than the %lld elements a tensor may have "
+                    "(raise it with --max-elements)",
+                    n->name, v->name, ck_shape_str(&v->shape, buf, sizeof buf),
+                    (long long)g->lim.max_elements);
         return -1;
     }
     rt_store st = {.floats = numel, .def = -1, .last = -1, .slot = -1};
@@ -319,9 +321,13 @@ ck_status ck_session_new(const ck_graph *g, const ck_session_options *opt, ck_se
         for (int k = 0; k < n->n_out; k++) {
             const ck_val *ov = &g->vals[n->out[k]];
             int64_t numel;
-            if (!ck_shape_numel(&ov->shape, &numel) || numel > RT_MAX_FLOATS) {
+            if (!ck_shape_numel(&ov->shape, &numel) || numel > g->lim.max_elements) {
+                char buf[160];
                 ck_diag_add(d, CK_SEV_ERROR, CK_LIMIT_EXCEEDED, n->name, n->type,
-                            "%s: its output is too large to run", n->name);
+                            "%s: its output %s has more than the %lld elements a tensor may "
+                            "have (raise it with --max-elements)",
+                            n->name, ck_shape_str(&ov->shape, buf, sizeof buf),
+                            (long long)g->lim.max_elements);
                 bad = true;
             }
         }
