@@ -7,6 +7,7 @@
 #include "analyze/analyze.h"
 #include "ops/ops.h"
 
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -182,13 +183,27 @@ static void attr_text(ck_str *s, const char *name, const ck_value *v) {
  * axes that share the failing axis's value; `vals` from `from` stepping by
  * `step` while within [lo, hi]. Keeps the first that makes the network
  * valid. `pads` writes ONNX begin+end lists. */
+enum { WALK_MAX = 64 };
+
+/* floor(sqrt(q)) for q >= 0, exact */
+static int64_t isqrt(int64_t q) {
+    if (q <= 0) return 0;
+    int64_t r = (int64_t)sqrt((double)q);
+    while (r > 0 && (r > 3037000499 || r * r > q)) r--;
+    while (r < 3037000499 && (r + 1) * (r + 1) <= q) r++;
+    return r;
+}
+
 static bool walk_values(search *s, int ni, const char *name, const int64_t *cur, int axis_i,
                         int64_t from, int64_t to, int step, bool pads, ck_fix_kind kind,
                         const char *why) {
     const ck_node *n0 = &s->base->nodes[ni];
     int nsp = n0->a.nsp;
     if (!has_param(n0, name) || nsp <= 0 || axis_i < 0) return false;
-    for (int64_t v = from; step > 0 ? v <= to : v >= to; v += step) {
+    /* at most WALK_MAX candidates: absurd values (a 2^62 kernel) cannot make
+     * the search run for ever */
+    for (int64_t it = 0, v = from; it < WALK_MAX && (step > 0 ? v <= to : v >= to);
+         it++, v = ck_sat_add(v, step)) {
         int64_t x[2 * CK_MAX_SP];
         for (int i = 0; i < nsp; i++) x[i] = cur[i] == cur[axis_i] ? v : cur[i];
         int cnt = nsp;
@@ -234,8 +249,9 @@ static void window_fixes(search *s, int ni, int axis_i, ck_fix_kind kind, bool a
         int64_t cur[CK_MAX_SP];
         for (int i = 0; i < nsp; i++)
             cur[i] = n->a.pad_mode == CK_PAD_VALID ? 0 : n->a.pad_begin[i];
-        walk_values(s, ni, k.pad, cur, axis_i, cur[axis_i] + 1, cur[axis_i] + ext, 1,
-                    n->a.dialect == CK_DIALECT_ONNX, kind, "the smallest padding that fits");
+        walk_values(s, ni, k.pad, cur, axis_i, ck_sat_add(cur[axis_i], 1),
+                    ck_sat_add(cur[axis_i], ext), 1, n->a.dialect == CK_DIALECT_ONNX, kind,
+                    "the smallest padding that fits");
     }
     if (is_pool(n) && !n->a.ceil_mode && has_param(n, k.ceil)) {
         ck_graph *g = ck_graph_clone(s->base, false);
@@ -303,7 +319,8 @@ static void input_fixes(search *s) {
     int64_t cur = 0;
     for (int k = 0; k < given.rank; k++)
         if (k != 0 && given.d[k] > cur) cur = given.d[k];
-    int64_t hi = cur * 2 > 1024 ? cur * 2 : 1024;
+    int64_t hi = ck_sat_mul(cur, 2) > 1024 ? ck_sat_mul(cur, 2) : 1024;
+    if (hi > g->lim.max_sizes) hi = g->lim.max_sizes;
     ck_sizes sz;
     ck_diags d = {0};
     if (ck_solve_sizes(g, 0, 1, hi, &sz, &d) != CK_OK) {
@@ -485,8 +502,7 @@ static void feature_fixes(search *s, int ni) {
     int nsp = x->rank - 2;
     int64_t C = x->d[1];
     if (C <= 0 || want % C != 0) return;
-    int64_t q = want / C, side = 1;
-    while ((side + 1) * (side + 1) <= q && side < 1000000) side++;
+    int64_t q = want / C, side = isqrt(q);
     int64_t size[3];
     if (nsp == 2 && side * side == q)
         size[0] = size[1] = side;
@@ -539,7 +555,8 @@ static void join_fixes(search *s, int ni) {
         int64_t op[CK_MAX_SP];
         bool fits = has_param(p, k.out_pad);
         for (int i = 0; i < nsp && fits; i++) {
-            op[i] = p->a.out_pad[i] + diff[i];
+            fits = ck_add(p->a.out_pad[i], diff[i], &op[i]);
+            if (!fits) break;
             int64_t lim = p->a.stride[i] > p->a.dilation[i] ? p->a.stride[i] : p->a.dilation[i];
             fits = op[i] < lim || p->a.dialect != CK_DIALECT_PYTORCH;
         }
@@ -711,8 +728,7 @@ static void reshape_fixes(search *s, int ni) {
     bool keras = n->a.dialect == CK_DIALECT_KERAS;
     int64_t c = keras ? n->a.shape[r - 1] : n->a.shape[0];
     if (c > 0 && have % c == 0) {
-        int64_t q = have / c, side = 1;
-        while (side * side < q && side < 3037000499) side++;
+        int64_t q = have / c, side = isqrt(q);
         int64_t t[3];
         bool ok = r == 2 || side * side == q;
         if (r == 2)

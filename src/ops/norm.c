@@ -77,7 +77,7 @@ static void channels_norm_cost(const ck_ctx *c, ck_cost *k) {
         ax = 0;
     int64_t C = (ax >= 0 && ax < x->rank) ? x->d[ax] : 0;
     bool affine = a->affine;
-    k->params = affine ? 2 * C : 0;
+    k->params = affine ? ck_sat_mul(2, C) : 0;
     k->ops = ck_sat_mul(ck_numel_sat(x), 2);
 }
 

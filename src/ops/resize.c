@@ -72,7 +72,7 @@ static bool resize_shape(ck_ctx *c) {
             out = a->size[i];
         } else {
             double o = floor((double)in * a->scale[i]);
-            if (!(o < 9.2e18) || o != o) {
+            if (!(o < 9.2e18 && o > -9.2e18)) { /* also NaN */
                 ck_fail(c, CK_INVALID_CONFIG, "%s: scale %g makes the %s overflow", c->n->type,
                         a->scale[i], ck_axis_name(nsp, i));
                 return false;
