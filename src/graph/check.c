@@ -169,6 +169,15 @@ ck_status ck_check(ck_graph *g, ck_diags *d) {
         if (n->config_error) {
             c.err = copy_diag(d, n->config_error);
             good = false;
+        } else if (n->n_in == 0 || n->n_out == 0) {
+            /* every op's shape rule reads in[0] and writes out[0] */
+            c.err = n->n_in == 0 ? ck_fail(&c, CK_INVALID_CONFIG,
+                                           "%s reads no input; name the value it takes, like "
+                                           "%s(...)(x)",
+                                           n->name, n->type)
+                                 : ck_fail(&c, CK_INVALID_CONFIG, "%s produces no output",
+                                           n->name);
+            good = false;
         } else {
             good = n->op->shape(&c);
         }
@@ -228,19 +237,22 @@ ck_totals ck_graph_totals(const ck_graph *g) {
     ck_totals t = {0};
     for (int i = 0; i < g->n_nodes; i++) {
         const ck_node *n = &g->nodes[i];
-        t.params += n->params_count;
-        t.macs += n->macs;
-        t.ops += n->ops;
+        /* saturating: a hostile model's counts can pass INT64_MAX */
+        t.params = ck_sat_add(t.params, n->params_count);
+        t.macs = ck_sat_add(t.macs, n->macs);
+        t.ops = ck_sat_add(t.ops, n->ops);
         if (n->state != CK_LAYER_OK) continue;
         for (int k = 0; k < n->n_out; k++) {
             int64_t e;
-            if (ck_shape_numel(&g->vals[n->out[k]].shape, &e)) t.activation_bytes += 4 * e;
+            if (ck_shape_numel(&g->vals[n->out[k]].shape, &e))
+                t.activation_bytes = ck_sat_add(t.activation_bytes, ck_sat_mul(4, e));
         }
     }
     for (int i = 0; i < g->n_inputs; i++) {
         int64_t e;
-        if (ck_shape_numel(&g->declared[i], &e)) t.input_bytes += 4 * e;
+        if (ck_shape_numel(&g->declared[i], &e))
+            t.input_bytes = ck_sat_add(t.input_bytes, ck_sat_mul(4, e));
     }
-    t.param_bytes = 4 * t.params;
+    t.param_bytes = ck_sat_mul(4, t.params);
     return t;
 }
