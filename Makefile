@@ -56,7 +56,12 @@ $(BUILD)/gen/onnx/onnx.pb-c.o: $(GEN_C)
 
 $(BUILD)/%.o: %.c $(GEN_H)
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS) $(WARN) $(CFLAGS) -MMD -MP -c $< -o $@
+	$(CC) $(CPPFLAGS) $(WARN) $(CFLAGS) $(ISA_FLAGS) -MMD -MP -c $< -o $@
+
+# ISA-specific kernels: only these files get ISA flags; the planner calls
+# them only when cpuid reports the ISA (never -march=native).
+$(BUILD)/src/runtime/kernels/x86_avx512_%.o: ISA_FLAGS := -mavx512f -mfma
+$(BUILD)/src/runtime/kernels/x86_avx2_%.o: ISA_FLAGS := -mavx2 -mfma
 
 $(LIB): $(LIB_OBJ)
 	rm -f $@

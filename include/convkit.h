@@ -378,11 +378,22 @@ typedef struct ck_session_ctx ck_session_ctx;
 typedef const float *(*ck_param_fn)(void *user, const char *layer, const char *param,
                                     const ck_shape *shape);
 
+/* Kernel families. The reference kernels are plain C; the others are picked
+ * from what the CPU reports, never above it. */
+typedef enum ck_kernels {
+    CK_KERNELS_AUTO = 0,
+    CK_KERNELS_REF,
+    CK_KERNELS_AVX2,
+    CK_KERNELS_AVX512,
+} ck_kernels;
+
 typedef struct ck_session_options {
     uint64_t seed;           /* seeded initialisation of weight-less models */
     const char *weights_dir; /* ONNX external data is relative to this; NULL: the model's folder */
     ck_param_fn params;      /* optional */
     void *params_user;
+    int threads; /* threads per context; 0: the CPUs online */
+    ck_kernels kernels; /* which kernels may run; CK_KERNELS_AUTO: the best the CPU has */
 } ck_session_options;
 
 /* Builds a session for g, which ck_check() must have accepted. On failure
@@ -395,6 +406,13 @@ void ck_session_free(ck_session *s);
 
 int ck_session_num_inputs(const ck_session *s);
 int ck_session_num_outputs(const ck_session *s);
+/* What the planner chose: the kernel family in use (never above the CPU),
+ * threads per context, steps, and how many of them run a fast kernel. */
+typedef struct ck_session_info {
+    ck_kernels kernels;
+    int threads, steps, fast_steps;
+} ck_session_info;
+ck_session_info ck_session_describe(const ck_session *s);
 const char *ck_session_input_name(const ck_session *s, int i);
 const char *ck_session_output_name(const ck_session *s, int i);
 ck_shape ck_session_input_shape(const ck_session *s, int i);

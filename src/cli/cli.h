@@ -49,6 +49,8 @@ json_t *inputs_json(const ck_graph *g);
 int cmd_check(int argc, char **argv);
 int cmd_summary(int argc, char **argv);
 int cmd_sizes(int argc, char **argv);
+/* "auto", "ref", "avx2", "avx512" (run.c; bench shares it) */
+bool parse_kernels(const char *s, ck_kernels *k);
 /* summary --format svg (svg.c) */
 void svg_summary(FILE *f, const char *model, const ck_graph *g, const ck_diags *d,
                  const ck_rf_table *rt);

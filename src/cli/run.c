@@ -22,6 +22,8 @@ static const char usage[] =
     "  --seed N        seed of random inputs and of the default initialisation of models\n"
     "                  without weights (.cnn, Keras JSON); default 0\n"
     "  --weights-dir D folder of ONNX external data (default: the model's folder)\n"
+    "  --threads N     threads (default: the CPUs online)\n"
+    "  --kernels K     auto (the best the CPU has), ref, avx2 or avx512 (never above the CPU)\n"
     "  --json          print one JSON object (model, ok, inputs, outputs, time_ms, memory,\n"
     "                  diagnostics)\n"
     "exit status: 0 ran, 1 invalid model or input shape, 2 bad usage, unreadable file or\n"
@@ -37,8 +39,24 @@ typedef struct run_opts {
     const char *out[MAX_IO];
     uint64_t seed;
     const char *weights_dir;
-    const char *bad; /* an option error, reported after cli_parse knows --json */
+    int threads;        /* 0: the CPUs online */
+    ck_kernels kernels; /* --kernels */
+    const char *bad;    /* an option error, reported after cli_parse knows --json */
 } run_opts;
+
+bool parse_kernels(const char *s, ck_kernels *k) {
+    if (!strcmp(s, "auto"))
+        *k = CK_KERNELS_AUTO;
+    else if (!strcmp(s, "ref"))
+        *k = CK_KERNELS_REF;
+    else if (!strcmp(s, "avx2"))
+        *k = CK_KERNELS_AVX2;
+    else if (!strcmp(s, "avx512"))
+        *k = CK_KERNELS_AVX512;
+    else
+        return false;
+    return true;
+}
 
 static bool parse_seed(const char *s, uint64_t *out) {
     if (!s || !*s) return false;
@@ -64,7 +82,9 @@ static int take_run_opts(int argc, char **argv, run_opts *r, char **rest) {
         bool is_out = (!strncmp(a, "--output", len) && len == 8) || !strcmp(a, "-o");
         bool is_seed = !strncmp(a, "--seed", len) && len == 6;
         bool is_wd = !strncmp(a, "--weights-dir", len) && len == 13;
-        if (!is_in && !is_out && !is_seed && !is_wd) {
+        bool is_thr = !strncmp(a, "--threads", len) && len == 9;
+        bool is_k = !strncmp(a, "--kernels", len) && len == 9;
+        if (!is_in && !is_out && !is_seed && !is_wd && !is_thr && !is_k) {
             rest[n++] = argv[i];
             continue;
         }
@@ -76,6 +96,8 @@ static int take_run_opts(int argc, char **argv, run_opts *r, char **rest) {
             r->bad = is_in     ? "--input needs a value"
                      : is_out  ? "-o needs a file name"
                      : is_seed ? "--seed needs a value"
+                     : is_thr  ? "--threads needs a number"
+                     : is_k    ? "--kernels needs auto, ref, avx2 or avx512"
                                : "--weights-dir needs a folder";
             continue;
         }
@@ -103,6 +125,15 @@ static int take_run_opts(int argc, char **argv, run_opts *r, char **rest) {
                 r->out[r->n_out++] = val;
         } else if (is_seed) {
             if (!parse_seed(val, &r->seed)) r->bad = "--seed takes a non-negative integer";
+        } else if (is_thr) {
+            uint64_t t;
+            if (!parse_seed(val, &t) || t < 1 || t > 256)
+                r->bad = "--threads takes a number from 1 to 256";
+            else
+                r->threads = (int)t;
+        } else if (is_k) {
+            if (!parse_kernels(val, &r->kernels))
+                r->bad = "--kernels takes auto, ref, avx2 or avx512";
         } else {
             r->weights_dir = val;
         }
@@ -310,7 +341,8 @@ int cmd_run(int argc, char **argv) {
         code = fail(&o, &d, st == CK_EUSAGE ? EXIT_USAGE : EXIT_INVALID);
         goto done;
     }
-    ck_session_options so = {.seed = r.seed, .weights_dir = r.weights_dir};
+    ck_session_options so = {
+        .seed = r.seed, .weights_dir = r.weights_dir, .threads = r.threads, .kernels = r.kernels};
     st = ck_session_new(g, &so, &s, &d);
     if (st != CK_OK) {
         code = fail(&o, &d, st == CK_EINVALID ? EXIT_INVALID : EXIT_USAGE);

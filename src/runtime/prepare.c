@@ -674,6 +674,8 @@ static bool prep_resize(rt_wctx *w, const ck_node *n, rt_step *st) {
     } else if (t.has_scale && !(t.dialect == CK_DIALECT_PYTORCH && t.recompute_scale)) {
         for (int i = 0; i < t.nsp; i++) scale[i] = t.scale[i];
     }
+    int64_t ny;
+    bool empty = !ck_shape_numel(Y, &ny) || ny == 0;
     for (int s = 0; s < 3; s++) {
         rt_resample *r = &st->u.resize.ax[s];
         int i = s - (3 - t.nsp);
@@ -686,7 +688,9 @@ static bool prep_resize(rt_wctx *w, const ck_node *n, rt_step *st) {
             r->wt[0] = 1.0f;
             continue;
         }
-        if (!resample_axis(r, &t, in, out, scale[i])) return oom(w);
+        /* an empty output is never computed: no taps for its other axes,
+         * which may be huge */
+        if (!resample_axis(r, &t, in, empty ? 0 : out, scale[i])) return oom(w);
     }
     st->fn = rt_ref_resize;
     return true;
@@ -1273,7 +1277,11 @@ static bool prep_fill(rt_wctx *w, const ck_node *n, rt_step *st) {
 
 bool rt_prepare(rt_wctx *w, const ck_node *n, rt_step *st) {
     const ck_op *op = n->op;
-    if (op == &ck_op_conv || op == &ck_op_separable_conv) return prep_conv(w, n, st);
+    if (op == &ck_op_conv || op == &ck_op_separable_conv) {
+        if (!prep_conv(w, n, st)) return false;
+        rt_fastconv_plan(w->s, st, w->s->isa, w->s->threads);
+        return true;
+    }
     if (op == &ck_op_conv_transpose) return prep_tconv(w, n, st);
     if (op == &ck_op_max_pool || op == &ck_op_avg_pool) return prep_pool(w, n, st);
     if (op == &ck_op_global_avg_pool || op == &ck_op_global_max_pool ||

@@ -8,6 +8,14 @@
 
 #include "graph/graph.h"
 #include "ops/ops.h"
+#include "runtime/fastconv.h"
+
+struct rt_pool;
+
+/* The instruction sets kernels are built for; the planner picks the best
+ * the CPU reports (cpuid), or a lower one the caller asks for. */
+typedef enum rt_isa { RT_ISA_REF = 0, RT_ISA_AVX2, RT_ISA_AVX512 } rt_isa;
+rt_isa rt_cpu_isa(void);
 
 #define RT_ALIGN_FLOATS 16 /* arena buffers start on 64-byte boundaries */
 
@@ -70,12 +78,17 @@ typedef void (*rt_kernel)(const rt_step *st, const float *const *in, float *cons
 
 struct rt_step {
     rt_kernel fn;
+    /* a kernel that splits its work over the context's thread pool; when set
+     * it runs instead of fn (fn stays the reference the step was built as) */
+    void (*fn_mt)(const rt_step *st, const float *const *in, float *const *out, float *scratch,
+                  struct rt_pool *pool);
     int node; /* graph node index */
     int n_in, n_out;
     int *in; /* session value indices (data inputs only) */
     int *out;
     int64_t scratch;          /* floats of scratch this step needs */
     bool inplace;             /* out[0] may share in[0]'s storage */
+    bool empty;               /* every output has no elements: the step is not run */
     const float *w[RT_MAX_W]; /* weights / per-channel parameters */
     rt_act post;              /* fused activation applied to out[0] (CK_ACT_NONE: none) */
     union {
@@ -87,6 +100,7 @@ struct rt_step {
             rt_geom xp;   /* the padded input in scratch */
             int64_t mult; /* separable: depth multiplier */
             bool has_bias;
+            rt_fconv fc; /* fast kernels (fn_mt): w[3] packed weights, w[4] packed bias */
         } conv;
         struct { /* max_pool, avg_pool */
             rt_geom x, y;
@@ -180,6 +194,8 @@ typedef struct rt_val {
 } rt_val;
 
 struct ck_session {
+    int threads; /* per context pool */
+    rt_isa isa;  /* the kernels chosen */
     int n_steps;
     rt_step *steps;
     int n_vals, cap_vals;
@@ -200,11 +216,16 @@ struct ck_session {
 
 struct ck_session_ctx {
     const ck_session *s;
+    struct rt_pool *pool;
     float *arena;
     float *scratch;
     const float **inp;
     float **outp;
 };
+
+/* Replaces a reference conv step's kernel with a fast one when the CPU and
+ * the layer allow; packs its weights into s. False: the step keeps fn. */
+bool rt_fastconv_plan(ck_session *s, rt_step *st, rt_isa isa, int threads);
 
 /* ---- geometry and helpers (prepare.c) ----------------------------------- */
 

@@ -15,9 +15,11 @@
  */
 #include "ops/onnx_shape_ops.h"
 #include "runtime/kernels/ref.h"
+#include "runtime/pool.h"
 
 #include <limits.h>
 #include <string.h>
+#include <unistd.h>
 
 static int add_store(ck_session *s, rt_store st) {
     if (s->n_stores == s->cap_stores) {
@@ -231,6 +233,11 @@ void ck_session_free(ck_session *s) {
     free(s);
 }
 
+static int online_cpus(void) {
+    long n = sysconf(_SC_NPROCESSORS_ONLN);
+    return n < 1 ? 1 : n > 64 ? 64 : (int)n;
+}
+
 ck_status ck_session_new(const ck_graph *g, const ck_session_options *opt, ck_session **out,
                          ck_diags *d) {
     if (!out) return CK_EUSAGE;
@@ -268,6 +275,15 @@ ck_status ck_session_new(const ck_graph *g, const ck_session_options *opt, ck_se
     if (!s || !needed || !runs || !last || !vmap || !input_store || !w.loaded || !w.dir) {
         st = CK_ENOMEM;
         goto done;
+    }
+    s->threads = opt->threads > 0 ? opt->threads : online_cpus();
+    {
+        rt_isa cpu = rt_cpu_isa();
+        rt_isa want = opt->kernels == CK_KERNELS_REF      ? RT_ISA_REF
+                      : opt->kernels == CK_KERNELS_AVX2   ? RT_ISA_AVX2
+                      : opt->kernels == CK_KERNELS_AVX512 ? RT_ISA_AVX512
+                                                          : cpu;
+        s->isa = want < cpu ? want : cpu; /* never above what the CPU has */
     }
     for (int i = 0; i < nv; i++) last[i] = -1, vmap[i] = -1;
     for (int i = 0; i < g->n_inputs; i++) input_store[i] = -1;
@@ -366,6 +382,11 @@ ck_status ck_session_new(const ck_graph *g, const ck_session_options *opt, ck_se
             for (int k = 0; k < n->n_out; k++) vmap[n->out[k]] = -1;
             continue;
         }
+        /* nothing to compute; the kernel's loops over the other axes could
+         * still run for long (a [1, 1, 0, 2^40] resize) */
+        stp->empty = true;
+        for (int k = 0; k < n->n_out; k++)
+            if (s->vals[stp->out[k]].numel) stp->empty = false;
         if (nd > s->max_io) s->max_io = nd;
         if (n->n_out > s->max_io) s->max_io = n->n_out;
         if (stp->scratch > s->scratch_floats) s->scratch_floats = stp->scratch;
@@ -539,7 +560,8 @@ ck_status ck_session_ctx_new(const ck_session *s, ck_session_ctx **out) {
     c->scratch = aligned_alloc(64, sb);
     c->inp = calloc((size_t)s->max_io, sizeof *c->inp);
     c->outp = calloc((size_t)s->max_io, sizeof *c->outp);
-    if (!c->arena || !c->scratch || !c->inp || !c->outp) {
+    c->pool = rt_pool_new(s->threads);
+    if (!c->arena || !c->scratch || !c->inp || !c->outp || !c->pool) {
         ck_session_ctx_free(c);
         return CK_ENOMEM;
     }
@@ -552,6 +574,7 @@ void ck_session_ctx_free(ck_session_ctx *c) {
     free(c->scratch);
     free(c->inp);
     free(c->outp);
+    rt_pool_free(c->pool);
     free(c);
 }
 
@@ -578,13 +601,29 @@ ck_status ck_session_run(const ck_session *s, ck_session_ctx *ctx, const float *
         if (!outputs[i]) return CK_EUSAGE;
     for (int i = 0; i < s->n_steps; i++) {
         const rt_step *st = &s->steps[i];
+        if (st->empty) continue;
         for (int k = 0; k < st->n_in; k++) ctx->inp[k] = where(s, ctx, inputs, st->in[k]);
         for (int k = 0; k < st->n_out; k++) ctx->outp[k] = where(s, ctx, inputs, st->out[k]);
-        st->fn(st, ctx->inp, ctx->outp, ctx->scratch);
+        if (st->fn_mt)
+            st->fn_mt(st, ctx->inp, ctx->outp, ctx->scratch, ctx->pool);
+        else
+            st->fn(st, ctx->inp, ctx->outp, ctx->scratch);
     }
     for (int i = 0; i < s->n_outputs; i++) {
         const rt_val *v = &s->vals[s->outputs[i]];
         memcpy(outputs[i], where(s, ctx, inputs, s->outputs[i]), (size_t)v->numel * sizeof(float));
     }
     return CK_OK;
+}
+
+ck_session_info ck_session_describe(const ck_session *s) {
+    ck_session_info i = {0};
+    if (!s) return i;
+    i.kernels = s->isa == RT_ISA_AVX512 ? CK_KERNELS_AVX512
+                : s->isa == RT_ISA_AVX2 ? CK_KERNELS_AVX2
+                                        : CK_KERNELS_REF;
+    i.threads = s->threads;
+    i.steps = s->n_steps;
+    for (int k = 0; k < s->n_steps; k++) i.fast_steps += s->steps[k].fn_mt != NULL;
+    return i;
 }

@@ -1,0 +1,129 @@
+/* The fast convolution kernels (AVX-512, AVX2; blocked direct and
+ * depthwise) against the reference kernels, on shapes that hit every edge:
+ * channel-block tails on both sides, 1..3 strides and dilations, odd sizes,
+ * width tails of the register tile, padding larger than the kernel's
+ * reach, 1-D layers, batches, fused and unfused activations, 1 and 3
+ * threads. Each ISA runs only where the CPU has it. */
+#include "convkit.h"
+#include "test.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+static int convs_of(const ck_graph *g) {
+    int n = 0;
+    for (int i = 0; i < ck_graph_num_layers(g); i++) n += !strcmp(ck_graph_layer(g, i).op, "conv");
+    return n;
+}
+
+static ck_kernels cpu_best(void) {
+    __builtin_cpu_init();
+    return __builtin_cpu_supports("avx512f")                                 ? CK_KERNELS_AVX512
+           : __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") ? CK_KERNELS_AVX2
+                                                                             : CK_KERNELS_REF;
+}
+
+static ck_tensor_f32 *run(ck_graph *g, ck_kernels k, int threads, const ck_tensor_f32 *x) {
+    ck_session_options o = {.seed = 7, .threads = threads, .kernels = k};
+    ck_session *s = NULL;
+    ck_diags d = {0};
+    ck_tensor_f32 *y = NULL;
+    if (ck_session_new(g, &o, &s, &d) == CK_OK) {
+        /* the kernels asked for are the ones planned (unless the CPU lacks
+         * them), and every convolution here takes the fast path */
+        ck_session_info si = ck_session_describe(s);
+        ck_kernels want = k > cpu_best() ? cpu_best() : k;
+        CHECK(si.kernels == want && si.threads == threads, "planned %d/%d threads %d", si.kernels,
+              want, si.threads);
+        int fast = want == CK_KERNELS_REF ? 0 : convs_of(g);
+        CHECK(si.fast_steps == fast, "%d fast steps, want %d: %s", si.fast_steps, fast,
+              ck_graph_layer(g, 0).type);
+        ck_shape os = ck_session_output_shape(s, 0);
+        ck_session_ctx *c = NULL;
+        if (ck_tensor_f32_new(&os, &y) == CK_OK && ck_session_ctx_new(s, &c) == CK_OK) {
+            const float *in[1] = {x->data};
+            float *out[1] = {y->data};
+            if (ck_session_run(s, c, in, out) != CK_OK) {
+                ck_tensor_f32_free(y);
+                y = NULL;
+            }
+        }
+        ck_session_ctx_free(c);
+    }
+    ck_session_free(s);
+    ck_diags_free(&d);
+    return y;
+}
+
+static void compare(const char *spec) {
+    ck_graph *g = NULL;
+    ck_diags d = {0};
+    ck_status st = ck_parse_cnn(spec, strlen(spec), "fast.cnn", NULL, &g, &d);
+    if (st == CK_OK) st = ck_check(g, &d);
+    CHECK(st == CK_OK, "spec checks: %s", spec);
+    ck_diags_free(&d);
+    if (st != CK_OK) {
+        ck_graph_free(g);
+        return;
+    }
+    ck_shape is = ck_graph_input_shape(g, 0);
+    ck_tensor_f32 *x = NULL;
+    ck_tensor_f32_new(&is, &x);
+    ck_tensor_f32_fill_normal(x, 11);
+    ck_tensor_f32 *ref = run(g, CK_KERNELS_REF, 1, x);
+    CHECK(ref != NULL, "reference run: %s", spec);
+    static const ck_kernels ks[] = {CK_KERNELS_AVX2, CK_KERNELS_AVX512};
+    for (int ki = 0; ref && ki < 2; ki++)
+        for (int threads = 1; threads <= 3; threads += 2) {
+            ck_tensor_f32 *y = run(g, ks[ki], threads, x);
+            CHECK(y != NULL, "run: %s", spec);
+            if (!y) continue;
+            int64_t n = ck_tensor_f32_numel(ref);
+            double err = 0, mx = 1;
+            for (int64_t i = 0; i < n; i++) {
+                double e = fabs((double)y->data[i] - ref->data[i]);
+                if (e > err) err = e;
+                if (fabs(ref->data[i]) > mx) mx = fabs(ref->data[i]);
+            }
+            CHECK(err <= 1e-5 * mx, "%s, %d threads: max error %g (scale %g)\n%s",
+                  ki ? "avx512" : "avx2", threads, err, mx, spec);
+            ck_tensor_f32_free(y);
+        }
+    ck_tensor_f32_free(ref);
+    ck_tensor_f32_free(x);
+    ck_graph_free(g);
+}
+
+int main(void) {
+    static const char *const specs[] = {
+        "input: [1, 64, 56, 56]\nc = Conv2d(64, 64, 3, padding=1)\nr = ReLU()\n",
+        "input: [1, 3, 37, 41]\nc = Conv2d(3, 64, 7, stride=2, padding=3)\n",
+        "input: [2, 17, 13, 9]\nc = Conv2d(17, 33, 3, stride=2, padding=1)\n",
+        "input: [1, 16, 16, 16]\nc = Conv2d(16, 16, 1)\n",
+        "input: [1, 40, 15, 23]\nc = Conv2d(40, 70, 1, stride=2, bias=False)\n",
+        "input: [1, 8, 20, 20]\nc = Conv2d(8, 24, 3, padding=2, dilation=2)\n",
+        "input: [1, 8, 20, 19]\nc = Conv2d(8, 5, (3, 5), stride=(1, 3), padding=(0, 2), "
+        "dilation=(3, 1))\n",
+        "input: [1, 8, 9, 9]\nc = Conv2d(8, 8, 3, padding=4)\n",
+        "input: [1, 7, 12, 12]\nc = Conv2d(7, 1, 2, padding='same')\n",
+        "input: [1, 32, 7, 7]\nc = Conv2d(32, 512, 3, padding=1)\n",
+        "input: [1, 256, 14, 14]\nc = Conv2d(256, 24, 3, padding=1)\n",
+        "input: [1, 32, 112, 112]\nc = Conv2d(32, 32, 3, padding=1, groups=32)\n",
+        "input: [1, 13, 11, 17]\nc = Conv2d(13, 13, 3, stride=2, padding=1, groups=13)\n",
+        "input: [2, 40, 9, 9]\nc = Conv2d(40, 40, 5, padding=2, dilation=1, groups=40, "
+        "bias=False)\n",
+        "input: [1, 24, 10, 10]\nc = Conv2d(24, 24, 3, stride=3, dilation=2, padding=3, "
+        "groups=24)\n",
+        "input: [1, 12, 50]\nc = Conv1d(12, 20, 5, stride=2, padding=2)\n",
+        "input: [3, 5, 31]\nc = Conv1d(5, 5, 3, groups=5, dilation=2)\n",
+        "input: [1, 3, 32, 32]\nc1 = Conv2d(3, 16, 3, stride=2)\nc2 = Conv2d(16, 32, 3, stride=2)\n"
+        "c3 = Conv2d(32, 64, 3, stride=2)\n",
+        "input: [1, 6, 10, 10]\nc = Conv2D(20, 3, padding='same', data_format='channels_first', "
+        "activation='relu')\n",
+        "input: [1, 6, 10, 10]\nc = Conv2D(20, 3, strides=2, data_format='channels_first', "
+        "activation='elu')\n",
+    };
+    for (size_t i = 0; i < sizeof specs / sizeof *specs; i++) compare(specs[i]);
+    return TEST_DONE("runtime_fast");
+}
