@@ -407,10 +407,11 @@ void ck_session_free(ck_session *s);
 int ck_session_num_inputs(const ck_session *s);
 int ck_session_num_outputs(const ck_session *s);
 /* What the planner chose: the kernel family in use (never above the CPU),
- * threads per context, steps, and how many of them run a fast kernel. */
+ * threads per context, steps, how many run a fast kernel, and how many
+ * (batch norms, ReLUs) were folded into the convolution before them. */
 typedef struct ck_session_info {
     ck_kernels kernels;
-    int threads, steps, fast_steps;
+    int threads, steps, fast_steps, folded_steps;
 } ck_session_info;
 ck_session_info ck_session_describe(const ck_session *s);
 const char *ck_session_input_name(const ck_session *s, int i);

@@ -186,3 +186,56 @@ bool rt_fastconv_plan(ck_session *s, rt_step *st, rt_isa isa, int threads) {
     st->fn_mt = fast_conv_run;
     return true;
 }
+
+/* ---- whole-network fusion ---------------------------------------------------- */
+
+/* A step whose work was folded into the convolution before it: it runs in
+ * place on that convolution's output, so there is nothing left to do. */
+static void folded(const rt_step *st, const float *const *in, float *const *out, float *scratch,
+                   rt_pool *pool) {
+    (void)st, (void)in, (void)out, (void)scratch, (void)pool;
+}
+
+/* Step j reads exactly the value step i wrote, in place (same storage). */
+static bool chained(const ck_session *s, const rt_step *a, const rt_step *b) {
+    return b->n_in >= 1 && b->inplace && b->post.act == CK_ACT_NONE && !b->fn_mt &&
+           s->vals[b->in[0]].store == s->vals[a->out[0]].store;
+}
+
+static void fold_affine(rt_step *a, const rt_step *bn) {
+    rt_fconv *p = &a->u.conv.fc;
+    const float *sc = bn->w[0], *sh = bn->w[1];
+    float *wb = (float *)a->w[3], *bb = (float *)a->w[4];
+    int64_t K = p->kh * p->kw, nw = p->depthwise ? p->cb * K * p->vw : p->ob * p->wob;
+    for (int64_t i = 0; i < nw; i++) {
+        int64_t blk = p->depthwise ? i / (K * p->vw) : i / p->wob;
+        int64_t o = blk * p->vw + i % p->vw;
+        if (o < p->o) wb[i] *= sc[o];
+    }
+    for (int64_t o = 0; o < p->o; o++) bb[o] = bb[o] * sc[o] + sh[o];
+}
+
+void rt_fastconv_fuse(ck_session *s) {
+    for (int i = 0; i + 1 < s->n_steps; i++) {
+        rt_step *a = &s->steps[i];
+        if (a->fn_mt != fast_conv_run || a->post.act != CK_ACT_NONE || a->u.conv.fc.relu ||
+            a->n_out != 1)
+            continue;
+        const rt_fconv *p = &a->u.conv.fc;
+        int j = i + 1;
+        rt_step *b = &s->steps[j];
+        if (b->fn == rt_ref_affine && chained(s, a, b) && b->u.affine.c == p->o &&
+            b->u.affine.inner == p->oh * p->ow && b->u.affine.outer == a->u.conv.y.n) {
+            fold_affine(a, b);
+            b->fn_mt = folded;
+            b->folded = true;
+            if (++j >= s->n_steps) continue;
+            b = &s->steps[j];
+        }
+        if (b->fn == rt_ref_act && b->u.act.act == CK_ACT_RELU && chained(s, a, b)) {
+            a->u.conv.fc.relu = true;
+            b->fn_mt = folded;
+            b->folded = true;
+        }
+    }
+}

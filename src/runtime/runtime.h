@@ -91,6 +91,7 @@ struct rt_step {
     bool empty;               /* every output has no elements: the step is not run */
     const float *w[RT_MAX_W]; /* weights / per-channel parameters */
     rt_act post;              /* fused activation applied to out[0] (CK_ACT_NONE: none) */
+    bool folded;              /* its work was folded into the step before (fn_mt is a no-op) */
     union {
         struct { /* conv, conv_transpose, separable_conv */
             rt_geom x, y;
@@ -226,6 +227,10 @@ struct ck_session_ctx {
 /* Replaces a reference conv step's kernel with a fast one when the CPU and
  * the layer allow; packs its weights into s. False: the step keeps fn. */
 bool rt_fastconv_plan(ck_session *s, rt_step *st, rt_isa isa, int threads);
+/* Folds an in-place BatchNorm (scale, shift) into the packed weights and
+ * bias of the fast convolution before it, and an in-place ReLU into its
+ * output stage; the folded steps become no-ops. */
+void rt_fastconv_fuse(ck_session *s);
 
 /* ---- geometry and helpers (prepare.c) ----------------------------------- */
 

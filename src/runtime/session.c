@@ -423,6 +423,9 @@ ck_status ck_session_new(const ck_graph *g, const ck_session_options *opt, ck_se
         goto done;
     }
 
+    /* fold batch norms and ReLUs into the fast convolutions before them */
+    rt_fastconv_fuse(s);
+
     /* 3. buffers; the naive plan for comparison */
     if (!assign_buffers(s, nn)) {
         st = CK_ENOMEM;
@@ -624,6 +627,9 @@ ck_session_info ck_session_describe(const ck_session *s) {
                                         : CK_KERNELS_REF;
     i.threads = s->threads;
     i.steps = s->n_steps;
-    for (int k = 0; k < s->n_steps; k++) i.fast_steps += s->steps[k].fn_mt != NULL;
+    for (int k = 0; k < s->n_steps; k++) {
+        i.folded_steps += s->steps[k].folded;
+        i.fast_steps += s->steps[k].fn_mt != NULL && !s->steps[k].folded;
+    }
     return i;
 }

@@ -24,8 +24,30 @@ static ck_kernels cpu_best(void) {
                                                                              : CK_KERNELS_REF;
 }
 
+/* Batch-norm statistics that are not the identity, so folding them into
+ * the convolution's weights is really exercised. */
+static float bn_buf[4][4096];
+static const float *bn_params(void *user, const char *layer, const char *param,
+                              const ck_shape *shape) {
+    (void)user, (void)layer;
+    int64_t n = shape->rank == 1 ? shape->d[0] : 0;
+    int which = !strcmp(param, "running_mean")                  ? 0
+                : !strcmp(param, "running_var")                 ? 1
+                : !strcmp(param, "weight") && shape->rank == 1  ? 2
+                : !strcmp(param, "bias") && strstr(layer, "bn") ? 3
+                                                                : -1;
+    if (which < 0 || n <= 0 || n > 4096) return NULL;
+    for (int64_t i = 0; i < n; i++) {
+        float t = (float)((i * 37 + which * 11) % 17) / 17.0f;
+        bn_buf[which][i] = which == 1 ? 0.5f + t : which == 2 ? 0.5f + 1.5f * t : t - 0.5f;
+    }
+    return bn_buf[which];
+}
+
+static int expect_folds = 0;
+
 static ck_tensor_f32 *run(ck_graph *g, ck_kernels k, int threads, const ck_tensor_f32 *x) {
-    ck_session_options o = {.seed = 7, .threads = threads, .kernels = k};
+    ck_session_options o = {.seed = 7, .threads = threads, .kernels = k, .params = bn_params};
     ck_session *s = NULL;
     ck_diags d = {0};
     ck_tensor_f32 *y = NULL;
@@ -39,6 +61,8 @@ static ck_tensor_f32 *run(ck_graph *g, ck_kernels k, int threads, const ck_tenso
         int fast = want == CK_KERNELS_REF ? 0 : convs_of(g);
         CHECK(si.fast_steps == fast, "%d fast steps, want %d: %s", si.fast_steps, fast,
               ck_graph_layer(g, 0).type);
+        int folds = want == CK_KERNELS_REF ? 0 : expect_folds;
+        CHECK(si.folded_steps == folds, "%d folded steps, want %d", si.folded_steps, folds);
         ck_shape os = ck_session_output_shape(s, 0);
         ck_session_ctx *c = NULL;
         if (ck_tensor_f32_new(&os, &y) == CK_OK && ck_session_ctx_new(s, &c) == CK_OK) {
@@ -56,7 +80,8 @@ static ck_tensor_f32 *run(ck_graph *g, ck_kernels k, int threads, const ck_tenso
     return y;
 }
 
-static void compare(const char *spec) {
+static void compare_folds(const char *spec, int folds) {
+    expect_folds = folds;
     ck_graph *g = NULL;
     ck_diags d = {0};
     ck_status st = ck_parse_cnn(spec, strlen(spec), "fast.cnn", NULL, &g, &d);
@@ -124,6 +149,19 @@ int main(void) {
         "input: [1, 6, 10, 10]\nc = Conv2D(20, 3, strides=2, data_format='channels_first', "
         "activation='elu')\n",
     };
-    for (size_t i = 0; i < sizeof specs / sizeof *specs; i++) compare(specs[i]);
+    /* the first spec's ReLU folds into its convolution */
+    for (size_t i = 0; i < sizeof specs / sizeof *specs; i++) compare_folds(specs[i], i == 0);
+    /* conv -> BN -> ReLU chains fold; a ReLU whose input another layer also
+     * reads (the residual) does not */
+    compare_folds("input: [2, 16, 20, 20]\nc1 = Conv2d(16, 32, 3, padding=1, bias=False)\n"
+                  "bn1 = BatchNorm2d(32)\nr1 = ReLU()\nc2 = Conv2d(32, 32, 3, groups=32, "
+                  "padding=1)\nbn2 = BatchNorm2d(32)\nr2 = ReLU()\nc3 = Conv2d(32, 8, 1)\n"
+                  "bn3 = BatchNorm2d(8)\n",
+                  5);
+    compare_folds(
+        "input: [1, 16, 9, 9]\nc1 = Conv2d(16, 16, 3, padding=1)\nbn1 = "
+        "BatchNorm2d(16)\nj = add(bn1, input)\nr = ReLU()\nc2 = Conv2d(16, 16, 1)(input)\n"
+        "s = add(c2, r)\n",
+        1);
     return TEST_DONE("runtime_fast");
 }
