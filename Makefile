@@ -100,3 +100,70 @@ clean:
 
 .PHONY: all deps demo test tests check asan install format clean
 -include $(LIB_OBJ:.o=.d) $(CLI_OBJ:.o=.d)
+
+# ---- fuzzing (issue 7) -------------------------------------------------------
+# `make fuzz` builds the libFuzzer harnesses of tests/fuzz/ with clang, ASan
+# and UBSan (library in build-fuzz/) and runs each for FUZZ_SECONDS, starting
+# from the committed seeds and regression inputs; any crash, leak, timeout or
+# sanitizer report fails the target and leaves the input in
+# build-fuzz/artifacts/. `make fuzz-long` runs each for 600 s. New corpus
+# entries go to build-fuzz/corpus/<harness>/, never into the tree.
+FUZZ_SECONDS ?= 30
+# FUZZ_RUNS=N: exactly N executions from seed 1 (deterministic, for CI);
+# FUZZ_SECONDS then only bounds the time
+FUZZ_RUNS ?=
+FUZZ_BUILD := build-fuzz
+FUZZ_HARNESSES := cnn onnx keras npy pipeline
+FUZZ_SAN := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+FUZZ_FLAGS := -rss_limit_mb=2048 -malloc_limit_mb=1024 -timeout=20 -print_final_stats=1
+FUZZ_MAX_LEN_cnn := 16384
+FUZZ_MAX_LEN_onnx := 65536
+FUZZ_MAX_LEN_keras := 65536
+FUZZ_MAX_LEN_npy := 8192
+FUZZ_MAX_LEN_pipeline := 4096
+FUZZ_DICT_cnn := tests/fuzz/cnn.dict
+FUZZ_DICT_pipeline := tests/fuzz/cnn.dict
+FUZZ_DICT_keras := tests/fuzz/json.dict
+FUZZ_DICT_npy := tests/fuzz/npy.dict
+FUZZ_BIN := $(FUZZ_HARNESSES:%=$(BUILD)/fuzz/fuzz_%)
+
+# Built inside `$(MAKE) BUILD=build-fuzz CC=clang ...` (see fuzz-build).
+$(BUILD)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/harness.h $(LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(WARN) $(CFLAGS) -fsanitize=fuzzer $< $(LIB) $(LIBS) -o $@
+
+fuzz-bins: $(FUZZ_BIN)
+
+fuzz-build: deps
+	@$(MAKE) --no-print-directory BUILD=$(FUZZ_BUILD) CC=clang \
+	  CFLAGS="-O1 -g $(FUZZ_SAN) -fsanitize=fuzzer-no-link" \
+	  LDFLAGS="$(FUZZ_SAN)" fuzz-bins
+
+fuzz: fuzz-build
+	@set -e; for h in $(FUZZ_HARNESSES); do \
+	  case $$h in cnn) ml=$(FUZZ_MAX_LEN_cnn); dict=$(FUZZ_DICT_cnn);; \
+	    onnx) ml=$(FUZZ_MAX_LEN_onnx); dict=;; keras) ml=$(FUZZ_MAX_LEN_keras); dict=$(FUZZ_DICT_keras);; \
+	    npy) ml=$(FUZZ_MAX_LEN_npy); dict=$(FUZZ_DICT_npy);; \
+	    pipeline) ml=$(FUZZ_MAX_LEN_pipeline); dict=$(FUZZ_DICT_pipeline);; esac; \
+	  work=$(FUZZ_BUILD)/corpus/$$h; log=$(FUZZ_BUILD)/logs/$$h.log; \
+	  mkdir -p $$work $(FUZZ_BUILD)/logs $(FUZZ_BUILD)/artifacts; \
+	  seeds=""; for s in tests/fuzz/corpus/$$h tests/fuzz/regress/$$h; do \
+	    [ -d $$s ] && seeds="$$seeds $$s"; done; \
+	  echo "== fuzz $$h ($(FUZZ_SECONDS) s, max_len $$ml)"; \
+	  if ! ./$(FUZZ_BUILD)/fuzz/fuzz_$$h $(FUZZ_FLAGS) -max_len=$$ml \
+	      -max_total_time=$(FUZZ_SECONDS) $(if $(FUZZ_RUNS),-runs=$(FUZZ_RUNS) -seed=1,) \
+	      $${dict:+-dict=$$dict} \
+	      -artifact_prefix=$(FUZZ_BUILD)/artifacts/$$h- $$work $$seeds >$$log 2>&1; then \
+	    tail -n 60 $$log; echo "fuzz $$h: FAILED (log $$log, input in $(FUZZ_BUILD)/artifacts/)"; \
+	    exit 1; fi; \
+	  grep -E '^#[0-9]+[[:space:]]+(DONE|INITED)' $$log | tail -n 1; \
+	  grep -E 'stat::number_of_executed_units' $$log; \
+	done
+
+fuzz-long:
+	@$(MAKE) --no-print-directory fuzz FUZZ_SECONDS=600
+
+clean-fuzz:
+	rm -rf $(FUZZ_BUILD)
+
+.PHONY: fuzz fuzz-build fuzz-bins fuzz-long clean-fuzz

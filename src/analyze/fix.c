@@ -320,6 +320,9 @@ static void input_fixes(search *s) {
     for (int k = 0; k < given.rank; k++)
         if (k != 0 && given.d[k] > cur) cur = given.d[k];
     int64_t hi = ck_sat_mul(cur, 2) > 1024 ? ck_sat_mul(cur, 2) : 1024;
+    /* bounded work: an absurd declared input (2^62 pixels) must not make
+     * every `check` scan a million sizes per axis */
+    if (hi > 65536) hi = 65536;
     if (hi > g->lim.max_sizes) hi = g->lim.max_sizes;
     ck_sizes sz;
     ck_diags d = {0};

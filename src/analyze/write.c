@@ -30,19 +30,41 @@ static bool is_join_type(const char *t) {
     return false;
 }
 
+/* A value as the spec reader reads it back: bare words (ceil_mode=true,
+ * mode=nearest as print(model) writes them) stay bare, a string holding a
+ * single quote is written in double quotes. */
+static void write_value(ck_str *s, const ck_value *v) {
+    if (v->kind == CK_V_STR && v->s) {
+        if (v->bare)
+            ck_str_add(s, v->s);
+        else
+            ck_str_addf(s, strchr(v->s, '\'') ? "\"%s\"" : "'%s'", v->s);
+    } else if (v->kind == CK_V_LIST) {
+        ck_str_add(s, v->is_tuple ? "(" : "[");
+        for (int i = 0; i < v->n; i++) {
+            if (i) ck_str_add(s, ", ");
+            write_value(s, &v->items[i]);
+        }
+        if (v->is_tuple && v->n == 1) ck_str_add(s, ",");
+        ck_str_add(s, v->is_tuple ? ")" : "]");
+    } else {
+        ck_value_str(s, v);
+    }
+}
+
 /* The arguments the frontend binds, in the order given; bookkeeping keys of
  * JSON configs (initializers, names) are dropped. */
 static void write_args(ck_str *s, const ck_node *n, bool *first) {
     for (int i = 0; i < n->args.npos; i++) {
         ck_str_add(s, *first ? "" : ", ");
-        ck_value_str(s, &n->args.pos[i]);
+        write_value(s, &n->args.pos[i]);
         *first = false;
     }
     for (int i = 0; i < n->args.nkw; i++) {
         if (n->fe && ck_param_index(n->fe, n->args.kw_names[i]) < 0) continue;
         const ck_value *v = &n->args.kw[i];
         ck_str_addf(s, "%s%s=", *first ? "" : ", ", n->args.kw_names[i]);
-        ck_value_str(s, v);
+        write_value(s, v);
         *first = false;
     }
 }
@@ -75,6 +97,9 @@ ck_status ck_graph_write_cnn(const ck_graph *g, const char *comment, char **out,
         const ck_shape *sh = &g->declared[i];
         int v = g->inputs[i];
         bool plain = g->n_inputs == 1 && !strcmp(names[v], "input");
+        /* no declared shape: leave the line out, as the spec it came from did
+         * ("input: []" does not read back) */
+        if (plain && sh->rank == 0) continue;
         if (plain)
             ck_str_add(&s, "input: ");
         else
@@ -100,7 +125,7 @@ ck_status ck_graph_write_cnn(const ck_graph *g, const char *comment, char **out,
             }
             for (int k = 0; k < n->args.nkw; k++) {
                 ck_str_addf(&s, ", %s=", n->args.kw_names[k]);
-                ck_value_str(&s, &n->args.kw[k]);
+                write_value(&s, &n->args.kw[k]);
             }
             ck_str_add(&s, ")\n");
             continue;
@@ -110,8 +135,8 @@ ck_status ck_graph_write_cnn(const ck_graph *g, const char *comment, char **out,
         ck_str_add(&s, ")(");
         for (int k = 0; k < n->n_in; k++) ck_str_addf(&s, "%s%s", k ? ", " : "", names[n->in[k]]);
         for (int k = 0; k < n->fwd.nkw; k++) {
-            ck_str_addf(&s, ", %s=", n->fwd.kw_names[k]);
-            ck_value_str(&s, &n->fwd.kw[k]);
+            ck_str_addf(&s, "%s%s=", n->n_in || k ? ", " : "", n->fwd.kw_names[k]);
+            write_value(&s, &n->fwd.kw[k]);
         }
         ck_str_add(&s, ")\n");
     }

@@ -268,8 +268,12 @@ static bool parse_int_expr(lexer *L, ck_value *v) {
 
 static bool parse_value1(lexer *L, ck_value *v);
 
+/* On failure v is freed and empty: callers own nothing of a failed value. */
 static bool parse_value(lexer *L, ck_value *v) {
-    if (!parse_value1(L, v)) return false;
+    if (!parse_value1(L, v)) {
+        ck_value_free(v);
+        return false;
+    }
     if (v->kind == CK_V_INT) return parse_int_expr(L, v);
     return true;
 }
@@ -400,6 +404,11 @@ static char *tok_str(const token *t) {
     return ck_strndup(t->p, t->n);
 }
 
+/* A layer type is a Python name: "Unflatte0.5n" is not nn.Unflatten. */
+static bool is_type_name(const char *s) {
+    return isalpha((unsigned char)s[0]) || s[0] == '_';
+}
+
 static char *last_component(const token *t) {
     size_t k = t->n;
     while (k > 0 && t->p[k - 1] != '.') k--;
@@ -493,7 +502,8 @@ static bool parse_module(lexer *L, program *p, const char *prefix, const char *k
 
 /* Contents of a printed container after its '(' : entries "(key): Module". */
 static bool parse_printed_entries(lexer *L, program *p, const char *prefix) {
-    while (L->t.k == T_NL) next(L);
+    while (L->t.k == T_NL)
+        if (!next(L)) return false; /* a lexer error leaves the token as it was */
     while (!is_punct(L, ')')) {
         if (L->t.k == T_NL) {
             if (!next(L)) return false;
@@ -534,7 +544,8 @@ static bool parse_printed_entries(lexer *L, program *p, const char *prefix) {
             free(key);
             if (!ok) return false;
         }
-        while (L->t.k == T_NL) next(L);
+        while (L->t.k == T_NL)
+            if (!next(L)) return false;
     }
     return next(L);
 }
@@ -546,6 +557,14 @@ static bool parse_module(lexer *L, program *p, const char *prefix, const char *k
     token tn = L->t;
     char *type = last_component(&tn);
     if (!type) return perr(L, &tn, "out of memory");
+    if (!is_type_name(type)) {
+        perr(L, &tn, "'%.*s' is not a layer type like Conv2d", (int)tn.n, tn.p);
+        goto fail;
+    }
+    if (is_join(type)) { /* its inputs are names: only `name = cat(a, b)` reads them */
+        perr(L, &tn, "%s() joins named values; write it as name = %s(a, b)", type, type);
+        goto fail;
+    }
     if (!next(L)) goto fail;
     if (!is_punct(L, '(')) {
         expected(L, "'(' after the layer name");
@@ -557,7 +576,8 @@ static bool parse_module(lexer *L, program *p, const char *prefix, const char *k
     {
         lexer save = *L;
         bool container = false;
-        while (L->t.k == T_NL) next(L);
+        while (L->t.k == T_NL && next(L)) {
+        }
         if (is_punct(L, '(')) {
             if (next(L) && (L->t.k == T_NAME || L->t.k == T_INT) && next(L)) {
                 if (is_punct(L, '-') || is_punct(L, ')')) {
@@ -716,6 +736,10 @@ static bool parse_statement(lexer *L, program *p) {
     token tt = L->t;
     char *type = last_component(&tt);
     if (!type) return perr(L, &tt, "out of memory");
+    if (!is_type_name(type)) {
+        free(type);
+        return perr(L, &tt, "'%.*s' is not a layer type like Conv2d", (int)tt.n, tt.p);
+    }
     if (!strcmp(type, "Sequential")) {
         free(type);
         char *pre = tok_str(&nt);

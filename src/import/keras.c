@@ -926,7 +926,7 @@ static bool emit_functional(kctx *c, const json_t *model, const char *prefix, in
     if (n_il == 0) /* no input_layers: every InputLayer in order */
         for (int i = 0; i < n; i++)
             if (S.L[i].is_input && !push_ref(c, &io, &n_io, S.L[i].name, 0, 0)) goto done;
-    if (n_il == 0) {
+    if (n_il == 0 && io) { /* io is NULL when there is no ref at all */
         /* move the appended input refs to the front */
         int added = 0;
         for (int i = 0; i < n; i++) added += S.L[i].is_input;

@@ -487,9 +487,16 @@ static bool read_tensor(rd *r, const Onnx__TensorProto *tp, const char *name, co
                 name, (long long)numel, onnx_type_name(dt), (long long)want, (long long)len);
             return false;
         }
+        int64_t bytes = -1;
+        if (len < 0 && es && !ck_mul(numel, es, &bytes)) {
+            err(r, CK_PARSE_ERROR, owner, op,
+                "tensor '%s' of %lld %s values needs more bytes than a file can hold", name,
+                (long long)numel, onnx_type_name(dt));
+            return false;
+        }
         t->ext_path = ck_strdup(loc);
         t->ext_offset = off;
-        t->ext_length = len >= 0 ? len : (es ? numel * es : -1);
+        t->ext_length = len >= 0 ? len : bytes;
         if (!t->ext_path) r->oom = true;
         return !r->oom;
     }
@@ -787,7 +794,11 @@ static bool attr_value(const Onnx__AttributeProto *at, ck_value *v, bool *oom) {
                 return false;
         } else
             return false;
-        if (v->kind == CK_V_FLOAT && is_int_type(dt)) v->kind = CK_V_INT, v->i = (int64_t)v->f;
+        /* an integer tensor holding float data: converted only when it fits
+         * (NaN and |x| >= 2^63 stay floats, which the layer then refuses) */
+        if (v->kind == CK_V_FLOAT && is_int_type(dt) && v->f >= -9223372036854775808.0 &&
+            v->f < 9223372036854775808.0)
+            v->kind = CK_V_INT, v->i = (int64_t)v->f;
         return true;
     }
     case ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__FLOATS:

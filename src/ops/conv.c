@@ -111,6 +111,13 @@ static bool check_channels(ck_ctx *c, const ck_shape *x, int nsp, int64_t *group
         channel_note(dg, a->in_ch, C, a->channels_last);
         return false;
     }
+    if (C == 0) { /* a zero-size dimension, like an empty spatial axis */
+        char buf[160];
+        ck_shape_str(x, buf, sizeof buf);
+        ck_fail(c, CK_EMPTY_INPUT, "%s: its input %s has 0 channels", c->n->type, buf);
+        ck_fail_axis(c, cax, "channels", C);
+        return false;
+    }
     if (g <= 0 || C % g != 0) {
         ck_fail(c, CK_CHANNEL_MISMATCH, "the input's %lld channels do not split into %lld groups",
                 (long long)C, (long long)g);

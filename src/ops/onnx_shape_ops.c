@@ -325,11 +325,11 @@ static bool slice_shape(ck_ctx *c) {
         if (s > 0) {
             b = b < 0 ? 0 : b > dim ? dim : b;
             e = e < 0 ? 0 : e > dim ? dim : e;
-            len = e > b ? (e - b + s - 1) / s : 0;
+            len = e > b ? (e - b - 1) / s + 1 : 0; /* ceil((e - b) / s) without overflow */
         } else {
             b = b < 0 ? -1 : b > dim - 1 ? dim - 1 : b;
             e = e < -1 ? -1 : e > dim - 1 ? dim - 1 : e;
-            len = b > e ? (b - e + (-s) - 1) / (-s) : 0;
+            len = b > e ? (s == INT64_MIN ? 1 : (b - e - 1) / -s + 1) : 0;
         }
         y.d[a] = len;
         beg[a] = b;

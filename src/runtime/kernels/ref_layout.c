@@ -91,7 +91,9 @@ void rt_ref_slice(const rt_step *st, const float *const *in, float *const *out, 
     int64_t xst[CK_MAX_RANK], sst[CK_MAX_RANK], off = 0;
     strides_of(&st->u.slice.in, xst);
     for (int i = 0; i < st->u.slice.in.rank; i++) {
-        sst[i] = xst[i] * st->u.slice.step[i];
+        /* one element along an axis: its step is never taken (and may be
+         * huge: ONNX clamps nothing) */
+        sst[i] = st->u.slice.out.d[i] > 1 ? xst[i] * st->u.slice.step[i] : 0;
         off += st->u.slice.start[i] * xst[i];
     }
     gather_nd(&st->u.slice.out, sst, &off, in[0], out[0]);

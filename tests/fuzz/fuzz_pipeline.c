@@ -1,0 +1,7 @@
+/* libFuzzer entry point for the pipeline harness; the body is ck_fuzz_pipeline() in
+ * harness.h, which tests/unit/test_fuzz_regress.c replays without libFuzzer. */
+#include "harness.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) { return ck_fuzz_pipeline(data, size); }
