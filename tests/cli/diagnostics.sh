@@ -82,5 +82,10 @@ expect_err "has more than the 10000 elements a tensor may have (raise it with --
 expect_rc 2 "$CK" check examples/chain.cnn --max-nodes 0
 expect_err "--max-nodes needs a positive whole number"
 
+# rank above CK_MAX_RANK
+printf 'input: [1, 1, 1, 1, 1, 1, 1, 1, 1]\nr = ReLU()\n' > "$T/r9.cnn"
+expect_rc 2 "$CK" check "$T/r9.cnn"
+expect_err "with 1 to 8 non-negative sizes"
+
 echo "cli_diagnostics: $pass passed, $fail failed"
 [ "$fail" = 0 ]
