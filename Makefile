@@ -167,3 +167,37 @@ clean-fuzz:
 	rm -rf $(FUZZ_BUILD)
 
 .PHONY: fuzz fuzz-build fuzz-bins fuzz-long clean-fuzz
+
+# ---- benchmark (issue 6; bench/README.md) ------------------------------------
+# `make bench` builds bench/bench.c against the library and runs it: the
+# issue-6 layer set for convkit, oneDNN (C API) and im2col + OpenBLAS, and
+# ResNet-18/50 and MobileNetV2 for convkit and PyTorch (/usr/bin/python3,
+# when it has torch), interleaved, with a table on stdout and
+# $(BUILD)/bench/bench.json. Bench-only dependencies (Debian 12):
+# libdnnl-dev libopenblas-dev; nothing else in this Makefile needs them.
+# BENCH_ARGS passes options (e.g. BENCH_ARGS=--quick).
+BENCH_ARGS ?=
+BENCH_BIN := $(BUILD)/bench/bench
+BENCH_LIBS := -ldnnl -lopenblas -ljansson -lprotobuf-c -lpthread -lm -ldl
+BENCH_CFLAGS := -std=c11 -O2 -g -Wall -Wextra -Werror -Wshadow -Wvla -D_GNU_SOURCE -Iinclude -Ibench
+
+# peak.c is the only file built with ISA flags (its loops run after cpuid).
+$(BUILD)/bench/peak.o: bench/peak.c bench/peak.h
+	@mkdir -p $(dir $@)
+	$(CC) $(BENCH_CFLAGS) -mavx2 -mfma -mavx512f -c $< -o $@
+
+$(BENCH_BIN): bench/bench.c bench/peak.h $(BUILD)/bench/peak.o $(LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(BENCH_CFLAGS) bench/bench.c $(BUILD)/bench/peak.o $(LIB) $(BENCH_LIBS) -o $@
+
+bench-build: deps
+	@for h in oneapi/dnnl/dnnl.h cblas.h; do \
+	  echo "#include <$$h>" | $(CC) -E -x c - >/dev/null 2>&1 || { \
+	    echo "make bench needs libdnnl-dev and libopenblas-dev (apt-get install libdnnl-dev libopenblas-dev)"; \
+	    exit 1; }; done
+	@$(MAKE) --no-print-directory $(BENCH_BIN)
+
+bench: bench-build
+	./$(BENCH_BIN) --json $(BUILD)/bench/bench.json $(BENCH_ARGS)
+
+.PHONY: bench bench-build

@@ -26,6 +26,15 @@ typedef bool (*cli_extra_fn)(const char *opt, const char *val, void *ctx);
 int cli_parse(int argc, char **argv, cli_opts *o, const char *const *takes_value,
               cli_extra_fn extra, void *ctx, const char *usage);
 
+/* A usage error: text on stderr, or the one JSON object with --json.
+ * Returns EXIT_USAGE. */
+int cli_usage_error(const cli_opts *o, const char *usage, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+/* Prints the diagnostics of a model that could not be used (text or the one
+ * JSON object) and returns code. */
+int cli_fail(const cli_opts *o, const ck_diags *d, int code);
+double cli_now_ms(void); /* monotonic clock */
+
 /* Loads MODEL and applies --input. Returns the graph, or NULL after filling d. */
 ck_graph *cli_load(const cli_opts *o, ck_diags *d, int *exit_code);
 
@@ -55,5 +64,7 @@ bool parse_kernels(const char *s, ck_kernels *k);
 void svg_summary(FILE *f, const char *model, const ck_graph *g, const ck_diags *d,
                  const ck_rf_table *rt);
 int cmd_fix(int argc, char **argv);
+/* convkit bench: times the forward pass (bench.c) */
+int cmd_bench(int argc, char **argv);
 
 #endif

@@ -6,11 +6,10 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 /* A usage error: text on stderr, or the one JSON object with --json. */
-static int usage_error(const cli_opts *o, const char *usage, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static int usage_error(const cli_opts *o, const char *usage, const char *fmt, ...) {
+int cli_usage_error(const cli_opts *o, const char *usage, const char *fmt, ...) {
     ck_str s = {0};
     va_list ap;
     va_start(ap, fmt);
@@ -101,33 +100,35 @@ int cli_parse(int argc, char **argv, cli_opts *o, const char *const *takes_value
                 else if (i + 1 < argc)
                     val = argv[++i];
                 else
-                    return usage_error(o, usage, "%s needs a value", name);
+                    return cli_usage_error(o, usage, "%s needs a value", name);
             }
             if (!strcmp(name, "--json"))
                 o->json = true;
             else if (!strcmp(name, "--input")) {
                 if (!parse_input_opt(o, val))
-                    return usage_error(
+                    return cli_usage_error(
                         o, usage, "--input '%s' is not a shape like 1x3x224x224 or [1,3,224,224]",
                         val);
             } else if (!strcmp(name, "--format"))
                 o->format = val;
             else if (!strncmp(name, "--max-", 6)) {
                 if (!parse_limit(o, name, val))
-                    return usage_error(o, usage,
-                                       "%s needs a positive whole number (got '%s'); the limits "
-                                       "are --max-file-bytes, --max-nodes, --max-depth, "
-                                       "--max-string, --max-elements, --max-sizes",
-                                       name, val);
+                    return cli_usage_error(
+                        o, usage,
+                        "%s needs a positive whole number (got '%s'); the limits "
+                        "are --max-file-bytes, --max-nodes, --max-depth, "
+                        "--max-string, --max-elements, --max-sizes",
+                        name, val);
             } else if (!extra || !extra(name, val, ctx))
-                return usage_error(o, usage, "unknown option '%s'", a);
+                return cli_usage_error(o, usage, "unknown option '%s'", a);
             continue;
         }
         if (o->model)
-            return usage_error(o, usage, "more than one MODEL given ('%s' and '%s')", o->model, a);
+            return cli_usage_error(o, usage, "more than one MODEL given ('%s' and '%s')", o->model,
+                                   a);
         o->model = a;
     }
-    if (!o->model) return usage_error(o, usage, "no MODEL given");
+    if (!o->model) return cli_usage_error(o, usage, "no MODEL given");
     return 0;
 }
 
@@ -196,4 +197,18 @@ ck_graph *cli_load_checked(const cli_opts *o, ck_diags *d, ck_status *st, int *e
             render_diags_text(stderr, d);
     }
     return g;
+}
+
+int cli_fail(const cli_opts *o, const ck_diags *d, int code) {
+    if (o->json)
+        print_json(failure_json(o, d));
+    else
+        render_diags_text(stderr, d);
+    return code;
+}
+
+double cli_now_ms(void) {
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec * 1e3 + (double)t.tv_nsec / 1e6;
 }

@@ -13,6 +13,7 @@ static const char usage[] =
     "  sizes MODEL [--range A:B]                 every input size the network accepts\n"
     "  fix MODEL [--write FILE]                  verified fixes for the first failure\n"
     "  run MODEL [--input x.npy] [-o y.npy]      forward pass on the CPU (float32)\n"
+    "  bench MODEL [--input SHAPE] [--runs N]    time the forward pass (median, min, max ms)\n"
     "\n"
     "MODEL is a .cnn spec, an .onnx file or a Keras model .json (told apart by content).\n"
     "SHAPE is 1x3x224x224 or [1,3,224,224]; NAME=SHAPE for a named input.\n"
@@ -36,6 +37,7 @@ int main(int argc, char **argv) {
     if (!strcmp(argv[1], "sizes")) return cmd_sizes(argc - 1, argv + 1);
     if (!strcmp(argv[1], "fix")) return cmd_fix(argc - 1, argv + 1);
     if (!strcmp(argv[1], "run")) return cmd_run(argc - 1, argv + 1);
+    if (!strcmp(argv[1], "bench")) return cmd_bench(argc - 1, argv + 1);
     fprintf(stderr, "convkit: unknown command '%s'\n\n%s", argv[1], usage);
     return EXIT_USAGE;
 }

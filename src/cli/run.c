@@ -142,33 +142,6 @@ static int take_run_opts(int argc, char **argv, run_opts *r, char **rest) {
     return n;
 }
 
-static int usage_fail(const cli_opts *o, const char *msg) {
-    if (o->json) {
-        json_t *j = json_object();
-        json_object_set_new(j, "ok", json_false());
-        json_object_set_new(j, "error", json_string("usage"));
-        json_object_set_new(j, "message", json_string(msg));
-        print_json(j);
-    } else {
-        fprintf(stderr, "convkit: %s\n\n%s", msg, usage);
-    }
-    return EXIT_USAGE;
-}
-
-static int fail(const cli_opts *o, const ck_diags *d, int code) {
-    if (o->json)
-        print_json(failure_json(o, d));
-    else
-        render_diags_text(stderr, d);
-    return code;
-}
-
-static double now_ms(void) {
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec * 1e3 + (double)t.tv_nsec / 1e6;
-}
-
 typedef struct stats {
     double min, max, mean;
     int64_t argmax, nonfinite;
@@ -220,12 +193,12 @@ int cmd_run(int argc, char **argv) {
         goto done;
     }
     if (r.bad) {
-        code = usage_fail(&o, r.bad);
+        code = cli_usage_error(&o, usage, "%s", r.bad);
         goto done;
     }
     g = cli_load(&o, &d, &code);
     if (!g) {
-        code = fail(&o, &d, code);
+        code = cli_fail(&o, &d, code);
         goto done;
     }
     int ni = ck_graph_num_inputs(g);
@@ -233,11 +206,11 @@ int cmd_run(int argc, char **argv) {
         char msg[160];
         snprintf(msg, sizeof msg, "--input is given %d times but the model has %d input(s)", r.n_in,
                  ni);
-        code = usage_fail(&o, msg);
+        code = cli_usage_error(&o, usage, "%s", msg);
         goto done;
     }
     if (ni > MAX_IO) {
-        code = usage_fail(&o, "the model has more than 16 inputs");
+        code = cli_usage_error(&o, usage, "%s", "the model has more than 16 inputs");
         goto done;
     }
 
@@ -254,12 +227,12 @@ int cmd_run(int argc, char **argv) {
                 ck_diag_add(&d, CK_SEV_ERROR, CK_INVALID_CONFIG, r.in_name[i], "input",
                             "--input names '%s', but the model's inputs are %s%s", r.in_name[i],
                             ck_graph_input_name(g, 0), ni > 1 ? ", ..." : "");
-                code = fail(&o, &d, EXIT_USAGE);
+                code = cli_fail(&o, &d, EXIT_USAGE);
                 goto done;
             }
         }
         if (src[idx]) {
-            code = usage_fail(&o, "an input is given twice");
+            code = cli_usage_error(&o, usage, "%s", "an input is given twice");
             goto done;
         }
         src[idx] = r.in_src[i];
@@ -272,13 +245,13 @@ int cmd_run(int argc, char **argv) {
                 char msg[256];
                 snprintf(msg, sizeof msg,
                          "--input '%s': expected random:SHAPE, e.g. random:1x3x224x224", src[i]);
-                code = usage_fail(&o, msg);
+                code = cli_usage_error(&o, usage, "%s", msg);
                 goto done;
             }
             in_desc[i] = "random";
         } else if (src[i]) {
             if (ck_npy_read(src[i], &in[i], &d) != CK_OK) {
-                code = fail(&o, &d, EXIT_USAGE);
+                code = cli_fail(&o, &d, EXIT_USAGE);
                 goto done;
             }
             shape = in[i]->shape;
@@ -292,7 +265,7 @@ int cmd_run(int argc, char **argv) {
                          "the model does not declare the shape of input '%s'; give --input x.npy "
                          "or --input random:SHAPE",
                          name);
-                code = usage_fail(&o, msg);
+                code = cli_usage_error(&o, usage, "%s", msg);
                 goto done;
             }
             in_desc[i] = "random";
@@ -327,25 +300,25 @@ int cmd_run(int argc, char **argv) {
                     ck_diag_note(dg, "axis %d must be %lld (? = any size)", ax,
                                  (long long)decl.d[ax]);
                 ck_str_free(&a);
-                code = fail(&o, &d, EXIT_INVALID);
+                code = cli_fail(&o, &d, EXIT_INVALID);
                 goto done;
             }
         }
         if (ck_graph_set_input_shape(g, i, &shape) != CK_OK) {
-            code = usage_fail(&o, "the input shape has too many axes");
+            code = cli_usage_error(&o, usage, "%s", "the input shape has too many axes");
             goto done;
         }
     }
     ck_status st = ck_check(g, &d);
     if (st != CK_OK) {
-        code = fail(&o, &d, st == CK_EUSAGE ? EXIT_USAGE : EXIT_INVALID);
+        code = cli_fail(&o, &d, st == CK_EUSAGE ? EXIT_USAGE : EXIT_INVALID);
         goto done;
     }
     ck_session_options so = {
         .seed = r.seed, .weights_dir = r.weights_dir, .threads = r.threads, .kernels = r.kernels};
     st = ck_session_new(g, &so, &s, &d);
     if (st != CK_OK) {
-        code = fail(&o, &d, st == CK_EINVALID ? EXIT_INVALID : EXIT_USAGE);
+        code = cli_fail(&o, &d, st == CK_EINVALID ? EXIT_INVALID : EXIT_USAGE);
         goto done;
     }
     int no = ck_session_num_outputs(s);
@@ -353,11 +326,11 @@ int cmd_run(int argc, char **argv) {
         char msg[160];
         snprintf(msg, sizeof msg, "-o is given %d times but the model has %d output(s)", r.n_out,
                  no);
-        code = usage_fail(&o, msg);
+        code = cli_usage_error(&o, usage, "%s", msg);
         goto done;
     }
     if (no > MAX_IO) {
-        code = usage_fail(&o, "the model has more than 16 outputs");
+        code = cli_usage_error(&o, usage, "%s", "the model has more than 16 outputs");
         goto done;
     }
     const float *ip[MAX_IO];
@@ -366,7 +339,7 @@ int cmd_run(int argc, char **argv) {
         ck_shape shape = ck_session_input_shape(s, i);
         if (!in[i]) {
             if (ck_tensor_f32_new(&shape, &in[i]) != CK_OK) {
-                code = usage_fail(&o, "out of memory for the input");
+                code = cli_usage_error(&o, usage, "%s", "out of memory for the input");
                 goto done;
             }
             /* a different stream per input */
@@ -377,21 +350,21 @@ int cmd_run(int argc, char **argv) {
     for (int i = 0; i < no; i++) {
         ck_shape shape = ck_session_output_shape(s, i);
         if (ck_tensor_f32_new(&shape, &out[i]) != CK_OK) {
-            code = usage_fail(&o, "out of memory for the output");
+            code = cli_usage_error(&o, usage, "%s", "out of memory for the output");
             goto done;
         }
         op[i] = out[i]->data;
     }
     if (ck_session_ctx_new(s, &ctx) != CK_OK) {
-        code = usage_fail(&o, "out of memory for the activations");
+        code = cli_usage_error(&o, usage, "%s", "out of memory for the activations");
         goto done;
     }
-    double t0 = now_ms();
+    double t0 = cli_now_ms();
     ck_session_run(s, ctx, ip, op);
-    double ms = now_ms() - t0;
+    double ms = cli_now_ms() - t0;
     for (int i = 0; i < r.n_out; i++)
         if (ck_npy_write(r.out[i], out[i], &d) != CK_OK) {
-            code = fail(&o, &d, EXIT_USAGE);
+            code = cli_fail(&o, &d, EXIT_USAGE);
             goto done;
         }
 

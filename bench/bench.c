@@ -1,0 +1,1228 @@
+/* convkit benchmark harness (issue 6; see bench/README.md).
+ *
+ * Measures, side by side in one run and with interleaved repetitions:
+ *   - the machine's peak FP32 rate (peak.c: FMA loops, AVX-512 and AVX2);
+ *   - the issue-6 layer set (batch 1) for convkit (a one-layer session per
+ *     layer, through the public API), oneDNN's convolution primitive in its
+ *     own layout choice and in nChw16c (reorders excluded), each also with
+ *     the NCHW -> its layout -> NCHW reorders of source and destination
+ *     included, and im2col + OpenBLAS sgemm;
+ *   - ResNet-18, ResNet-50 and MobileNetV2 at 224x224, batch 1 and 8, for
+ *     convkit (.cnn files) and PyTorch (bench/torch_models.py, a child
+ *     process driven over a pipe, so its runs interleave with convkit's).
+ * Every implementation of a layer gets the same input and weights and their
+ * outputs are compared; each network runs on PyTorch's weights in convkit
+ * too and the outputs are compared.
+ *
+ * FLOP count of a convolution, padding taps excluded:
+ *   2 * N * O * (C / groups) * T_h * T_w,
+ *   T_a = sum over output positions o along axis a of the number of kernel
+ *         taps k in [0, K_a) with 0 <= o*s_a - p_a + k*d_a < In_a.
+ * GFLOP/s = that / median time; % of peak = GFLOP/s / the measured peak
+ * (the faster of AVX-512 and AVX2) at the same thread count.
+ *
+ * Each sample of a layer is k back-to-back calls (k chosen once per
+ * implementation so that a sample lasts about --sample-ms), the reported
+ * time is the median over rounds of sample/k; in each round every
+ * implementation gives one sample, in an order that rotates from round to
+ * round, with a pause between samples so that spinning worker threads of
+ * the previous library have gone to sleep. */
+#include "convkit.h"
+#include "peak.h"
+
+#include <cblas.h>
+#include <dirent.h>
+#include <dlfcn.h>
+#include <errno.h>
+#include <jansson.h>
+#include <math.h>
+#include <oneapi/dnnl/dnnl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+void openblas_set_num_threads(int num_threads);
+
+/* ---- small utilities ------------------------------------------------------ */
+
+static double now_ms(void) {
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec * 1e3 + (double)t.tv_nsec / 1e6;
+}
+
+static void sleep_ms(double ms) {
+    struct timespec t = {(time_t)(ms / 1e3), (long)(fmod(ms, 1e3) * 1e6)};
+    while (nanosleep(&t, &t) != 0 && errno == EINTR) {
+    }
+}
+
+static double cpu_ms(void) {
+    struct timespec t;
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t);
+    return (double)t.tv_sec * 1e3 + (double)t.tv_nsec / 1e6;
+}
+
+/* CPU time of every thread of process `pid` (ns in /proc/PID/task/TID/schedstat,
+ * summed), in ms; 0 when it cannot be read. */
+static double proc_cpu_ms(pid_t pid) {
+    char path[64];
+    snprintf(path, sizeof path, "/proc/%d/task", (int)pid);
+    DIR *d = opendir(path);
+    if (!d) return 0;
+    double sum = 0;
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL) {
+        if (e->d_name[0] == '.') continue;
+        char f[128];
+        snprintf(f, sizeof f, "/proc/%d/task/%.20s/schedstat", (int)pid, e->d_name);
+        FILE *fp = fopen(f, "r");
+        unsigned long long ns = 0;
+        if (fp) {
+            if (fscanf(fp, "%llu", &ns) != 1) ns = 0;
+            fclose(fp);
+        }
+        sum += (double)ns / 1e6;
+    }
+    closedir(d);
+    return sum;
+}
+
+static pid_t g_child; /* the PyTorch process, 0 when none */
+
+/* Waits at least `ms`, then until the worker threads of this process and
+ * of the PyTorch child have stopped spinning (OpenBLAS spins for about
+ * 2^28 cycles after a call, libgomp for a few ms, PyTorch for about 100 ms):
+ * a 5 ms window in which both used under 0.25 ms of CPU, at most 1 s in
+ * all. The next sample then has the cores to itself. */
+static void settle(double ms) {
+    sleep_ms(ms);
+    for (int i = 0; i < 200; i++) {
+        double c0 = cpu_ms(), k0 = g_child ? proc_cpu_ms(g_child) : 0;
+        sleep_ms(5);
+        double c1 = cpu_ms(), k1 = g_child ? proc_cpu_ms(g_child) : 0;
+        if (c1 - c0 < 0.25 && k1 - k0 < 0.25) break;
+    }
+}
+
+static void die(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
+static void die(const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    fputs("bench: ", stderr);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputc('\n', stderr);
+    exit(1);
+}
+
+static void *xmalloc(size_t n) {
+    void *p = malloc(n ? n : 1);
+    if (!p) die("out of memory (%zu bytes)", n);
+    return p;
+}
+
+static const char *kernels_name(ck_kernels k) {
+    return k == CK_KERNELS_AVX512 ? "avx512" : k == CK_KERNELS_AVX2 ? "avx2" : "ref";
+}
+
+static int cmp_double(const void *a, const void *b) {
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+static double median_of(const double *v, int n) {
+    double *s = xmalloc((size_t)n * sizeof *s);
+    memcpy(s, v, (size_t)n * sizeof *s);
+    qsort(s, (size_t)n, sizeof *s, cmp_double);
+    double m = n % 2 ? s[n / 2] : 0.5 * (s[n / 2 - 1] + s[n / 2]);
+    free(s);
+    return m;
+}
+
+static double min_of(const double *v, int n) {
+    double m = v[0];
+    for (int i = 1; i < n; i++) m = v[i] < m ? v[i] : m;
+    return m;
+}
+
+static double max_of(const double *v, int n) {
+    double m = v[0];
+    for (int i = 1; i < n; i++) m = v[i] > m ? v[i] : m;
+    return m;
+}
+
+/* max |a - b| / max(max |b|, 1e-30) */
+static double rel_diff(const float *a, const float *b, int64_t n) {
+    double d = 0, m = 0;
+    for (int64_t i = 0; i < n; i++) {
+        double e = fabs((double)a[i] - (double)b[i]);
+        if (e > d || e != e) d = e;
+        if (fabs((double)b[i]) > m) m = fabs((double)b[i]);
+    }
+    return d / (m > 1e-30 ? m : 1e-30);
+}
+
+static double load_average(void) {
+    double l = -1;
+    FILE *f = fopen("/proc/loadavg", "r");
+    if (f) {
+        if (fscanf(f, "%lf", &l) != 1) l = -1;
+        fclose(f);
+    }
+    return l;
+}
+
+/* ---- options ------------------------------------------------------------ */
+
+typedef struct opts {
+    int threads;       /* oneDNN, OpenBLAS, peak; PyTorch tries 1..threads */
+    int layer_rounds;  /* interleaved rounds per layer */
+    int net_rounds;    /* interleaved rounds per network and batch */
+    double sample_ms;  /* target length of one layer sample */
+    double settle_ms;  /* pause between samples */
+    const char *json;  /* output file */
+    const char *python;
+    const char *torch_script;
+    const char *models; /* folder of resnet18.cnn, mobilenet_v2.cnn */
+    const char *resnet50;
+    bool layers, nets, torch, torch_default_malloc;
+    int batch8;
+} opts;
+
+static const char usage[] =
+    "usage: bench [--threads N] [--layer-rounds N] [--net-rounds N] [--sample-ms MS]\n"
+    "             [--settle-ms MS] [--json FILE] [--quick] [--no-layers] [--no-nets]\n"
+    "             [--no-torch] [--no-batch8] [--torch-default-malloc] [--python PATH]\n"
+    "see bench/README.md\n";
+
+static int int_arg(const char *v, int lo, int hi, const char *name) {
+    char *end;
+    long x = v ? strtol(v, &end, 10) : 0;
+    if (!v || *end || x < lo || x > hi) die("%s takes a whole number from %d to %d", name, lo, hi);
+    return (int)x;
+}
+
+static opts parse_opts(int argc, char **argv) {
+    opts o = {.threads = 2,
+              .layer_rounds = 11,
+              .net_rounds = 5,
+              .sample_ms = 25,
+              .settle_ms = 20,
+              .json = "build/bench/bench.json",
+              .python = "/usr/bin/python3",
+              .torch_script = "bench/torch_models.py",
+              .models = "bench/models",
+              .resnet50 = "tests/oracle/runtime/resnet50.cnn",
+              .layers = true,
+              .nets = true,
+              .torch = true,
+              .batch8 = 1};
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+        if (!strcmp(a, "--threads"))
+            o.threads = int_arg(v, 1, 64, a), i++;
+        else if (!strcmp(a, "--layer-rounds"))
+            o.layer_rounds = int_arg(v, 1, 1000, a), i++;
+        else if (!strcmp(a, "--net-rounds"))
+            o.net_rounds = int_arg(v, 1, 1000, a), i++;
+        else if (!strcmp(a, "--sample-ms"))
+            o.sample_ms = int_arg(v, 1, 10000, a), i++;
+        else if (!strcmp(a, "--settle-ms"))
+            o.settle_ms = int_arg(v, 0, 10000, a), i++;
+        else if (!strcmp(a, "--json") && v)
+            o.json = v, i++;
+        else if (!strcmp(a, "--python") && v)
+            o.python = v, i++;
+        else if (!strcmp(a, "--quick"))
+            o.layer_rounds = 3, o.net_rounds = 1, o.sample_ms = 5;
+        else if (!strcmp(a, "--no-layers"))
+            o.layers = false;
+        else if (!strcmp(a, "--no-nets"))
+            o.nets = false;
+        else if (!strcmp(a, "--no-torch"))
+            o.torch = false;
+        else if (!strcmp(a, "--no-batch8"))
+            o.batch8 = 0;
+        else if (!strcmp(a, "--torch-default-malloc"))
+            o.torch_default_malloc = true;
+        else if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
+            fputs(usage, stdout);
+            exit(0);
+        } else {
+            fprintf(stderr, "bench: unknown option '%s'\n%s", a, usage);
+            exit(2);
+        }
+    }
+    return o;
+}
+
+/* ---- the layer set of issue 6 --------------------------------------------- */
+
+typedef struct layer_spec {
+    const char *name;
+    int C, O, k, s, p, d, g, H, W;
+} layer_spec;
+
+static const layer_spec LAYERS[] = {
+    {"resnet50 conv1 7x7 s2 3->64 @224", 3, 64, 7, 2, 3, 1, 1, 224, 224},
+    {"resnet50 3x3 64->64 @56", 64, 64, 3, 1, 1, 1, 1, 56, 56},
+    {"resnet50 1x1 256->64 @56", 256, 64, 1, 1, 0, 1, 1, 56, 56},
+    {"resnet50 1x1 64->256 @56", 64, 256, 1, 1, 0, 1, 1, 56, 56},
+    {"resnet50 3x3 s2 128->128 @56", 128, 128, 3, 2, 1, 1, 1, 56, 56},
+    {"resnet50 3x3 256->256 @14", 256, 256, 3, 1, 1, 1, 1, 14, 14},
+    {"resnet50 3x3 512->512 @7", 512, 512, 3, 1, 1, 1, 1, 7, 7},
+    {"vgg 3x3 64->64 @112", 64, 64, 3, 1, 1, 1, 1, 112, 112},
+    {"mobilenetv2 dw 3x3 32 @112", 32, 32, 3, 1, 1, 1, 32, 112, 112},
+    {"mobilenetv2 dw 3x3 s2 144 @56", 144, 144, 3, 2, 1, 1, 144, 56, 56},
+    {"mobilenetv2 1x1 32->16 @112", 32, 16, 1, 1, 0, 1, 1, 112, 112},
+    {"dilated 3x3 d2 256->256 @28", 256, 256, 3, 1, 2, 2, 1, 28, 28},
+};
+enum { N_LAYERS = sizeof LAYERS / sizeof LAYERS[0] };
+
+static int out_size(int in, int k, int s, int p, int d) {
+    return (in + 2 * p - d * (k - 1) - 1) / s + 1;
+}
+
+/* taps inside the input along one axis, summed over the output positions */
+static int64_t valid_taps(int in, int k, int s, int p, int d) {
+    int64_t t = 0;
+    int out = out_size(in, k, s, p, d);
+    for (int o = 0; o < out; o++)
+        for (int j = 0; j < k; j++) {
+            int i = o * s - p + j * d;
+            t += i >= 0 && i < in;
+        }
+    return t;
+}
+
+static double layer_flops(const layer_spec *l) {
+    return 2.0 * l->O * (double)(l->C / l->g) * (double)valid_taps(l->H, l->k, l->s, l->p, l->d) *
+           (double)valid_taps(l->W, l->k, l->s, l->p, l->d);
+}
+
+/* ---- implementations of one layer ---------------------------------------- */
+
+/* Implementations, in the order of a round. oneDNN runs twice: with every
+ * activation layout left to it (format_tag_any: what it prefers on this
+ * CPU) and with nChw16c forced (its classic blocked AVX-512 layout); the
+ * faster of the two is "oneDNN" in the table. Each also runs with the
+ * reorders from and to NCHW included. */
+enum {
+    IMPL_CONVKIT,
+    IMPL_DNNL_ANY,
+    IMPL_DNNL_ANY_NCHW,
+    IMPL_DNNL_16C,
+    IMPL_DNNL_16C_NCHW,
+    IMPL_IM2COL,
+    N_IMPL
+};
+static const char *const IMPL_NAME[N_IMPL] = {"convkit",       "onednn_any",  "onednn_any_nchw",
+                                              "onednn_16c",    "onednn_16c_nchw",
+                                              "im2col_openblas"};
+
+typedef struct dnnl_var {
+    bool ok;
+    dnnl_primitive_t conv, r_src, r_dst; /* r_*: NULL when the layout is NCHW already */
+    dnnl_memory_t m_src, m_w, m_dst, m_y;
+    char *impl;
+    const char *src_layout, *dst_layout;
+    float *y; /* NCHW output of the reorder-included run */
+} dnnl_var;
+
+typedef struct layer_run {
+    const layer_spec *l;
+    int OH, OW;
+    int64_t xn, yn, wn;
+    float *x, *w;      /* NCHW input, [O, C/g, k, k] weights */
+    float *y_ck, *y_ic; /* NCHW outputs of convkit and im2col */
+    /* convkit */
+    ck_graph *g;
+    ck_session *s;
+    ck_session_ctx *ctx;
+    /* oneDNN */
+    dnnl_memory_t m_x;
+    dnnl_var v[2]; /* format_tag_any, nChw16c */
+    /* im2col */
+    float *col;
+} layer_run;
+
+static dnnl_engine_t engine;
+static dnnl_stream_t stream;
+static int g_threads = 2; /* --threads: convkit's too */
+
+#define DNNL_OK(call)                                                                              \
+    do {                                                                                           \
+        dnnl_status_t st_ = (call);                                                                \
+        if (st_ != dnnl_success) die("oneDNN: %s failed (status %d)", #call, (int)st_);           \
+    } while (0)
+
+static const float *layer_param(void *user, const char *layer, const char *param,
+                                const ck_shape *shape) {
+    layer_run *r = user;
+    int64_t n = 1;
+    for (int i = 0; i < shape->rank; i++) n *= shape->d[i];
+    if (!strcmp(layer, "conv") && !strcmp(param, "weight") && n == r->wn) return r->w;
+    return NULL;
+}
+
+static void exec2(dnnl_primitive_t p, dnnl_memory_t from, dnnl_memory_t to) {
+    dnnl_exec_arg_t a[2] = {{DNNL_ARG_FROM, from}, {DNNL_ARG_TO, to}};
+    DNNL_OK(dnnl_primitive_execute(p, stream, 2, a));
+}
+
+static void reorder(const dnnl_memory_desc_t *from_md, const dnnl_memory_desc_t *to_md,
+                    dnnl_primitive_t *out) {
+    dnnl_primitive_desc_t pd;
+    DNNL_OK(dnnl_reorder_primitive_desc_create(&pd, from_md, engine, to_md, engine, NULL));
+    DNNL_OK(dnnl_primitive_create(out, pd));
+    DNNL_OK(dnnl_primitive_desc_destroy(pd));
+}
+
+/* The name of md's layout among those oneDNN picks for activations. */
+static const char *layout_name(const dnnl_memory_desc_t *md) {
+    static const struct {
+        dnnl_format_tag_t tag;
+        const char *name;
+    } tags[] = {{dnnl_nchw, "nchw"},
+                {dnnl_nhwc, "nhwc"},
+                {dnnl_nChw8c, "nChw8c"},
+                {dnnl_nChw16c, "nChw16c"}};
+    for (size_t i = 0; i < sizeof tags / sizeof tags[0]; i++) {
+        dnnl_memory_desc_t t;
+        if (dnnl_memory_desc_init_by_tag(&t, md->ndims, md->dims, dnnl_f32, tags[i].tag) ==
+                dnnl_success &&
+            dnnl_memory_desc_equal(&t, md))
+            return tags[i].name;
+    }
+    return "other";
+}
+
+/* oneDNN's direct convolution with activations in `tag` (format_tag_any:
+ * the library's choice; a 3-channel input stays NCHW when forced), weights
+ * always in the layout it asks for, reordered once outside every timing
+ * (as a plan would). */
+static void dnnl_var_setup(layer_run *r, dnnl_var *v, dnnl_format_tag_t tag) {
+    const layer_spec *l = r->l;
+    memset(v, 0, sizeof *v);
+    v->y = xmalloc((size_t)r->yn * sizeof(float));
+    dnnl_memory_desc_t x_md, y_md, src_a, w_a, dst_a, w_user;
+    dnnl_dims_t xd = {1, l->C, l->H, l->W}, yd = {1, l->O, r->OH, r->OW};
+    DNNL_OK(dnnl_memory_desc_init_by_tag(&x_md, 4, xd, dnnl_f32, dnnl_nchw));
+    DNNL_OK(dnnl_memory_desc_init_by_tag(&y_md, 4, yd, dnnl_f32, dnnl_nchw));
+    dnnl_format_tag_t stag = tag == dnnl_nChw16c && l->C % 16 ? dnnl_nchw : tag;
+    DNNL_OK(dnnl_memory_desc_init_by_tag(&src_a, 4, xd, dnnl_f32, stag));
+    DNNL_OK(dnnl_memory_desc_init_by_tag(&dst_a, 4, yd, dnnl_f32, tag));
+    if (l->g == 1) {
+        dnnl_dims_t wd = {l->O, l->C, l->k, l->k};
+        DNNL_OK(dnnl_memory_desc_init_by_tag(&w_a, 4, wd, dnnl_f32, dnnl_format_tag_any));
+        DNNL_OK(dnnl_memory_desc_init_by_tag(&w_user, 4, wd, dnnl_f32, dnnl_oihw));
+    } else {
+        dnnl_dims_t wd = {l->g, l->O / l->g, l->C / l->g, l->k, l->k};
+        DNNL_OK(dnnl_memory_desc_init_by_tag(&w_a, 5, wd, dnnl_f32, dnnl_format_tag_any));
+        DNNL_OK(dnnl_memory_desc_init_by_tag(&w_user, 5, wd, dnnl_f32, dnnl_goihw));
+    }
+    dnnl_dims_t strides = {l->s, l->s}, dil = {l->d - 1, l->d - 1}, pad = {l->p, l->p};
+    dnnl_convolution_desc_t cd;
+    DNNL_OK(dnnl_dilated_convolution_forward_desc_init(&cd, dnnl_forward_inference,
+                                                       dnnl_convolution_direct, &src_a, &w_a, NULL,
+                                                       &dst_a, strides, dil, pad, pad));
+    dnnl_primitive_desc_t pd;
+    if (dnnl_primitive_desc_create(&pd, &cd, NULL, engine, NULL) != dnnl_success) return;
+    const char *impl = NULL;
+    DNNL_OK(dnnl_primitive_desc_query(pd, dnnl_query_impl_info_str, 0, (void *)&impl));
+    v->impl = strdup(impl ? impl : "?");
+    const dnnl_memory_desc_t *src_md = dnnl_primitive_desc_query_md(pd, dnnl_query_src_md, 0);
+    const dnnl_memory_desc_t *w_md = dnnl_primitive_desc_query_md(pd, dnnl_query_weights_md, 0);
+    const dnnl_memory_desc_t *dst_md = dnnl_primitive_desc_query_md(pd, dnnl_query_dst_md, 0);
+    v->src_layout = layout_name(src_md);
+    v->dst_layout = layout_name(dst_md);
+    DNNL_OK(dnnl_primitive_create(&v->conv, pd));
+    /* an NCHW source is the input itself; an NCHW destination is v->y */
+    bool src_nchw = dnnl_memory_desc_equal(src_md, &x_md);
+    bool dst_nchw = dnnl_memory_desc_equal(dst_md, &y_md);
+    DNNL_OK(dnnl_memory_create(&v->m_src, src_md, engine, src_nchw ? r->x : DNNL_MEMORY_ALLOCATE));
+    DNNL_OK(dnnl_memory_create(&v->m_dst, dst_md, engine, dst_nchw ? v->y : DNNL_MEMORY_ALLOCATE));
+    DNNL_OK(dnnl_memory_create(&v->m_y, &y_md, engine, v->y));
+    DNNL_OK(dnnl_memory_create(&v->m_w, w_md, engine, DNNL_MEMORY_ALLOCATE));
+    dnnl_memory_t m_wu;
+    dnnl_primitive_t r_w;
+    DNNL_OK(dnnl_memory_create(&m_wu, &w_user, engine, r->w));
+    reorder(&w_user, w_md, &r_w);
+    exec2(r_w, m_wu, v->m_w);
+    DNNL_OK(dnnl_stream_wait(stream));
+    DNNL_OK(dnnl_primitive_destroy(r_w));
+    DNNL_OK(dnnl_memory_destroy(m_wu));
+    if (!src_nchw) reorder(&x_md, src_md, &v->r_src);
+    if (!dst_nchw) reorder(dst_md, &y_md, &v->r_dst);
+    /* the source in its layout, once, for the reorder-free timing */
+    if (v->r_src) exec2(v->r_src, r->m_x, v->m_src);
+    DNNL_OK(dnnl_stream_wait(stream));
+    DNNL_OK(dnnl_primitive_desc_destroy(pd));
+    v->ok = true;
+}
+
+static void dnnl_var_free(dnnl_var *v) {
+    if (v->ok) {
+        dnnl_primitive_destroy(v->conv);
+        if (v->r_src) dnnl_primitive_destroy(v->r_src);
+        if (v->r_dst) dnnl_primitive_destroy(v->r_dst);
+        dnnl_memory_destroy(v->m_src);
+        dnnl_memory_destroy(v->m_dst);
+        dnnl_memory_destroy(v->m_y);
+        dnnl_memory_destroy(v->m_w);
+    }
+    free(v->impl);
+    free(v->y);
+}
+
+static void layer_setup(layer_run *r, const layer_spec *l, uint64_t seed) {
+    memset(r, 0, sizeof *r);
+    r->l = l;
+    r->OH = out_size(l->H, l->k, l->s, l->p, l->d);
+    r->OW = out_size(l->W, l->k, l->s, l->p, l->d);
+    r->xn = (int64_t)l->C * l->H * l->W;
+    r->yn = (int64_t)l->O * r->OH * r->OW;
+    r->wn = (int64_t)l->O * (l->C / l->g) * l->k * l->k;
+    ck_shape xs = {4, {1, l->C, l->H, l->W}}, ws = {1, {r->wn}};
+    ck_tensor_f32 *tx, *tw;
+    if (ck_tensor_f32_new(&xs, &tx) != CK_OK || ck_tensor_f32_new(&ws, &tw) != CK_OK)
+        die("out of memory");
+    ck_tensor_f32_fill_normal(tx, seed);
+    ck_tensor_f32_fill_normal(tw, seed + 1);
+    float scale = 1.0f / sqrtf((float)(l->C / l->g * l->k * l->k));
+    r->x = xmalloc((size_t)r->xn * sizeof(float));
+    r->w = xmalloc((size_t)r->wn * sizeof(float));
+    memcpy(r->x, tx->data, (size_t)r->xn * sizeof(float));
+    for (int64_t i = 0; i < r->wn; i++) r->w[i] = tw->data[i] * scale;
+    ck_tensor_f32_free(tx);
+    ck_tensor_f32_free(tw);
+    r->y_ck = xmalloc((size_t)r->yn * sizeof(float));
+    r->y_ic = xmalloc((size_t)r->yn * sizeof(float));
+
+    /* convkit: a one-layer .cnn network, PyTorch's Conv2d arguments */
+    char text[512];
+    snprintf(text, sizeof text,
+             "input: [1, %d, %d, %d]\n"
+             "conv = Conv2d(%d, %d, kernel_size=%d, stride=%d, padding=%d, dilation=%d, "
+             "groups=%d, bias=False)\n",
+             l->C, l->H, l->W, l->C, l->O, l->k, l->s, l->p, l->d, l->g);
+    ck_diags d = {0};
+    if (ck_parse_cnn(text, strlen(text), l->name, NULL, &r->g, &d) != CK_OK ||
+        ck_check(r->g, &d) != CK_OK)
+        die("convkit rejects layer '%s': %s", l->name,
+            d.n && d.v[0].message ? d.v[0].message : "?");
+    ck_session_options so = {
+        .seed = 0, .params = layer_param, .params_user = r, .threads = g_threads};
+    if (ck_session_new(r->g, &so, &r->s, &d) != CK_OK || ck_session_ctx_new(r->s, &r->ctx) != CK_OK)
+        die("convkit cannot build a session for '%s': %s", l->name,
+            d.n && d.v[0].message ? d.v[0].message : "?");
+    ck_diags_free(&d);
+    ck_shape ys = ck_session_output_shape(r->s, 0);
+    if (ys.rank != 4 || ys.d[1] != l->O || ys.d[2] != r->OH || ys.d[3] != r->OW)
+        die("convkit's output shape for '%s' differs", l->name);
+
+    dnnl_memory_desc_t x_md;
+    dnnl_dims_t xd = {1, l->C, l->H, l->W};
+    DNNL_OK(dnnl_memory_desc_init_by_tag(&x_md, 4, xd, dnnl_f32, dnnl_nchw));
+    DNNL_OK(dnnl_memory_create(&r->m_x, &x_md, engine, r->x));
+    dnnl_var_setup(r, &r->v[0], dnnl_format_tag_any);
+    dnnl_var_setup(r, &r->v[1], dnnl_nChw16c);
+    if (!r->v[0].ok) die("oneDNN has no convolution for '%s'", l->name);
+
+    /* im2col: [C/g * k * k, OH * OW] per group; none for 1x1 stride 1 */
+    if (!(l->k == 1 && l->s == 1 && l->p == 0))
+        r->col = xmalloc((size_t)(l->C / l->g) * l->k * l->k * r->OH * r->OW * sizeof(float));
+}
+
+static void layer_free(layer_run *r) {
+    free(r->x);
+    free(r->w);
+    free(r->y_ck);
+    free(r->y_ic);
+    free(r->col);
+    ck_session_ctx_free(r->ctx);
+    ck_session_free(r->s);
+    ck_graph_free(r->g);
+    for (int i = 0; i < 2; i++) dnnl_var_free(&r->v[i]);
+    dnnl_memory_destroy(r->m_x);
+}
+
+static void run_convkit(layer_run *r) {
+    const float *in[1] = {r->x};
+    float *out[1] = {r->y_ck};
+    ck_session_run(r->s, r->ctx, in, out);
+}
+
+/* the convolution alone, in its layouts */
+static void run_dnnl(dnnl_var *v) {
+    dnnl_exec_arg_t a[3] = {
+        {DNNL_ARG_SRC, v->m_src}, {DNNL_ARG_WEIGHTS, v->m_w}, {DNNL_ARG_DST, v->m_dst}};
+    DNNL_OK(dnnl_primitive_execute(v->conv, stream, 3, a));
+    DNNL_OK(dnnl_stream_wait(stream));
+}
+
+/* NCHW in, NCHW out: source reorder, convolution, destination reorder */
+static void run_dnnl_nchw(layer_run *r, dnnl_var *v) {
+    if (v->r_src) exec2(v->r_src, r->m_x, v->m_src);
+    dnnl_exec_arg_t a[3] = {
+        {DNNL_ARG_SRC, v->m_src}, {DNNL_ARG_WEIGHTS, v->m_w}, {DNNL_ARG_DST, v->m_dst}};
+    DNNL_OK(dnnl_primitive_execute(v->conv, stream, 3, a));
+    if (v->r_dst) exec2(v->r_dst, v->m_dst, v->m_y);
+    DNNL_OK(dnnl_stream_wait(stream));
+}
+
+static void im2col(const float *x, int C, int H, int W, int k, int s, int p, int d, int OH, int OW,
+                   float *col) {
+    for (int c = 0; c < C; c++)
+        for (int kh = 0; kh < k; kh++)
+            for (int kw = 0; kw < k; kw++) {
+                float *row = col + ((int64_t)(c * k + kh) * k + kw) * OH * OW;
+                for (int oh = 0; oh < OH; oh++) {
+                    int ih = oh * s - p + kh * d;
+                    float *o = row + (int64_t)oh * OW;
+                    if (ih < 0 || ih >= H) {
+                        memset(o, 0, (size_t)OW * sizeof *o);
+                        continue;
+                    }
+                    const float *xr = x + ((int64_t)c * H + ih) * W;
+                    for (int ow = 0; ow < OW; ow++) {
+                        int iw = ow * s - p + kw * d;
+                        o[ow] = iw >= 0 && iw < W ? xr[iw] : 0.0f;
+                    }
+                }
+            }
+}
+
+/* Caffe's scheme: per group, im2col then one sgemm W[O/g, K] x col[K, OH*OW]. */
+static void run_im2col(layer_run *r) {
+    const layer_spec *l = r->l;
+    int cg = l->C / l->g, og = l->O / l->g, K = cg * l->k * l->k, N = r->OH * r->OW;
+    for (int g = 0; g < l->g; g++) {
+        const float *xg = r->x + (int64_t)g * cg * l->H * l->W;
+        const float *b = xg;
+        if (r->col) {
+            im2col(xg, cg, l->H, l->W, l->k, l->s, l->p, l->d, r->OH, r->OW, r->col);
+            b = r->col;
+        }
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, og, N, K, 1.0f,
+                    r->w + (int64_t)g * og * K, K, b, N, 0.0f, r->y_ic + (int64_t)g * og * N, N);
+    }
+}
+
+static bool impl_ok(const layer_run *r, int impl) {
+    return !(impl == IMPL_DNNL_16C || impl == IMPL_DNNL_16C_NCHW) || r->v[1].ok;
+}
+
+static void run_impl(layer_run *r, int impl) {
+    switch (impl) {
+    case IMPL_CONVKIT:
+        run_convkit(r);
+        break;
+    case IMPL_DNNL_ANY:
+        run_dnnl(&r->v[0]);
+        break;
+    case IMPL_DNNL_ANY_NCHW:
+        run_dnnl_nchw(r, &r->v[0]);
+        break;
+    case IMPL_DNNL_16C:
+        run_dnnl(&r->v[1]);
+        break;
+    case IMPL_DNNL_16C_NCHW:
+        run_dnnl_nchw(r, &r->v[1]);
+        break;
+    default:
+        run_im2col(r);
+    }
+}
+
+/* ---- networks ------------------------------------------------------------- */
+
+typedef struct tensor_entry {
+    char *name;
+    int64_t n;
+    float *data;
+} tensor_entry;
+
+typedef struct weights {
+    int n;
+    tensor_entry *v;
+    int hits, misses;
+} weights;
+
+static void weights_free(weights *w) {
+    for (int i = 0; i < w->n; i++) {
+        free(w->v[i].name);
+        free(w->v[i].data);
+    }
+    free(w->v);
+    memset(w, 0, sizeof *w);
+}
+
+static bool read_exact(FILE *f, void *p, size_t n) {
+    return fread(p, 1, n, f) == n;
+}
+
+/* bench/torch_models.py's export format */
+static bool weights_read(const char *path, weights *w) {
+    FILE *f = fopen(path, "rb");
+    if (!f) return false;
+    char magic[4];
+    uint32_t count;
+    bool ok = read_exact(f, magic, 4) && !memcmp(magic, "CKW1", 4) && read_exact(f, &count, 4) &&
+              count < 100000;
+    if (ok) {
+        w->v = calloc(count, sizeof *w->v);
+        ok = w->v != NULL;
+    }
+    for (uint32_t i = 0; ok && i < count; i++) {
+        uint32_t len, rank;
+        int64_t dims[8], n = 1;
+        ok = read_exact(f, &len, 4) && len < 4096;
+        if (!ok) break;
+        char *name = xmalloc(len + 1);
+        ok = read_exact(f, name, len) && read_exact(f, &rank, 4) && rank <= 8 &&
+             read_exact(f, dims, rank * sizeof *dims);
+        name[len] = 0;
+        for (uint32_t k = 0; ok && k < rank; k++) n *= dims[k];
+        float *data = ok ? xmalloc((size_t)n * sizeof *data) : NULL;
+        ok = ok && read_exact(f, data, (size_t)n * sizeof *data);
+        w->v[w->n++] = (tensor_entry){name, n, data};
+    }
+    fclose(f);
+    if (!ok) weights_free(w);
+    return ok;
+}
+
+static const float *net_param(void *user, const char *layer, const char *param,
+                              const ck_shape *shape) {
+    weights *w = user;
+    char key[512];
+    snprintf(key, sizeof key, "%s.%s", layer, param);
+    int64_t n = 1;
+    for (int i = 0; i < shape->rank; i++) n *= shape->d[i];
+    for (int i = 0; i < w->n; i++)
+        if (!strcmp(w->v[i].name, key) && w->v[i].n == n) {
+            w->hits++;
+            return w->v[i].data;
+        }
+    w->misses++;
+    return NULL;
+}
+
+/* A convkit session of a .cnn network at batch `batch`. */
+typedef struct net_session {
+    ck_graph *g;
+    ck_session *s;
+    ck_session_ctx *ctx;
+    ck_tensor_f32 *x, *y;
+    int64_t macs;
+} net_session;
+
+static void net_open(net_session *n, const char *path, int batch, weights *w, uint64_t seed) {
+    memset(n, 0, sizeof *n);
+    ck_diags d = {0};
+    if (ck_load_file(path, NULL, &n->g, &d) != CK_OK) die("cannot read %s", path);
+    ck_shape in = {4, {batch, 3, 224, 224}};
+    if (ck_graph_set_input_shape(n->g, 0, &in) != CK_OK || ck_check(n->g, &d) != CK_OK)
+        die("%s does not check at %lldx3x224x224", path, (long long)batch);
+    n->macs = ck_graph_totals(n->g).macs;
+    ck_session_options so = {
+        .seed = seed, .params = w ? net_param : NULL, .params_user = w, .threads = g_threads};
+    if (ck_session_new(n->g, &so, &n->s, &d) != CK_OK || ck_session_ctx_new(n->s, &n->ctx) != CK_OK)
+        die("convkit cannot run %s: %s", path, d.n && d.v[0].message ? d.v[0].message : "?");
+    ck_diags_free(&d);
+    ck_shape ys = ck_session_output_shape(n->s, 0);
+    if (ck_tensor_f32_new(&in, &n->x) != CK_OK || ck_tensor_f32_new(&ys, &n->y) != CK_OK)
+        die("out of memory");
+    ck_tensor_f32_fill_normal(n->x, seed + (uint64_t)batch);
+}
+
+static void net_run(net_session *n) {
+    const float *in[1] = {n->x->data};
+    float *out[1] = {n->y->data};
+    ck_session_run(n->s, n->ctx, in, out);
+}
+
+static void net_close(net_session *n) {
+    ck_tensor_f32_free(n->x);
+    ck_tensor_f32_free(n->y);
+    ck_session_ctx_free(n->ctx);
+    ck_session_free(n->s);
+    ck_graph_free(n->g);
+}
+
+/* ---- the PyTorch child ------------------------------------------------------ */
+
+typedef struct torch_proc {
+    pid_t pid;
+    FILE *to, *from;
+    bool ok;
+} torch_proc;
+
+static bool torch_start(torch_proc *t, const opts *o) {
+    memset(t, 0, sizeof *t);
+    int in[2], out[2];
+    if (access(o->python, X_OK) != 0 || access(o->torch_script, R_OK) != 0) return false;
+    if (pipe(in) != 0 || pipe(out) != 0) return false;
+    t->pid = fork();
+    if (t->pid < 0) return false;
+    if (t->pid == 0) {
+        dup2(in[0], 0);
+        dup2(out[1], 1);
+        close(in[0]);
+        close(in[1]);
+        close(out[0]);
+        close(out[1]);
+        /* glibc's allocator, fixed in its fastest state for PyTorch: by
+         * default a fresh process mmaps (and page-faults) every activation
+         * over 128 KiB until some large free raises the threshold, which
+         * makes PyTorch's latency depend on what ran before (MobileNetV2,
+         * batch 1: 23 ms fresh, 11 ms after a batch-8 pass). convkit plans
+         * its activation memory once and does not depend on this. */
+        if (!o->torch_default_malloc) {
+            setenv("MALLOC_MMAP_THRESHOLD_", "33554432", 0);
+            setenv("MALLOC_TRIM_THRESHOLD_", "268435456", 0);
+        }
+        execl(o->python, o->python, o->torch_script, "--serve", (char *)NULL);
+        _exit(127);
+    }
+    close(in[0]);
+    close(out[1]);
+    g_child = t->pid;
+    t->to = fdopen(in[1], "w");
+    t->from = fdopen(out[0], "r");
+    t->ok = t->to && t->from;
+    return t->ok;
+}
+
+/* Sends one command; returns the reply after "ok " (or "" for a bare "ok")
+ * in buf, or NULL (and the child is given up) on anything else. */
+static const char *torch_cmd(torch_proc *t, char *buf, size_t n, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+static const char *torch_cmd(torch_proc *t, char *buf, size_t n, const char *fmt, ...) {
+    if (!t->ok) return NULL;
+    va_list ap;
+    va_start(ap, fmt);
+    vfprintf(t->to, fmt, ap);
+    va_end(ap);
+    fputc('\n', t->to);
+    fflush(t->to);
+    if (!fgets(buf, (int)n, t->from)) {
+        fprintf(stderr, "bench: PyTorch stopped answering\n");
+        t->ok = false;
+        return NULL;
+    }
+    buf[strcspn(buf, "\n")] = 0;
+    if (strncmp(buf, "ok", 2) != 0) {
+        fprintf(stderr, "bench: PyTorch: %s\n", buf);
+        return NULL;
+    }
+    return buf[2] == ' ' ? buf + 3 : buf + 2;
+}
+
+static void torch_stop(torch_proc *t) {
+    if (t->to) {
+        fputs("quit\n", t->to);
+        fclose(t->to);
+    }
+    if (t->from) fclose(t->from);
+    if (t->pid > 0) waitpid(t->pid, NULL, 0);
+    g_child = 0;
+}
+
+/* ---- main --------------------------------------------------------------- */
+
+typedef struct stat3 {
+    double med, min, max;
+} stat3;
+
+static stat3 stats(const double *v, int n) {
+    return (stat3){median_of(v, n), min_of(v, n), max_of(v, n)};
+}
+
+static json_t *jnum(double v) {
+    return isfinite(v) ? json_real(v) : json_null();
+}
+
+static void set_threads(int n) {
+    /* oneDNN runs on libgomp here (Debian's build): its thread count. The
+     * symbol is looked up because the harness is not an OpenMP program. */
+    void (*omp_set)(int) = (void (*)(int))dlsym(RTLD_DEFAULT, "omp_set_num_threads");
+    if (omp_set) omp_set(n);
+    openblas_set_num_threads(n);
+}
+
+int main(int argc, char **argv) {
+    opts o = parse_opts(argc, argv);
+    g_threads = o.threads;
+    double t_start = now_ms();
+    set_threads(o.threads);
+    json_t *J = json_object();
+    json_object_set_new(J, "threads", json_integer(o.threads));
+    double load0 = load_average();
+    json_object_set_new(J, "load_average_start", jnum(load0));
+    const dnnl_version_t *dv = dnnl_version();
+    char dnnl_ver[64];
+    snprintf(dnnl_ver, sizeof dnnl_ver, "%d.%d.%d", dv->major, dv->minor, dv->patch);
+    json_object_set_new(J, "onednn_version", json_string(dnnl_ver));
+    printf("convkit bench: %d threads for convkit, oneDNN %s, OpenBLAS and the peak; PyTorch "
+           "best of 1..%d\n",
+           o.threads, dnnl_ver, o.threads);
+    printf("load average at start: %.2f%s\n", load0,
+           load0 > 0.5 ? "  (WARNING: the machine is busy; numbers will be noisy)" : "");
+
+    /* peak: best of 5 */
+    float sink = 0;
+    double pk512 = 0, pk2 = 0;
+    bool has512 = __builtin_cpu_supports("avx512f"),
+         has2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+    for (int i = 0; i < 5; i++) {
+        if (has512) {
+            double v = peak_gflops(1, o.threads, 20000000L, &sink);
+            pk512 = v > pk512 ? v : pk512;
+        }
+        if (has2) {
+            double v = peak_gflops(0, o.threads, 20000000L, &sink);
+            pk2 = v > pk2 ? v : pk2;
+        }
+    }
+    /* the machine's peak: the faster ISA (on cores that split 512-bit FMAs
+     * in two, AVX2 reaches the same rate) */
+    double peak = pk512 > pk2 ? pk512 : pk2;
+    printf("peak FP32, measured (FMA loops, %d threads): AVX-512 %.1f GFLOP/s, AVX2 %.1f GFLOP/s "
+           "(sink %g)\n\n",
+           o.threads, pk512, pk2, (double)(sink * 0.0f));
+    json_t *jp = json_object();
+    json_object_set_new(jp, "avx512_gflops", has512 ? json_real(pk512) : json_null());
+    json_object_set_new(jp, "avx2_gflops", has2 ? json_real(pk2) : json_null());
+    json_object_set_new(jp, "threads", json_integer(o.threads));
+    json_object_set_new(jp, "gflops", json_real(peak));
+    json_object_set_new(J, "peak", jp);
+
+    DNNL_OK(dnnl_engine_create(&engine, dnnl_cpu, 0));
+    DNNL_OK(dnnl_stream_create(&stream, engine, dnnl_stream_default_flags));
+
+    /* ---- layers ---- */
+    json_t *jl = json_array();
+    double ratios[N_LAYERS];
+    int n_ratios = 0;
+    if (o.layers) {
+        printf("Layers, batch 1: median ms of %d interleaved rounds; GFLOP counts non-padding "
+               "taps; %% = of the %.0f GFLOP/s peak; oneDNN = the faster of its own layout "
+               "choice and nChw16c\n\n",
+               o.layer_rounds, peak);
+        printf("| layer | MFLOP | convkit ms | kernel | GF/s | %% | oneDNN ms | layout | GF/s | %% | "
+               "oneDNN+reorders ms | %% | im2col+BLAS ms | %% | convkit/oneDNN | check |\n");
+        printf("|---|--:|--:|---|--:|--:|--:|---|--:|--:|--:|--:|--:|--:|--:|---|\n");
+        fflush(stdout);
+    }
+    for (int li = 0; o.layers && li < N_LAYERS; li++) {
+        const layer_spec *l = &LAYERS[li];
+        layer_run r;
+        layer_setup(&r, l, 1000 + (uint64_t)li);
+        double flops = layer_flops(l);
+        ck_session_info ci = ck_session_describe(r.s);
+        const char *ck_kernel = ci.fast_steps ? kernels_name(ci.kernels) : "ref";
+        /* one call each for the outputs (NCHW everywhere), then calls for a
+         * quarter of a sample to choose the calls per sample */
+        int reps[N_IMPL] = {0};
+        for (int i = 0; i < N_IMPL; i++) {
+            if (!impl_ok(&r, i)) continue;
+            run_impl(&r, i);
+            int n = 0;
+            double t0 = now_ms(), t;
+            do {
+                run_impl(&r, i);
+                n++;
+                t = now_ms() - t0;
+            } while (t < o.sample_ms / 4 && n < 100000);
+            t /= n;
+            int k = (int)ceil(o.sample_ms / (t > 1e-4 ? t : 1e-4));
+            reps[i] = k < 1 ? 1 : k > 100000 ? 100000 : k;
+            settle(o.settle_ms);
+        }
+        const float *ref = r.v[0].y;
+        double diff[N_IMPL];
+        bool same = true;
+        for (int i = 0; i < N_IMPL; i++) {
+            const float *y = i == IMPL_CONVKIT                                   ? r.y_ck
+                             : i == IMPL_IM2COL                                  ? r.y_ic
+                             : i == IMPL_DNNL_16C || i == IMPL_DNNL_16C_NCHW ? r.v[1].y
+                                                                                 : r.v[0].y;
+            diff[i] = impl_ok(&r, i) ? rel_diff(y, ref, r.yn) : NAN;
+            same &= !impl_ok(&r, i) || diff[i] < 1e-4;
+        }
+        double *samp[N_IMPL];
+        for (int i = 0; i < N_IMPL; i++) samp[i] = xmalloc((size_t)o.layer_rounds * sizeof(double));
+        for (int round = 0; round < o.layer_rounds; round++)
+            for (int j = 0; j < N_IMPL; j++) {
+                int i = (j + round) % N_IMPL;
+                if (!impl_ok(&r, i)) {
+                    samp[i][round] = NAN;
+                    continue;
+                }
+                double t0 = now_ms();
+                for (int k = 0; k < reps[i]; k++) run_impl(&r, i);
+                samp[i][round] = (now_ms() - t0) / reps[i];
+                settle(o.settle_ms);
+            }
+        stat3 st[N_IMPL];
+        for (int i = 0; i < N_IMPL; i++) st[i] = stats(samp[i], o.layer_rounds);
+        /* oneDNN: the faster of its two layouts, and that one's reorder number */
+        int best = impl_ok(&r, IMPL_DNNL_16C) && st[IMPL_DNNL_16C].med < st[IMPL_DNNL_ANY].med;
+        int bi = best ? IMPL_DNNL_16C : IMPL_DNNL_ANY, bn = bi + 1;
+        const dnnl_var *bv = &r.v[best];
+        double ratio = st[IMPL_CONVKIT].med / st[bi].med;
+        ratios[n_ratios++] = ratio;
+#define GF(i) (flops / st[i].med / 1e6)
+#define PC(i) (100.0 * GF(i) / peak)
+        char layout[48];
+        if (!strcmp(bv->src_layout, bv->dst_layout))
+            snprintf(layout, sizeof layout, "%s", bv->src_layout);
+        else
+            snprintf(layout, sizeof layout, "%s>%s", bv->src_layout, bv->dst_layout);
+        printf("| %s | %.1f | %.3f | %s | %.1f | %.1f | %.3f | %s | %.1f | %.1f | %.3f | %.1f | "
+               "%.3f | %.1f | %.2f | %s |\n",
+               l->name, flops / 1e6, st[IMPL_CONVKIT].med, ck_kernel, GF(IMPL_CONVKIT),
+               PC(IMPL_CONVKIT),
+               st[bi].med, layout, GF(bi), PC(bi), st[bn].med, PC(bn), st[IMPL_IM2COL].med,
+               PC(IMPL_IM2COL), ratio, same ? "ok" : "MISMATCH");
+        fflush(stdout);
+        json_t *e = json_object();
+        json_object_set_new(e, "name", json_string(l->name));
+        json_t *conv = json_object();
+        json_object_set_new(conv, "in_channels", json_integer(l->C));
+        json_object_set_new(conv, "out_channels", json_integer(l->O));
+        json_object_set_new(conv, "kernel", json_integer(l->k));
+        json_object_set_new(conv, "stride", json_integer(l->s));
+        json_object_set_new(conv, "padding", json_integer(l->p));
+        json_object_set_new(conv, "dilation", json_integer(l->d));
+        json_object_set_new(conv, "groups", json_integer(l->g));
+        json_object_set_new(conv, "input", json_pack("[iiii]", 1, l->C, l->H, l->W));
+        json_object_set_new(conv, "output", json_pack("[iiii]", 1, l->O, r.OH, r.OW));
+        json_object_set_new(e, "conv", conv);
+        json_object_set_new(e, "flops", json_real(flops));
+        for (int i = 0; i < N_IMPL; i++) {
+            json_t *m = json_object();
+            if (i == IMPL_CONVKIT) {
+                json_object_set_new(m, "kernels", json_string(ck_kernel));
+                json_object_set_new(m, "threads", json_integer(ci.threads));
+            }
+            if (i != IMPL_CONVKIT && i != IMPL_IM2COL) {
+                const dnnl_var *v = &r.v[i >= IMPL_DNNL_16C];
+                json_object_set_new(m, "impl", v->impl ? json_string(v->impl) : json_null());
+                json_object_set_new(m, "src_layout",
+                                    v->ok ? json_string(v->src_layout) : json_null());
+                json_object_set_new(m, "dst_layout",
+                                    v->ok ? json_string(v->dst_layout) : json_null());
+                json_object_set_new(m, "reorders_included",
+                                    json_boolean(i == IMPL_DNNL_ANY_NCHW ||
+                                                 i == IMPL_DNNL_16C_NCHW));
+            }
+            json_object_set_new(m, "median_ms", jnum(st[i].med));
+            json_object_set_new(m, "min_ms", jnum(st[i].min));
+            json_object_set_new(m, "max_ms", jnum(st[i].max));
+            json_object_set_new(m, "gflops", jnum(GF(i)));
+            json_object_set_new(m, "pct_peak", jnum(PC(i)));
+            json_object_set_new(m, "calls_per_sample", json_integer(reps[i]));
+            json_object_set_new(m, "max_rel_diff_vs_onednn", jnum(diff[i]));
+            json_object_set_new(e, IMPL_NAME[i], m);
+        }
+        json_object_set_new(e, "onednn_best", json_string(IMPL_NAME[bi]));
+        json_object_set_new(e, "ratio_convkit_onednn", json_real(ratio));
+        json_object_set_new(e, "outputs_agree", json_boolean(same));
+        json_array_append_new(jl, e);
+        for (int i = 0; i < N_IMPL; i++) free(samp[i]);
+        layer_free(&r);
+#undef GF
+#undef PC
+    }
+    json_object_set_new(J, "layers", jl);
+    if (n_ratios) {
+        double med = median_of(ratios, n_ratios);
+        int within = 0;
+        for (int i = 0; i < n_ratios; i++) within += ratios[i] <= 1.25;
+        printf("\nconvkit/oneDNN: median %.2f; %d of %d layers within 1.25x\n\n", med, within,
+               n_ratios);
+        json_object_set_new(J, "median_ratio_convkit_onednn", json_real(med));
+        json_object_set_new(J, "layers_within_1_25x", json_integer(within));
+    }
+
+    /* ---- networks ---- */
+    json_t *jn = json_array();
+    torch_proc tp = {0};
+    char tmpdir[] = "/tmp/convkit-bench-XXXXXX";
+    bool have_tmp = mkdtemp(tmpdir) != NULL;
+    if (o.nets && o.torch) {
+        if (!have_tmp || !torch_start(&tp, &o))
+            printf("PyTorch: not available (%s)\n", o.python);
+    }
+    if (o.nets) {
+        printf("Networks, 224x224: median ms of %d interleaved rounds; PyTorch %s eval, no_grad, "
+               "best of 1..%d threads; convkit on PyTorch's weights\n\n",
+               o.net_rounds, tp.ok ? "1.13" : "(not run)", o.threads);
+        printf("| network | batch | convkit ms | PyTorch ms (threads) |");
+        for (int t = 1; t <= o.threads; t++) printf(" PyTorch %dT ms |", t);
+        printf(" convkit/PyTorch | convkit img/s | PyTorch img/s | output check |\n|---|--:|--:|--:|");
+        for (int t = 1; t <= o.threads; t++) printf("--:|");
+        printf("--:|--:|--:|---|\n");
+        fflush(stdout);
+    }
+    static const char *const NETS[] = {"resnet18", "resnet50", "mobilenet_v2"};
+    for (int ni = 0; o.nets && ni < 3; ni++) {
+        const char *name = NETS[ni];
+        char path[512], wpath[600], buf[512];
+        if (!strcmp(name, "resnet50"))
+            snprintf(path, sizeof path, "%s", o.resnet50);
+        else
+            snprintf(path, sizeof path, "%s/%s.cnn", o.models, name);
+        weights w = {0};
+        bool torch_net = tp.ok && torch_cmd(&tp, buf, sizeof buf, "load %s", name);
+        long long torch_params = torch_net ? atoll(buf + 3) : -1;
+        if (torch_net) {
+            snprintf(wpath, sizeof wpath, "%s/%s.weights", tmpdir, name);
+            torch_net = torch_cmd(&tp, buf, sizeof buf, "export %s %s", name, wpath) &&
+                        weights_read(wpath, &w);
+            remove(wpath);
+        }
+        for (int bi = 0; bi < 1 + o.batch8; bi++) {
+            int batch = bi ? 8 : 1;
+            net_session ns;
+            w.hits = w.misses = 0;
+            net_open(&ns, path, batch, torch_net ? &w : NULL, 0);
+            int misses = w.misses;
+            net_run(&ns); /* warm */
+            /* the same output as PyTorch on the same weights and input */
+            double diff = NAN;
+            if (torch_net && batch == 1) {
+                char xin[600], yout[600];
+                snprintf(xin, sizeof xin, "%s/x.npy", tmpdir);
+                snprintf(yout, sizeof yout, "%s/y.npy", tmpdir);
+                ck_diags d = {0};
+                ck_tensor_f32 *ty = NULL;
+                if (ck_npy_write(xin, ns.x, &d) == CK_OK &&
+                    torch_cmd(&tp, buf, sizeof buf, "forward %s %s %s", name, xin, yout) &&
+                    ck_npy_read(yout, &ty, &d) == CK_OK &&
+                    ck_tensor_f32_numel(ty) == ck_tensor_f32_numel(ns.y))
+                    diff = rel_diff(ns.y->data, ty->data, ck_tensor_f32_numel(ty));
+                ck_tensor_f32_free(ty);
+                ck_diags_free(&d);
+                remove(xin);
+                remove(yout);
+            }
+            int nt = torch_net ? o.threads : 0, ni_ = 1 + nt;
+            double *samp[1 + 64];
+            for (int i = 0; i < ni_; i++) samp[i] = xmalloc((size_t)o.net_rounds * sizeof(double));
+            for (int round = 0; round < o.net_rounds; round++)
+                for (int j = 0; j < ni_; j++) {
+                    int i = (j + round) % ni_;
+                    if (i == 0) {
+                        double t0 = now_ms();
+                        net_run(&ns);
+                        samp[0][round] = now_ms() - t0;
+                    } else if (torch_cmd(&tp, buf, sizeof buf, "time %s %d %d", name, batch, i)) {
+                        samp[i][round] = atof(buf + 3);
+                    } else {
+                        samp[i][round] = NAN;
+                    }
+                    settle(o.settle_ms);
+                }
+            stat3 st[1 + 64];
+            for (int i = 0; i < ni_; i++) st[i] = stats(samp[i], o.net_rounds);
+            int best = 0;
+            for (int i = 1; i < ni_; i++)
+                if (!best || st[i].med < st[best].med) best = i;
+            double tbest = best ? st[best].med : NAN;
+            double ratio = st[0].med / tbest;
+            char check[96];
+            if (!torch_net)
+                snprintf(check, sizeof check, "-");
+            else if (batch != 1)
+                snprintf(check, sizeof check, "(batch 1)");
+            else
+                snprintf(check, sizeof check, "%s (rel %.1e)%s",
+                         diff < 1e-3 ? "ok" : "MISMATCH", diff, misses ? " missing weights" : "");
+            printf("| %s | %d | %.1f | ", name, batch, st[0].med);
+            if (best)
+                printf("%.1f (%d) |", tbest, best);
+            else
+                printf("- |");
+            for (int t = 1; t <= o.threads; t++)
+                if (t < ni_)
+                    printf(" %.1f |", st[t].med);
+                else
+                    printf(" - |");
+            if (best)
+                printf(" %.2f | %.1f | %.1f | %s |\n", ratio, 1e3 * batch / st[0].med,
+                       1e3 * batch / tbest, check);
+            else
+                printf(" - | %.1f | - | %s |\n", 1e3 * batch / st[0].med, check);
+            fflush(stdout);
+            json_t *e = json_object();
+            json_object_set_new(e, "name", json_string(name));
+            json_object_set_new(e, "model", json_string(path));
+            json_object_set_new(e, "batch", json_integer(batch));
+            json_object_set_new(e, "macs", json_integer(ns.macs));
+            json_t *c = json_object();
+            json_object_set_new(c, "median_ms", json_real(st[0].med));
+            json_object_set_new(c, "min_ms", json_real(st[0].min));
+            json_object_set_new(c, "max_ms", json_real(st[0].max));
+            ck_session_info ci = ck_session_describe(ns.s);
+            json_object_set_new(c, "threads", json_integer(ci.threads));
+            json_object_set_new(c, "kernels", json_string(kernels_name(ci.kernels)));
+            json_object_set_new(c, "steps", json_integer(ci.steps));
+            json_object_set_new(c, "fast_steps", json_integer(ci.fast_steps));
+            json_object_set_new(c, "folded_steps", json_integer(ci.folded_steps));
+            json_object_set_new(e, "convkit", c);
+            json_t *pt = json_array();
+            for (int i = 1; i < ni_; i++) {
+                json_t *x = json_object();
+                json_object_set_new(x, "threads", json_integer(i));
+                json_object_set_new(x, "median_ms", jnum(st[i].med));
+                json_object_set_new(x, "min_ms", jnum(st[i].min));
+                json_object_set_new(x, "max_ms", jnum(st[i].max));
+                json_array_append_new(pt, x);
+            }
+            json_object_set_new(e, "pytorch", pt);
+            json_object_set_new(e, "pytorch_best_ms", jnum(tbest));
+            json_object_set_new(e, "pytorch_best_threads", best ? json_integer(best) : json_null());
+            json_object_set_new(e, "pytorch_params", torch_params >= 0 ? json_integer(torch_params)
+                                                                      : json_null());
+            json_object_set_new(e, "ratio_convkit_pytorch", jnum(ratio));
+            json_object_set_new(e, "output_max_rel_diff", jnum(diff));
+            json_object_set_new(e, "weights_not_from_pytorch",
+                                torch_net ? json_integer(misses) : json_null());
+            json_array_append_new(jn, e);
+            for (int i = 0; i < ni_; i++) free(samp[i]);
+            net_close(&ns);
+        }
+        weights_free(&w);
+    }
+    json_object_set_new(J, "networks", jn);
+    json_object_set_new(J, "pytorch_malloc",
+                        json_string(o.torch_default_malloc
+                                        ? "glibc defaults"
+                                        : "MALLOC_MMAP_THRESHOLD_=33554432 "
+                                          "MALLOC_TRIM_THRESHOLD_=268435456"));
+    torch_stop(&tp);
+    if (have_tmp) rmdir(tmpdir);
+    dnnl_stream_destroy(stream);
+    dnnl_engine_destroy(engine);
+
+    double load1 = load_average();
+    double secs = (now_ms() - t_start) / 1e3;
+    json_object_set_new(J, "load_average_end", jnum(load1));
+    json_object_set_new(J, "seconds", json_real(secs));
+    printf("\nload average at end: %.2f; %.0f s in all\n", load1, secs);
+    if (json_dump_file(J, o.json, JSON_INDENT(1) | JSON_PRESERVE_ORDER) != 0)
+        fprintf(stderr, "bench: cannot write %s\n", o.json);
+    else
+        printf("JSON: %s\n", o.json);
+    json_decref(J);
+    return 0;
+}

@@ -1,0 +1,269 @@
+/* convkit bench: times the forward pass of any model for a user. The model is
+ * loaded, checked and turned into a session once; the session then runs
+ * WARMUP untimed and RUNS timed passes over one seeded random input, and the
+ * median, min and max wall time of one pass are reported. */
+#include "cli/cli.h"
+#include "core/core.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+static const char usage[] =
+    "usage: convkit bench MODEL [--input SHAPE] [--threads N] [--runs N] [--warmup N]\n"
+    "                     [--kernels K] [--seed N] [--json]\n"
+    "\n"
+    "Times the forward pass on the CPU (float32): builds the session once, runs it\n"
+    "WARMUP times untimed, then RUNS times on a seeded random input, and reports the\n"
+    "median, min and max milliseconds of one pass.\n"
+    "\n"
+    "  --input SHAPE   input shape, 1x3x224x224 or [1,3,224,224]; NAME=SHAPE for a named\n"
+    "                  input; needed when the model declares no input shape\n"
+    "  --threads N     threads of the forward pass (default: the CPUs online)\n"
+    "  --kernels K     auto (the best the CPU has), ref, avx2 or avx512 (never above the CPU)\n"
+    "  --runs N        timed passes (default 10)\n"
+    "  --warmup N      untimed passes before them (default 2)\n"
+    "  --seed N        seed of the random input and of the default initialisation of\n"
+    "                  models without weights (.cnn, Keras JSON); default 0\n"
+    "  --weights-dir D folder of ONNX external data (default: the model's folder)\n"
+    "  --json          print one JSON object (model, ok, input, inputs, threads, kernels,\n"
+    "                  runs, warmup, median_ms, min_ms, max_ms, mean_ms, times_ms, macs,\n"
+    "                  memory, diagnostics)\n"
+    "exit status: 0 ran, 1 invalid model, 2 bad usage, unreadable file or missing weights\n";
+
+#define MAX_IO 16
+#define MAX_RUNS 1000000
+
+typedef struct bench_opts {
+    long threads, runs, warmup; /* threads 0: the CPUs online */
+    ck_kernels kernels;
+    uint64_t seed;
+    const char *weights_dir;
+    const char *bad; /* an option error, reported once cli_parse knows --json */
+} bench_opts;
+
+static bool parse_count(const char *s, long lo, long hi, long *out) {
+    if (!s || !*s || s[0] == '-' || s[0] == '+') return false;
+    char *end;
+    errno = 0;
+    long v = strtol(s, &end, 10);
+    if (*end || errno || v < lo || v > hi) return false;
+    *out = v;
+    return true;
+}
+
+static bool bench_extra(const char *opt, const char *val, void *ctx) {
+    bench_opts *b = ctx;
+    long v = 0;
+    if (!strcmp(opt, "--threads")) {
+        if (parse_count(val, 1, 256, &v))
+            b->threads = v;
+        else if (!b->bad)
+            b->bad = "--threads takes a whole number from 1 to 256";
+    } else if (!strcmp(opt, "--kernels")) {
+        if (!parse_kernels(val, &b->kernels) && !b->bad)
+            b->bad = "--kernels takes auto, ref, avx2 or avx512";
+    } else if (!strcmp(opt, "--runs")) {
+        if (parse_count(val, 1, MAX_RUNS, &v))
+            b->runs = v;
+        else if (!b->bad)
+            b->bad = "--runs takes a whole number from 1 to 1000000";
+    } else if (!strcmp(opt, "--warmup")) {
+        if (parse_count(val, 0, MAX_RUNS, &v))
+            b->warmup = v;
+        else if (!b->bad)
+            b->bad = "--warmup takes a whole number from 0 to 1000000";
+    } else if (!strcmp(opt, "--seed")) {
+        char *end;
+        errno = 0;
+        unsigned long long s = val && *val && val[0] != '-' ? strtoull(val, &end, 0) : 0;
+        if (val && *val && val[0] != '-' && !*end && !errno)
+            b->seed = s;
+        else if (!b->bad)
+            b->bad = "--seed takes a non-negative integer";
+    } else if (!strcmp(opt, "--weights-dir")) {
+        b->weights_dir = val;
+    } else {
+        return false;
+    }
+    return true;
+}
+
+static const char *kernels_name(ck_kernels k) {
+    return k == CK_KERNELS_AVX512 ? "avx512" : k == CK_KERNELS_AVX2 ? "avx2" : "ref";
+}
+
+static int cmp_double(const void *a, const void *b) {
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+int cmd_bench(int argc, char **argv) {
+    static const char *const takes[] = {"--threads",     "--runs",    "--warmup", "--seed",
+                                        "--weights-dir", "--kernels", NULL};
+    bench_opts b = {.threads = 0, .runs = 10, .warmup = 2};
+    cli_opts o;
+    int code = EXIT_USAGE;
+    ck_graph *g = NULL;
+    ck_session *s = NULL;
+    ck_session_ctx *ctx = NULL;
+    ck_tensor_f32 *in[MAX_IO] = {0}, *out[MAX_IO] = {0};
+    double *times = NULL, *sorted = NULL;
+    ck_diags d = {0};
+
+    int rc = cli_parse(argc, argv, &o, takes, bench_extra, &b, usage);
+    if (rc) return rc < 0 ? 0 : rc;
+    if (b.bad) return cli_usage_error(&o, usage, "%s", b.bad);
+
+    g = cli_load(&o, &d, &code);
+    if (!g) {
+        code = cli_fail(&o, &d, code);
+        goto done;
+    }
+    int ni = ck_graph_num_inputs(g);
+    if (ni > MAX_IO) {
+        code = cli_usage_error(&o, usage, "%s", "the model has more than 16 inputs");
+        goto done;
+    }
+    for (int i = 0; i < ni; i++) {
+        ck_shape sh = ck_graph_input_shape(g, i);
+        bool declared = sh.rank > 0;
+        for (int k = 0; k < sh.rank; k++) declared &= sh.d[k] > 0;
+        if (!declared) {
+            char msg[256];
+            snprintf(msg, sizeof msg,
+                     "the model does not declare the shape of input '%s'; give --input SHAPE",
+                     ck_graph_input_name(g, i));
+            code = cli_usage_error(&o, usage, "%s", msg);
+            goto done;
+        }
+    }
+    ck_status st = ck_check(g, &d);
+    if (st != CK_OK) {
+        code = cli_fail(&o, &d, st == CK_EUSAGE ? EXIT_USAGE : EXIT_INVALID);
+        goto done;
+    }
+    ck_session_options so = {.seed = b.seed,
+                             .weights_dir = b.weights_dir,
+                             .threads = (int)b.threads,
+                             .kernels = b.kernels};
+    st = ck_session_new(g, &so, &s, &d);
+    if (st != CK_OK) {
+        code = cli_fail(&o, &d, st == CK_EINVALID ? EXIT_INVALID : EXIT_USAGE);
+        goto done;
+    }
+    /* what the planner chose: the threads and kernels that really ran */
+    ck_session_info info = ck_session_describe(s);
+    int no = ck_session_num_outputs(s);
+    if (no > MAX_IO) {
+        code = cli_usage_error(&o, usage, "%s", "the model has more than 16 outputs");
+        goto done;
+    }
+    const float *ip[MAX_IO];
+    float *op[MAX_IO];
+    for (int i = 0; i < ni; i++) {
+        ck_shape sh = ck_session_input_shape(s, i);
+        if (ck_tensor_f32_new(&sh, &in[i]) != CK_OK) {
+            code = cli_usage_error(&o, usage, "%s", "out of memory for the input");
+            goto done;
+        }
+        /* the same streams as `convkit run --seed` */
+        ck_tensor_f32_fill_normal(in[i], b.seed + 0x9E3779B97F4A7C15ull * (uint64_t)i);
+        ip[i] = in[i]->data;
+    }
+    for (int i = 0; i < no; i++) {
+        ck_shape sh = ck_session_output_shape(s, i);
+        if (ck_tensor_f32_new(&sh, &out[i]) != CK_OK) {
+            code = cli_usage_error(&o, usage, "%s", "out of memory for the output");
+            goto done;
+        }
+        op[i] = out[i]->data;
+    }
+    times = malloc((size_t)b.runs * sizeof *times);
+    sorted = malloc((size_t)b.runs * sizeof *sorted);
+    if (!times || !sorted || ck_session_ctx_new(s, &ctx) != CK_OK) {
+        code = cli_usage_error(&o, usage, "%s", "out of memory for the activations");
+        goto done;
+    }
+    for (long r = 0; r < b.warmup; r++) ck_session_run(s, ctx, ip, op);
+    for (long r = 0; r < b.runs; r++) {
+        double t0 = cli_now_ms();
+        ck_session_run(s, ctx, ip, op);
+        times[r] = cli_now_ms() - t0;
+    }
+    memcpy(sorted, times, (size_t)b.runs * sizeof *sorted);
+    qsort(sorted, (size_t)b.runs, sizeof *sorted, cmp_double);
+    long n = b.runs;
+    double median = n % 2 ? sorted[n / 2] : 0.5 * (sorted[n / 2 - 1] + sorted[n / 2]);
+    double sum = 0;
+    for (long r = 0; r < n; r++) sum += times[r];
+    double mean = sum / (double)n;
+    ck_totals tot = ck_graph_totals(g);
+    ck_session_memory m = ck_session_memory_plan(s);
+
+    if (o.json) {
+        json_t *j = json_object();
+        json_object_set_new(j, "model", json_string(o.model));
+        json_object_set_new(j, "dialect", json_string(ck_dialect_name(ck_graph_dialect(g))));
+        json_object_set_new(j, "ok", json_true());
+        ck_shape s0 = ck_session_input_shape(s, 0);
+        json_object_set_new(j, "input", shape_json(&s0));
+        json_object_set_new(j, "inputs", inputs_json(g));
+        json_object_set_new(j, "threads", json_integer(info.threads));
+        json_object_set_new(j, "kernels", json_string(kernels_name(info.kernels)));
+        json_object_set_new(j, "fast_steps", json_integer(info.fast_steps));
+        json_object_set_new(j, "folded_steps", json_integer(info.folded_steps));
+        json_object_set_new(j, "steps", json_integer(info.steps));
+        json_object_set_new(j, "runs", json_integer(b.runs));
+        json_object_set_new(j, "warmup", json_integer(b.warmup));
+        json_object_set_new(j, "seed", json_integer((json_int_t)b.seed));
+        json_object_set_new(j, "median_ms", json_real(median));
+        json_object_set_new(j, "min_ms", json_real(sorted[0]));
+        json_object_set_new(j, "max_ms", json_real(sorted[n - 1]));
+        json_object_set_new(j, "mean_ms", json_real(mean));
+        json_t *jt = json_array();
+        for (long r = 0; r < n; r++) json_array_append_new(jt, json_real(times[r]));
+        json_object_set_new(j, "times_ms", jt);
+        json_object_set_new(j, "macs", json_integer(tot.macs));
+        json_t *jm = json_object();
+        json_object_set_new(jm, "activation_bytes", json_integer(m.activation_bytes));
+        json_object_set_new(jm, "scratch_bytes", json_integer(m.scratch_bytes));
+        json_object_set_new(jm, "weight_bytes", json_integer(m.weight_bytes));
+        json_object_set_new(j, "memory", jm);
+        json_object_set_new(j, "diagnostics", diags_json(&d));
+        print_json(j);
+    } else {
+        char buf[160];
+        render_diags_text(stderr, &d); /* warnings */
+        printf("model: %s (%s)\n", o.model, ck_dialect_name(ck_graph_dialect(g)));
+        for (int i = 0; i < ni; i++) {
+            ck_shape sh = ck_session_input_shape(s, i);
+            printf("input %s %s: seeded normal (seed %llu)\n", ck_session_input_name(s, i),
+                   ck_shape_str(&sh, buf, sizeof buf), (unsigned long long)b.seed);
+        }
+        printf("threads: %d; kernels: %s (%d of %d steps fast, %d folded); %ld timed runs after "
+               "%ld warmup\n",
+               info.threads, kernels_name(info.kernels), info.fast_steps, info.steps,
+               info.folded_steps, b.runs, b.warmup);
+        printf("time per run: median %.3f ms, min %.3f ms, max %.3f ms (mean %.3f ms)\n", median,
+               sorted[0], sorted[n - 1], mean);
+        if (tot.macs > 0 && median > 0)
+            printf("%.4g M multiply-adds per run: %.3g GMAC/s at the median\n",
+                   (double)tot.macs / 1e6, (double)tot.macs / 1e6 / median);
+    }
+    code = EXIT_VALID;
+
+done:
+    for (int i = 0; i < MAX_IO; i++) {
+        ck_tensor_f32_free(in[i]);
+        ck_tensor_f32_free(out[i]);
+    }
+    free(times);
+    free(sorted);
+    ck_session_ctx_free(ctx);
+    ck_session_free(s);
+    ck_graph_free(g);
+    ck_diags_free(&d);
+    return code;
+}
