@@ -43,7 +43,7 @@ rt_geom rt_geom_of(const ck_attrs *a, const ck_shape *s, int nsp) {
     int64_t st[CK_MAX_RANK], p = 1;
     for (int i = r - 1; i >= 0; i--) {
         st[i] = p;
-        p *= s->d[i];
+        p = ck_sat_mul(p, s->d[i]); /* strides of a checked shape; saturate, never wrap */
     }
     bool used[CK_MAX_RANK] = {0};
     int cax = ck_channel_axis(a, r, nsp);
