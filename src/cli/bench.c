@@ -162,23 +162,10 @@ int cmd_bench(int argc, char **argv) {
     }
     const float *ip[MAX_IO];
     float *op[MAX_IO];
-    for (int i = 0; i < ni; i++) {
-        ck_shape sh = ck_session_input_shape(s, i);
-        if (ck_tensor_f32_new(&sh, &in[i]) != CK_OK) {
-            code = cli_usage_error(&o, usage, "%s", "out of memory for the input");
-            goto done;
-        }
-        /* the same streams as `convkit run --seed` */
-        ck_tensor_f32_fill_normal(in[i], b.seed + 0x9E3779B97F4A7C15ull * (uint64_t)i);
-        ip[i] = in[i]->data;
-    }
-    for (int i = 0; i < no; i++) {
-        ck_shape sh = ck_session_output_shape(s, i);
-        if (ck_tensor_f32_new(&sh, &out[i]) != CK_OK) {
-            code = cli_usage_error(&o, usage, "%s", "out of memory for the output");
-            goto done;
-        }
-        op[i] = out[i]->data;
+    const char *oom = cli_session_tensors(s, b.seed, in, out, ip, op);
+    if (oom) {
+        code = cli_usage_error(&o, usage, "%s", oom);
+        goto done;
     }
     times = malloc((size_t)b.runs * sizeof *times);
     sorted = malloc((size_t)b.runs * sizeof *sorted);

@@ -35,6 +35,13 @@ int cli_usage_error(const cli_opts *o, const char *usage, const char *fmt, ...)
 int cli_fail(const cli_opts *o, const ck_diags *d, int code);
 double cli_now_ms(void); /* monotonic clock */
 
+/* The tensors a session run needs: inputs the caller left NULL are filled
+ * with seeded normal values (one stream per input, so `run --seed` and
+ * `bench --seed` see the same data), outputs are allocated; ip/op point at
+ * their data. NULL on success, else what ran out of memory. */
+const char *cli_session_tensors(const ck_session *s, uint64_t seed, ck_tensor_f32 **in,
+                                ck_tensor_f32 **out, const float **ip, float **op);
+
 /* Loads MODEL and applies --input. Returns the graph, or NULL after filling d. */
 ck_graph *cli_load(const cli_opts *o, ck_diags *d, int *exit_code);
 

@@ -212,3 +212,21 @@ double cli_now_ms(void) {
     clock_gettime(CLOCK_MONOTONIC, &t);
     return (double)t.tv_sec * 1e3 + (double)t.tv_nsec / 1e6;
 }
+
+const char *cli_session_tensors(const ck_session *s, uint64_t seed, ck_tensor_f32 **in,
+                                ck_tensor_f32 **out, const float **ip, float **op) {
+    for (int i = 0; i < ck_session_num_inputs(s); i++) {
+        if (!in[i]) {
+            ck_shape shape = ck_session_input_shape(s, i);
+            if (ck_tensor_f32_new(&shape, &in[i]) != CK_OK) return "out of memory for the input";
+            ck_tensor_f32_fill_normal(in[i], seed + 0x9E3779B97F4A7C15ull * (uint64_t)i);
+        }
+        ip[i] = in[i]->data;
+    }
+    for (int i = 0; i < ck_session_num_outputs(s); i++) {
+        ck_shape shape = ck_session_output_shape(s, i);
+        if (ck_tensor_f32_new(&shape, &out[i]) != CK_OK) return "out of memory for the output";
+        op[i] = out[i]->data;
+    }
+    return NULL;
+}
