@@ -392,7 +392,7 @@ typedef struct ck_session_options {
     const char *weights_dir; /* ONNX external data is relative to this; NULL: the model's folder */
     ck_param_fn params;      /* optional */
     void *params_user;
-    int threads; /* threads per context; 0: the CPUs online */
+    int threads;        /* threads per context; 0: the CPUs online */
     ck_kernels kernels; /* which kernels may run; CK_KERNELS_AUTO: the best the CPU has */
 } ck_session_options;
 
@@ -445,6 +445,22 @@ void ck_session_ctx_free(ck_session_ctx *c);
  * other check happened in ck_session_new(). */
 ck_status ck_session_run(const ck_session *s, ck_session_ctx *ctx, const float *const *inputs,
                          float *const *outputs);
+
+/* Per-step profile. A session runs ck_session_describe(s).steps steps; step
+ * i runs one layer (or a layout conversion), with the kernel named in
+ * `kernel` ("avx512 conv 2x14 blocked->blocked", "ref", "folded into conv1").
+ * ck_session_run_profiled() is ck_session_run() that also stores each step's
+ * wall time in seconds in step_seconds[i] (0 for steps with nothing to do). */
+typedef struct ck_step_info {
+    const char *layer; /* the graph layer (owned by the graph) */
+    const char *type;  /* its layer type as written in the model */
+    char kernel[96];
+    int64_t flops; /* multiply-adds x 2 of a convolution or linear step, else 0 */
+} ck_step_info;
+ck_status ck_session_step(const ck_session *s, int i, ck_step_info *out);
+ck_status ck_session_run_profiled(const ck_session *s, ck_session_ctx *ctx,
+                                  const float *const *inputs, float *const *outputs,
+                                  double *step_seconds);
 
 /* ---- receptive fields --------------------------------------------------- */
 

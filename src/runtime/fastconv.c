@@ -9,6 +9,7 @@
 #include "runtime/pool.h"
 #include "runtime/runtime.h"
 
+#include <stdio.h>
 #include <string.h>
 
 rt_isa rt_cpu_isa(void) {
@@ -229,6 +230,7 @@ void rt_fastconv_fuse(ck_session *s) {
             fold_affine(a, b);
             b->fn_mt = folded;
             b->folded = true;
+            b->folded_into = i;
             if (++j >= s->n_steps) continue;
             b = &s->steps[j];
         }
@@ -236,6 +238,16 @@ void rt_fastconv_fuse(ck_session *s) {
             a->u.conv.fc.relu = true;
             b->fn_mt = folded;
             b->folded = true;
+            b->folded_into = i;
         }
     }
+}
+
+void rt_fastconv_name(const rt_step *st, char *buf, size_t n) {
+    const rt_fconv *p = &st->u.conv.fc;
+    const char *isa = p->vw == 16 ? "avx512" : "avx2";
+    if (p->depthwise)
+        snprintf(buf, n, "%s dwconv nchw->nchw%s", isa, p->relu ? " +relu" : "");
+    else
+        snprintf(buf, n, "%s conv %dx%d nchw->nchw%s", isa, p->ocb, p->tw, p->relu ? " +relu" : "");
 }

@@ -92,6 +92,7 @@ struct rt_step {
     const float *w[RT_MAX_W]; /* weights / per-channel parameters */
     rt_act post;              /* fused activation applied to out[0] (CK_ACT_NONE: none) */
     bool folded;              /* its work was folded into the step before (fn_mt is a no-op) */
+    int folded_into;          /* that step's index */
     union {
         struct { /* conv, conv_transpose, separable_conv */
             rt_geom x, y;
@@ -195,8 +196,9 @@ typedef struct rt_val {
 } rt_val;
 
 struct ck_session {
-    int threads; /* per context pool */
-    rt_isa isa;  /* the kernels chosen */
+    const ck_graph *g; /* must outlive the session (its weights are borrowed) */
+    int threads;       /* per context pool */
+    rt_isa isa;        /* the kernels chosen */
     int n_steps;
     rt_step *steps;
     int n_vals, cap_vals;
@@ -231,6 +233,13 @@ bool rt_fastconv_plan(ck_session *s, rt_step *st, rt_isa isa, int threads);
  * bias of the fast convolution before it, and an in-place ReLU into its
  * output stage; the folded steps become no-ops. */
 void rt_fastconv_fuse(ck_session *s);
+/* The kernel a fast step runs, as ck_session_step() reports it. */
+void rt_fastconv_name(const rt_step *st, char *buf, size_t n);
+
+/* For profiles: what runs step st, and its multiply-adds x 2 (convolution
+ * and linear steps; 0 for the others). */
+void rt_step_kernel_name(const rt_step *st, char *buf, size_t n);
+int64_t rt_step_flops(const rt_step *st);
 
 /* ---- geometry and helpers (prepare.c) ----------------------------------- */
 

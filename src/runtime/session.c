@@ -18,7 +18,9 @@
 #include "runtime/pool.h"
 
 #include <limits.h>
+#include <stdio.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 static int add_store(ck_session *s, rt_store st) {
@@ -276,6 +278,7 @@ ck_status ck_session_new(const ck_graph *g, const ck_session_options *opt, ck_se
         st = CK_ENOMEM;
         goto done;
     }
+    s->g = g;
     s->threads = opt->threads > 0 ? opt->threads : online_cpus();
     {
         rt_isa cpu = rt_cpu_isa();
@@ -594,8 +597,14 @@ static float *where(const ck_session *s, const ck_session_ctx *c, const float *c
     }
 }
 
-ck_status ck_session_run(const ck_session *s, ck_session_ctx *ctx, const float *const *inputs,
-                         float *const *outputs) {
+static double now_s(void) {
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
+}
+
+static ck_status run(const ck_session *s, ck_session_ctx *ctx, const float *const *inputs,
+                     float *const *outputs, double *step_seconds) {
     if (!s || !ctx || ctx->s != s || (s->n_inputs && !inputs) || (s->n_outputs && !outputs))
         return CK_EUSAGE;
     for (int i = 0; i < s->n_inputs; i++)
@@ -604,18 +613,48 @@ ck_status ck_session_run(const ck_session *s, ck_session_ctx *ctx, const float *
         if (!outputs[i]) return CK_EUSAGE;
     for (int i = 0; i < s->n_steps; i++) {
         const rt_step *st = &s->steps[i];
+        if (step_seconds) step_seconds[i] = 0;
         if (st->empty) continue;
+        double t0 = step_seconds ? now_s() : 0;
         for (int k = 0; k < st->n_in; k++) ctx->inp[k] = where(s, ctx, inputs, st->in[k]);
         for (int k = 0; k < st->n_out; k++) ctx->outp[k] = where(s, ctx, inputs, st->out[k]);
         if (st->fn_mt)
             st->fn_mt(st, ctx->inp, ctx->outp, ctx->scratch, ctx->pool);
         else
             st->fn(st, ctx->inp, ctx->outp, ctx->scratch);
+        if (step_seconds) step_seconds[i] = now_s() - t0;
     }
     for (int i = 0; i < s->n_outputs; i++) {
         const rt_val *v = &s->vals[s->outputs[i]];
         memcpy(outputs[i], where(s, ctx, inputs, s->outputs[i]), (size_t)v->numel * sizeof(float));
     }
+    return CK_OK;
+}
+
+ck_status ck_session_run(const ck_session *s, ck_session_ctx *ctx, const float *const *inputs,
+                         float *const *outputs) {
+    return run(s, ctx, inputs, outputs, NULL);
+}
+
+ck_status ck_session_run_profiled(const ck_session *s, ck_session_ctx *ctx,
+                                  const float *const *inputs, float *const *outputs,
+                                  double *step_seconds) {
+    if (!step_seconds) return CK_EUSAGE;
+    return run(s, ctx, inputs, outputs, step_seconds);
+}
+
+ck_status ck_session_step(const ck_session *s, int i, ck_step_info *out) {
+    if (!s || !out || i < 0 || i >= s->n_steps) return CK_EUSAGE;
+    const rt_step *st = &s->steps[i];
+    const ck_node *n = &s->g->nodes[st->node];
+    out->layer = n->name;
+    out->type = n->type;
+    out->flops = rt_step_flops(st);
+    if (st->folded)
+        snprintf(out->kernel, sizeof out->kernel, "folded into %s",
+                 s->g->nodes[s->steps[st->folded_into].node].name);
+    else
+        rt_step_kernel_name(st, out->kernel, sizeof out->kernel);
     return CK_OK;
 }
 
