@@ -1,14 +1,16 @@
 /* Planning and running the fast convolution steps. A step qualifies when it
- * is a 1-D or 2-D convolution on NCHW data with zero padding, one group or
- * depthwise; everything else keeps its reference kernel. Weights are packed
- * once here, into the blocked layout of kernels/x86_conv.inc. At run time an
- * image is packed into scratch (zero-padded, channel-blocked), then output
+ * is a 1-D or 2-D convolution with zero padding, one group or depthwise;
+ * everything else keeps its reference kernel. Weights are packed once here,
+ * into the blocked layout of kernels/x86_conv.inc. The layout pass (plan.c)
+ * then says whether input and output are blocked; at run time an input that
+ * needs padding (or is NCHW) is packed per image into scratch, then output
  * rows are spread over the context's thread pool. */
 #include "runtime/fastconv.h"
 #include "runtime/kernels/ref.h"
 #include "runtime/pool.h"
 #include "runtime/runtime.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -23,11 +25,11 @@ rt_isa rt_cpu_isa(void) {
 
 typedef struct isa_fns {
     bool (*supported)(int, int);
-    void (*conv)(const rt_fconv *, const float *, const float *, const float *, float *, int64_t,
-                 int64_t, int64_t);
-    void (*dw)(const rt_fconv *, const float *, const float *, const float *, float *, int64_t,
-               int64_t, int64_t);
-    void (*pack)(const rt_fconv *, const float *, float *, int64_t, int64_t, int64_t);
+    void (*conv)(const rt_fconv *, const float *, const float *, const float *, const float *,
+                 float *, int64_t, int64_t);
+    void (*dw)(const rt_fconv *, const float *, const float *, const float *, const float *,
+               float *, int64_t, int64_t);
+    void (*pack)(const rt_fconv *, const float *, float *, int64_t);
 } isa_fns;
 
 static const isa_fns avx512 = {rt_avx512_conv_supported, rt_avx512_conv_task, rt_avx512_dw_task,
@@ -70,52 +72,117 @@ static bool pick_tile(const isa_fns *f, rt_fconv *p, int threads) {
 typedef struct job {
     const rt_fconv *p;
     const isa_fns *f;
-    const float *x, *wb, *bias;
+    const float *x, *wb, *bias, *res;
     float *xb, *y;
-    int64_t n;
 } job;
 
 static void pack_one(void *a, int64_t cb) {
     const job *j = a;
-    j->f->pack(j->p, j->x, j->xb, j->n, cb, cb + 1);
+    j->f->pack(j->p, j->x, j->xb, cb);
 }
 
 static void conv_one(void *a, int64_t t) {
     const job *j = a;
-    j->f->conv(j->p, j->xb, j->wb, j->bias, j->y, j->n, t / j->p->oh, t % j->p->oh);
+    j->f->conv(j->p, j->xb, j->wb, j->bias, j->res, j->y, t / j->p->oh, t % j->p->oh);
 }
 
 static void dw_one(void *a, int64_t t) {
     const job *j = a;
-    j->f->dw(j->p, j->xb, j->wb, j->bias, j->y, j->n, t / j->p->oh, t % j->p->oh);
+    j->f->dw(j->p, j->xb, j->wb, j->bias, j->res, j->y, t / j->p->oh, t % j->p->oh);
 }
 
 static void fast_conv_run(const rt_step *st, const float *const *in, float *const *out,
                           float *scratch, rt_pool *pool) {
     const rt_fconv *p = &st->u.conv.fc;
-    job j = {.p = p,
-             .f = fns_of(p->vw),
-             .x = in[0],
-             .wb = st->w[3],
-             .bias = st->w[4],
-             .xb = scratch,
-             .y = out[0]};
-    for (j.n = 0; j.n < st->u.conv.x.n; j.n++) {
-        rt_pool_run(pool, p->cb, pack_one, &j);
+    job j = {.p = p, .f = fns_of(p->vw), .wb = st->w[3], .bias = st->w[4]};
+    int64_t nimg = st->u.conv.x.n;
+    for (int64_t n = 0; n < nimg; n++) {
+        j.x = in[0] + n * p->xns;
+        j.y = out[0] + n * p->yns;
+        j.res = p->res ? in[1] + n * p->yns : NULL;
+        if (p->direct) {
+            j.xb = (float *)j.x; /* read only */
+        } else {
+            j.xb = scratch;
+            rt_pool_run(pool, p->cb, pack_one, &j);
+        }
         if (p->depthwise)
             rt_pool_run(pool, p->cb * p->oh, dw_one, &j);
         else
             rt_pool_run(pool, p->ngroups * p->oh, conv_one, &j);
     }
-    if (st->post.act != CK_ACT_NONE && !p->relu) {
-        int64_t n = st->u.conv.y.n * p->yns;
-        rt_act_apply(&st->post, out[0], out[0], n);
+    /* an activation the output stage cannot do (zero-preserving when the
+     * output is blocked: the layout pass sees to it) */
+    if (st->post.act != CK_ACT_NONE && !p->clamp)
+        rt_act_apply(&st->post, out[0], out[0], nimg * p->yns);
+}
+
+bool rt_fastconv_is(const rt_step *st) {
+    return st->fn_mt == fast_conv_run;
+}
+
+/* A clamp the output stage can apply, from an activation. */
+bool rt_act_clamp(const rt_act *a, float *lo, float *hi) {
+    switch (a->act) {
+    case CK_ACT_RELU:
+        *lo = 0.0f, *hi = INFINITY;
+        return true;
+    case CK_ACT_RELU6:
+    case CK_ACT_CLIP:
+        *lo = a->alpha, *hi = a->beta;
+        return !(a->alpha > a->beta);
+    default:
+        return false;
     }
 }
 
 static bool nchw(const rt_geom *g) {
     return g->sp[0] == 1 && g->ss[2] == 1 && (g->sp[1] == 1 || g->ss[1] == g->sp[2]) &&
            g->sc == g->sp[1] * g->sp[2] && g->sn == g->c * g->sc;
+}
+
+void rt_fastconv_layout(rt_step *st, bool in_blocked, bool out_blocked) {
+    rt_fconv *p = &st->u.conv.fc;
+    const rt_geom *x = &st->u.conv.x, *y = &st->u.conv.y;
+    int64_t vw = p->vw, tw = p->depthwise ? 8 : p->tw;
+    p->in_blocked = in_blocked;
+    p->out_blocked = out_blocked;
+    int64_t owp = cdiv(p->ow, tw) * tw;
+    int64_t rows = (p->oh - 1) * p->sh + (p->kh - 1) * p->dh + 1;
+    int64_t cols = (owp - 1) * p->sw + (p->kw - 1) * p->dw + 1;
+    /* read in place when every valid output pixel's taps are inside the
+     * image; a width tail's extra pixels read past the row (their results
+     * are dropped; the session's arena has slack after its last buffer) */
+    p->direct = in_blocked && p->pt == 0 && p->pl == 0 && rows <= p->h &&
+                (p->ow - 1) * p->sw + (p->kw - 1) * p->dw + 1 <= p->w;
+    if (p->direct) {
+        p->ihp = p->h, p->iwp = p->w;
+    } else {
+        p->ihp = rows > p->pt + p->h ? rows : p->pt + p->h;
+        p->iwp = cols > p->pl + p->w ? cols : p->pl + p->w;
+    }
+    p->xcb = p->ihp * p->iwp * vw;
+    p->xrs = p->iwp * vw;
+    if (in_blocked) {
+        p->xcs = p->h * p->w * vw;
+        p->xns = p->cb * p->xcs;
+    } else {
+        p->xcs = x->sc, p->xns = x->sn;
+    }
+    if (out_blocked) {
+        p->ycs = p->oh * p->ow * vw;
+        p->yns = cdiv(p->o, vw) * p->ycs;
+    } else {
+        p->ycs = y->sc, p->yns = y->sn;
+    }
+    st->scratch = p->direct ? 0 : p->cb * p->xcb;
+}
+
+int64_t rt_fastconv_overread(const rt_step *st) {
+    const rt_fconv *p = &st->u.conv.fc;
+    if (!p->direct) return 0;
+    int64_t tw = p->depthwise ? 8 : p->tw;
+    return (tw * p->sw + p->kw * p->dw) * p->vw;
 }
 
 bool rt_fastconv_plan(ck_session *s, rt_step *st, rt_isa isa, int threads) {
@@ -133,7 +200,7 @@ bool rt_fastconv_plan(ck_session *s, rt_step *st, rt_isa isa, int threads) {
     p.dh = st->u.conv.d[1], p.dw = st->u.conv.d[2];
     p.pt = st->u.conv.pb[1], p.pl = st->u.conv.pb[2];
     if (p.oh <= 0 || p.ow <= 0 || p.pt < 0 || p.pl < 0) return false;
-    p.relu = st->post.act == CK_ACT_RELU;
+    p.clamp = rt_act_clamp(&st->post, &p.lo, &p.hi);
     p.cb = cdiv(C, p.vw);
     if (dw) {
         p.tw = 8;
@@ -141,14 +208,6 @@ bool rt_fastconv_plan(ck_session *s, rt_step *st, rt_isa isa, int threads) {
     } else if (!pick_tile(f, &p, threads)) {
         return false;
     }
-    int64_t tw = dw ? 8 : p.tw;
-    int64_t owp = cdiv(p.ow, tw) * tw;
-    p.ihp = (p.oh - 1) * p.sh + (p.kh - 1) * p.dh + 1;
-    if (p.ihp < p.pt + p.h) p.ihp = p.pt + p.h;
-    p.iwp = (owp - 1) * p.sw + (p.kw - 1) * p.dw + 1;
-    if (p.iwp < p.pl + p.w) p.iwp = p.pl + p.w;
-    p.xcb = p.ihp * p.iwp * p.vw;
-    p.xcs = x->sc, p.xns = x->sn, p.ycs = y->sc, p.yns = y->sn;
     const float *w = st->w[0], *b = st->u.conv.has_bias ? st->w[1] : NULL;
     int64_t K = p.kh * p.kw;
     if (dw) {
@@ -183,29 +242,15 @@ bool rt_fastconv_plan(ck_session *s, rt_step *st, rt_isa isa, int threads) {
         st->w[4] = bb;
     }
     st->u.conv.fc = p;
-    st->scratch = p.cb * p.xcb;
     st->fn_mt = fast_conv_run;
+    rt_fastconv_layout(st, false, false);
     return true;
 }
 
-/* ---- whole-network fusion ---------------------------------------------------- */
-
-/* A step whose work was folded into the convolution before it: it runs in
- * place on that convolution's output, so there is nothing left to do. */
-static void folded(const rt_step *st, const float *const *in, float *const *out, float *scratch,
-                   rt_pool *pool) {
-    (void)st, (void)in, (void)out, (void)scratch, (void)pool;
-}
-
-/* Step j reads exactly the value step i wrote, in place (same storage). */
-static bool chained(const ck_session *s, const rt_step *a, const rt_step *b) {
-    return b->n_in >= 1 && b->inplace && b->post.act == CK_ACT_NONE && !b->fn_mt &&
-           s->vals[b->in[0]].store == s->vals[a->out[0]].store;
-}
-
-static void fold_affine(rt_step *a, const rt_step *bn) {
+/* Folds y = x * sc + sh (an inference batch norm after the convolution)
+ * into the packed weights and bias. */
+void rt_fastconv_fold_affine(rt_step *a, const float *sc, const float *sh) {
     rt_fconv *p = &a->u.conv.fc;
-    const float *sc = bn->w[0], *sh = bn->w[1];
     float *wb = (float *)a->w[3], *bb = (float *)a->w[4];
     int64_t K = p->kh * p->kw, nw = p->depthwise ? p->cb * K * p->vw : p->ob * p->wob;
     for (int64_t i = 0; i < nw; i++) {
@@ -216,38 +261,15 @@ static void fold_affine(rt_step *a, const rt_step *bn) {
     for (int64_t o = 0; o < p->o; o++) bb[o] = bb[o] * sc[o] + sh[o];
 }
 
-void rt_fastconv_fuse(ck_session *s) {
-    for (int i = 0; i + 1 < s->n_steps; i++) {
-        rt_step *a = &s->steps[i];
-        if (a->fn_mt != fast_conv_run || a->post.act != CK_ACT_NONE || a->u.conv.fc.relu ||
-            a->n_out != 1)
-            continue;
-        const rt_fconv *p = &a->u.conv.fc;
-        int j = i + 1;
-        rt_step *b = &s->steps[j];
-        if (b->fn == rt_ref_affine && chained(s, a, b) && b->u.affine.c == p->o &&
-            b->u.affine.inner == p->oh * p->ow && b->u.affine.outer == a->u.conv.y.n) {
-            fold_affine(a, b);
-            b->fn_mt = folded;
-            b->folded = true;
-            b->folded_into = i;
-            if (++j >= s->n_steps) continue;
-            b = &s->steps[j];
-        }
-        if (b->fn == rt_ref_act && b->u.act.act == CK_ACT_RELU && chained(s, a, b)) {
-            a->u.conv.fc.relu = true;
-            b->fn_mt = folded;
-            b->folded = true;
-            b->folded_into = i;
-        }
-    }
-}
-
 void rt_fastconv_name(const rt_step *st, char *buf, size_t n) {
     const rt_fconv *p = &st->u.conv.fc;
-    const char *isa = p->vw == 16 ? "avx512" : "avx2";
-    if (p->depthwise)
-        snprintf(buf, n, "%s dwconv nchw->nchw%s", isa, p->relu ? " +relu" : "");
-    else
-        snprintf(buf, n, "%s conv %dx%d nchw->nchw%s", isa, p->ocb, p->tw, p->relu ? " +relu" : "");
+    char tile[16] = "", act[48] = "";
+    if (!p->depthwise) snprintf(tile, sizeof tile, " %dx%d", p->ocb, p->tw);
+    if (p->clamp && p->lo == 0.0f && p->hi == INFINITY)
+        snprintf(act, sizeof act, " +relu");
+    else if (p->clamp)
+        snprintf(act, sizeof act, " +clip(%g,%g)", (double)p->lo, (double)p->hi);
+    snprintf(buf, n, "%s %s%s %s->%s%s%s", p->vw == 16 ? "avx512" : "avx2",
+             p->depthwise ? "dwconv" : "conv", tile, p->in_blocked ? "blocked" : "nchw",
+             p->out_blocked ? "blocked" : "nchw", p->res ? " +residual" : "", act);
 }

@@ -1,6 +1,13 @@
-/* Fast convolution: channel-blocked direct kernels for AVX-512 and AVX2,
- * chosen at plan time from what the CPU reports (cpuid), never from build
- * flags. The reference kernels stay the oracle they are tested against. */
+/* Fast kernels: channel-blocked direct convolution for AVX-512 and AVX2, and
+ * the pooling / elementwise kernels that keep activations in the blocked
+ * layout between convolutions. Chosen at plan time from what the CPU
+ * reports (cpuid), never from build flags. The reference kernels stay the
+ * oracle they are tested against.
+ *
+ * The blocked activation layout: [N][ceil(C/VW)][H][W][VW] (oneDNN's
+ * nChw16c / nChw8c). Padded channels always hold zeros: the kernels that
+ * write blocked data make them zero (zero weights and bias) or keep them so
+ * (only ops with f(0) = 0 run on blocked data). */
 #ifndef CK_FASTCONV_H
 #define CK_FASTCONV_H
 
@@ -11,27 +18,43 @@
  * depthwise). Sizes in floats unless noted. */
 typedef struct rt_fconv {
     int vw; /* vector width: 16 (AVX-512) or 8 (AVX2) */
-    bool depthwise, relu;
+    bool depthwise;
+    bool in_blocked, out_blocked; /* activation layouts of input and output */
+    bool direct;                  /* blocked input read in place: no padding to add */
+    bool res;                     /* output stage adds a residual (step input 1, output layout) */
+    bool clamp;                   /* output stage clamps to [lo, hi] (ReLU, ReLU6, Hardtanh) */
+    float lo, hi;
     int ocb, tw; /* register tile: output-channel blocks x output pixels */
     int64_t c, o, h, w, oh, ow;
     int64_t cb, ob, ngroups; /* input / output channel blocks, task groups over ob */
     int64_t kh, kw, sh, sw, dh, dw, pt, pl;
-    int64_t ihp, iwp; /* padded input rows and columns */
-    int64_t xcb;      /* floats per packed input channel block */
-    int64_t xcs, xns; /* NCHW input channel and image strides */
-    int64_t ycs, yns; /* NCHW output channel and image strides */
+    int64_t ihp, iwp; /* padded input rows and columns (packed input) */
+    int64_t xcb, xrs; /* the input the tiles read: floats per channel block and per row */
+    int64_t xcs, xns; /* the step's input: channel (NCHW) or block (blocked) stride, image stride */
+    int64_t ycs, yns; /* the output: channel (NCHW) or block (blocked) stride, image stride */
     int64_t wob;      /* floats per packed output-channel block of weights */
 } rt_fconv;
+
+/* Blocked pooling: a max or average window per output pixel and VW channels. */
+typedef struct rt_bpool {
+    int vw;
+    bool max, include_pad;
+    int64_t nb; /* images x channel blocks */
+    int64_t h, w, oh, ow, kh, kw, sh, sw, dh, dw, pt, pl, pbh, pbw;
+} rt_bpool;
 
 /* ISA entry points (kernels/x86_avx512_conv.c, kernels/x86_avx2_conv.c) */
 #define RT_FCONV_DECL(P)                                                                           \
     bool P##conv_supported(int ocb, int tw);                                                       \
     void P##conv_task(const rt_fconv *p, const float *xb, const float *wb, const float *bias,      \
-                      float *y, int64_t n, int64_t g, int64_t oh);                                 \
+                      const float *res, float *y, int64_t g, int64_t oh);                          \
     void P##dw_task(const rt_fconv *p, const float *xb, const float *wb, const float *bias,        \
-                    float *y, int64_t n, int64_t cb, int64_t oh);                                  \
-    void P##pack_input(const rt_fconv *p, const float *x, float *xb, int64_t n, int64_t cb0,       \
-                       int64_t cb1);
+                    const float *res, float *y, int64_t cb, int64_t oh);                           \
+    void P##pack_input(const rt_fconv *p, const float *x, float *xb, int64_t cb);                  \
+    void P##bpool_task(const rt_bpool *p, const float *x, float *y, int64_t nb, int64_t oh);       \
+    void P##bgpool(int64_t hw, int64_t c, int max, const float *x, float *y);                      \
+    void P##baffine(int64_t hw, const float *sc, const float *sh, const float *x, float *y);       \
+    void P##bbinary(int op, int64_t n, const float *a, const float *b, float *y);
 RT_FCONV_DECL(rt_avx512_)
 RT_FCONV_DECL(rt_avx2_)
 

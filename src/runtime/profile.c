@@ -35,5 +35,8 @@ void rt_step_kernel_name(const rt_step *st, char *buf, size_t n) {
         snprintf(buf, n, "ref");
         return;
     }
-    rt_fastconv_name(st, buf, n);
+    if (rt_fastconv_is(st))
+        rt_fastconv_name(st, buf, n);
+    else
+        rt_blocked_name(st, buf, n);
 }

@@ -93,6 +93,11 @@ struct rt_step {
     rt_act post;              /* fused activation applied to out[0] (CK_ACT_NONE: none) */
     bool folded;              /* its work was folded into the step before (fn_mt is a no-op) */
     int folded_into;          /* that step's index */
+    struct {                  /* a pooling/elementwise step run on blocked data (plan.c) */
+        int vw;
+        int64_t n, c, hw, floats; /* images, channels, pixels per image, floats per tensor */
+        rt_bpool pool;
+    } blk;
     union {
         struct { /* conv, conv_transpose, separable_conv */
             rt_geom x, y;
@@ -209,6 +214,7 @@ struct ck_session {
     int *inputs, *outputs; /* session value indices */
     char **in_names, **out_names;
     int64_t arena_floats, scratch_floats;
+    int64_t arena_slack; /* floats after the last buffer that fast kernels may read */
     int max_io;
     int n_slots;
     int64_t naive_bytes, weight_bytes, owned_weight_bytes;
@@ -227,14 +233,29 @@ struct ck_session_ctx {
 };
 
 /* Replaces a reference conv step's kernel with a fast one when the CPU and
- * the layer allow; packs its weights into s. False: the step keeps fn. */
+ * the layer allow; packs its weights into s (NCHW in and out until the
+ * layout pass says otherwise). False: the step keeps fn. */
 bool rt_fastconv_plan(ck_session *s, rt_step *st, rt_isa isa, int threads);
-/* Folds an in-place BatchNorm (scale, shift) into the packed weights and
- * bias of the fast convolution before it, and an in-place ReLU into its
- * output stage; the folded steps become no-ops. */
-void rt_fastconv_fuse(ck_session *s);
+bool rt_fastconv_is(const rt_step *st);
+/* Sets a fast conv step's activation layouts (blocked or NCHW) and the
+ * geometry and scratch that follow from them. */
+void rt_fastconv_layout(rt_step *st, bool in_blocked, bool out_blocked);
+/* Floats a fast conv step may read past the end of its blocked input. */
+int64_t rt_fastconv_overread(const rt_step *st);
+/* Folds y = x * sc[c] + sh[c] after a fast conv into its packed weights and bias. */
+void rt_fastconv_fold_affine(rt_step *st, const float *sc, const float *sh);
 /* The kernel a fast step runs, as ck_session_step() reports it. */
 void rt_fastconv_name(const rt_step *st, char *buf, size_t n);
+/* The [lo, hi] clamp that activation a is (ReLU, ReLU6, Clip), if it is one. */
+bool rt_act_clamp(const rt_act *a, float *lo, float *hi);
+
+/* Whole-network planning after every step is built (plan.c): keeps
+ * activations in the blocked layout between the layers that can take it,
+ * and folds batch norms, clamps and residual adds into the convolutions
+ * before them. False on out-of-memory. */
+bool rt_plan_network(ck_session *s);
+/* The kernel of a pooling/elementwise step that runs on blocked data. */
+void rt_blocked_name(const rt_step *st, char *buf, size_t n);
 
 /* For profiles: what runs step st, and its multiply-adds x 2 (convolution
  * and linear steps; 0 for the others). */

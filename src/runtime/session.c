@@ -426,8 +426,12 @@ ck_status ck_session_new(const ck_graph *g, const ck_session_options *opt, ck_se
         goto done;
     }
 
-    /* fold batch norms and ReLUs into the fast convolutions before them */
-    rt_fastconv_fuse(s);
+    /* blocked layout between layers; batch norms, clamps and residual adds
+     * folded into the fast convolutions */
+    if (!rt_plan_network(s)) {
+        st = CK_ENOMEM;
+        goto done;
+    }
 
     /* 3. buffers; the naive plan for comparison */
     if (!assign_buffers(s, nn)) {
@@ -560,7 +564,7 @@ ck_status ck_session_ctx_new(const ck_session *s, ck_session_ctx **out) {
     ck_session_ctx *c = calloc(1, sizeof *c);
     if (!c) return CK_ENOMEM;
     c->s = s;
-    size_t ab = (size_t)round_up(s->arena_floats ? s->arena_floats : 1) * sizeof(float);
+    size_t ab = (size_t)round_up(s->arena_floats + s->arena_slack + 1) * sizeof(float);
     size_t sb = (size_t)round_up(s->scratch_floats ? s->scratch_floats : 1) * sizeof(float);
     c->arena = aligned_alloc(64, ab);
     c->scratch = aligned_alloc(64, sb);
@@ -571,6 +575,8 @@ ck_status ck_session_ctx_new(const ck_session *s, ck_session_ctx **out) {
         ck_session_ctx_free(c);
         return CK_ENOMEM;
     }
+    /* fast kernels may read the slack after the last buffer (results dropped) */
+    memset(c->arena, 0, ab);
     return (*out = c), CK_OK;
 }
 

@@ -189,13 +189,23 @@ static void chain_plan(void) {
     CHECK(ck_parse_cnn(text, strlen(text), "chain", NULL, &g, &d) == CK_OK &&
               ck_check(g, &d) == CK_OK,
           "deep chain checks");
+    /* reference kernels: NCHW buffers of exactly the tensor size */
     ck_session *s = NULL;
-    CHECK(ck_session_new(g, NULL, &s, &d) == CK_OK, "deep chain session");
+    ck_session_options ref = {.kernels = CK_KERNELS_REF};
+    CHECK(ck_session_new(g, &ref, &s, &d) == CK_OK, "deep chain session");
     ck_session_memory m = ck_session_memory_plan(s);
     CHECK(m.buffers == 2, "a 90-layer chain uses %d buffers, want 2", m.buffers);
     CHECK(m.activation_bytes == 2 * 8 * 32 * 32 * 4, "chain arena %lld",
           (long long)m.activation_bytes);
     CHECK(m.steps == 90, "one kernel per layer: %d", m.steps);
+    ck_session_free(s);
+    /* fast kernels: blocked buffers pad 8 channels to one block of up to 16 */
+    s = NULL;
+    CHECK(ck_session_new(g, NULL, &s, &d) == CK_OK, "deep chain session");
+    m = ck_session_memory_plan(s);
+    CHECK(m.buffers == 2, "a 90-layer chain uses %d buffers, want 2", m.buffers);
+    CHECK(m.activation_bytes <= 2 * 16 * 32 * 32 * 4, "chain arena %lld",
+          (long long)m.activation_bytes);
     ck_session_free(s);
     ck_graph_free(g);
     ck_diags_free(&d);

@@ -1,8 +1,11 @@
-/* AVX-512 instantiation of the blocked direct convolution (x86_conv.inc).
- * Only this file is built with -mavx512f; it runs only when cpuid says so. */
+/* AVX-512 instantiation of the blocked kernels (x86_conv.inc). Only this
+ * file is built with -mavx512f; it runs only when cpuid says so. */
 #include "runtime/fastconv.h"
 
+#include <math.h>
 #include <string.h>
+
+#define FN(name) rt_avx512_##name
 
 #if defined(__x86_64__) && defined(__AVX512F__)
 #include <immintrin.h>
@@ -10,30 +13,24 @@
 #define VW 16
 typedef __m512 vec;
 #define VZERO() _mm512_setzero_ps()
+#define VSET1(x) _mm512_set1_ps(x)
 #define VLOAD(p) _mm512_loadu_ps(p)
 #define VSTORE(p, v) _mm512_store_ps(p, v)
+#define VSTOREU(p, v) _mm512_storeu_ps(p, v)
 #define VBCAST(p) _mm512_set1_ps(*(p))
 #define VFMA(a, b, c) _mm512_fmadd_ps(a, b, c)
-#define FN(name) rt_avx512_##name
+#define VADD(a, b) _mm512_add_ps(a, b)
+#define VSUB(a, b) _mm512_sub_ps(a, b)
+#define VMUL(a, b) _mm512_mul_ps(a, b)
+#define VDIV(a, b) _mm512_div_ps(a, b)
+#define VMIN(a, b) _mm512_min_ps(a, b) /* b when either is NaN */
+#define VMAX(a, b) _mm512_max_ps(a, b)
+/* max that keeps a NaN from either side (acc sticky, v taken) */
+#define VMAXNAN(acc, v)                                                                            \
+    _mm512_mask_mov_ps(_mm512_max_ps(v, acc), _mm512_cmp_ps_mask(v, v, _CMP_UNORD_Q), v)
 
 #include "runtime/kernels/x86_conv.inc"
 
 #else
-/* not an AVX-512 build target: the planner never selects these */
-bool rt_avx512_conv_supported(int ocb, int tw) {
-    (void)ocb, (void)tw;
-    return false;
-}
-void rt_avx512_conv_task(const rt_fconv *p, const float *xb, const float *wb, const float *bias,
-                         float *y, int64_t n, int64_t g, int64_t oh) {
-    (void)p, (void)xb, (void)wb, (void)bias, (void)y, (void)n, (void)g, (void)oh;
-}
-void rt_avx512_dw_task(const rt_fconv *p, const float *xb, const float *wb, const float *bias,
-                       float *y, int64_t n, int64_t cb, int64_t oh) {
-    (void)p, (void)xb, (void)wb, (void)bias, (void)y, (void)n, (void)cb, (void)oh;
-}
-void rt_avx512_pack_input(const rt_fconv *p, const float *x, float *xb, int64_t n, int64_t cb0,
-                          int64_t cb1) {
-    (void)p, (void)x, (void)xb, (void)n, (void)cb0, (void)cb1;
-}
+#include "runtime/kernels/x86_stub.inc"
 #endif
