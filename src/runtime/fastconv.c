@@ -29,7 +29,7 @@ typedef struct isa_fns {
                  float *, int64_t, int64_t);
     void (*dw)(const rt_fconv *, const float *, const float *, const float *, const float *,
                float *, int64_t, int64_t);
-    void (*pack)(const rt_fconv *, const float *, float *, int64_t);
+    void (*pack)(const rt_fconv *, const float *, float *, int64_t, int64_t);
 } isa_fns;
 
 static const isa_fns avx512 = {rt_avx512_conv_supported, rt_avx512_conv_task, rt_avx512_dw_task,
@@ -76,9 +76,9 @@ typedef struct job {
     float *xb, *y;
 } job;
 
-static void pack_one(void *a, int64_t cb) {
+static void pack_one(void *a, int64_t t) {
     const job *j = a;
-    j->f->pack(j->p, j->x, j->xb, cb);
+    j->f->pack(j->p, j->x, j->xb, t / j->p->ihp, t % j->p->ihp);
 }
 
 static void conv_one(void *a, int64_t t) {
@@ -104,7 +104,7 @@ static void fast_conv_run(const rt_step *st, const float *const *in, float *cons
             j.xb = (float *)j.x; /* read only */
         } else {
             j.xb = scratch;
-            rt_pool_run(pool, p->cb, pack_one, &j);
+            rt_pool_run(pool, p->cb * p->ihp, pack_one, &j);
         }
         if (p->depthwise)
             rt_pool_run(pool, p->cb * p->oh, dw_one, &j);
@@ -155,6 +155,8 @@ void rt_fastconv_layout(rt_step *st, bool in_blocked, bool out_blocked) {
      * are dropped; the session's arena has slack after its last buffer) */
     p->direct = in_blocked && p->pt == 0 && p->pl == 0 && rows <= p->h &&
                 (p->ow - 1) * p->sw + (p->kw - 1) * p->dw + 1 <= p->w;
+    /* the depthwise kernel checks its taps at the borders instead */
+    if (p->depthwise) p->direct = in_blocked;
     if (p->direct) {
         p->ihp = p->h, p->iwp = p->w;
     } else {
@@ -180,8 +182,8 @@ void rt_fastconv_layout(rt_step *st, bool in_blocked, bool out_blocked) {
 
 int64_t rt_fastconv_overread(const rt_step *st) {
     const rt_fconv *p = &st->u.conv.fc;
-    if (!p->direct) return 0;
-    int64_t tw = p->depthwise ? 8 : p->tw;
+    if (!p->direct || p->depthwise) return 0;
+    int64_t tw = p->tw;
     return (tw * p->sw + p->kw * p->dw) * p->vw;
 }
 
@@ -272,4 +274,62 @@ void rt_fastconv_name(const rt_step *st, char *buf, size_t n) {
     snprintf(buf, n, "%s %s%s %s->%s%s%s", p->vw == 16 ? "avx512" : "avx2",
              p->depthwise ? "dwconv" : "conv", tile, p->in_blocked ? "blocked" : "nchw",
              p->out_blocked ? "blocked" : "nchw", p->res ? " +residual" : "", act);
+}
+
+/* ---- dense layers ---------------------------------------------------------------- */
+
+typedef struct ljob {
+    const rt_step *st;
+    const float *x;
+    float *y;
+} ljob;
+
+static void linear_one(void *a, int64_t t) {
+    const ljob *j = a;
+    const rt_flin *p = &j->st->u.lin.fl;
+    (p->vw == 16 ? rt_avx512_linear_task : rt_avx2_linear_task)(p, j->x, j->st->w[3], j->st->w[4],
+                                                                j->y, t);
+}
+
+static void fast_linear_run(const rt_step *st, const float *const *in, float *const *out,
+                            float *scratch, rt_pool *pool) {
+    (void)scratch;
+    const rt_flin *p = &st->u.lin.fl;
+    ljob j = {st, in[0], out[0]};
+    rt_pool_run(pool, p->npair * p->mgrp, linear_one, &j);
+    if (st->post.act != CK_ACT_NONE) rt_act_apply(&st->post, out[0], out[0], p->m * p->n);
+}
+
+bool rt_fastlinear_plan(ck_session *s, rt_step *st, rt_isa isa) {
+    if (st->fn != rt_ref_linear || isa == RT_ISA_REF || st->u.lin.trans_a ||
+        st->u.lin.alpha != 1.0f || st->u.lin.beta != 1.0f || st->u.lin.bias_rows > 1)
+        return false;
+    rt_flin p = {.vw = isa == RT_ISA_AVX512 ? 16 : 8};
+    if (!(p.vw == 16 ? rt_avx512_conv_supported : rt_avx2_conv_supported)(1, 4)) return false;
+    p.m = st->u.lin.m, p.k = st->u.lin.k, p.n = st->u.lin.n;
+    if (p.m <= 0 || p.k <= 0 || p.n <= 0) return false;
+    p.mr = p.m >= 4 ? 4 : 1;
+    p.mgrp = cdiv(p.m, p.mr);
+    p.npair = cdiv(p.n, 2 * p.vw);
+    int64_t np = 2 * p.npair * p.vw;
+    float *wp = rt_owned(s, np * p.k), *bp = rt_owned(s, np);
+    if (!wp || !bp) return false;
+    memset(wp, 0, (size_t)(np * p.k) * sizeof *wp);
+    memset(bp, 0, (size_t)np * sizeof *bp);
+    const float *w = st->w[0], *b = st->w[1];
+    for (int64_t n = 0; n < p.n; n++) {
+        float *col = wp + (n / p.vw) * p.k * p.vw + n % p.vw;
+        for (int64_t k = 0; k < p.k; k++)
+            col[k * p.vw] = st->u.lin.w_kn ? w[k * p.n + n] : w[n * p.k + k];
+        if (b && st->u.lin.bias_rows) bp[n] = b[st->u.lin.bias_cols == 1 ? 0 : n];
+    }
+    st->w[3] = wp;
+    st->w[4] = bp;
+    st->u.lin.fl = p;
+    st->fn_mt = fast_linear_run;
+    return true;
+}
+
+bool rt_fastlinear_is(const rt_step *st) {
+    return st->fn_mt == fast_linear_run;
 }

@@ -43,6 +43,13 @@ typedef struct rt_bpool {
     int64_t h, w, oh, ow, kh, kw, sh, sw, dh, dw, pt, pl, pbh, pbw;
 } rt_bpool;
 
+/* A dense layer y[M, N] = x[M, K] W + b with W packed as [N/VW][K][VW]
+ * (N padded to whole pairs of blocks, zeros). */
+typedef struct rt_flin {
+    int vw, mr;                   /* vector width, rows per task (1 or 4) */
+    int64_t m, k, n, npair, mgrp; /* npair: pairs of output blocks; mgrp: row groups */
+} rt_flin;
+
 /* ISA entry points (kernels/x86_avx512_conv.c, kernels/x86_avx2_conv.c) */
 #define RT_FCONV_DECL(P)                                                                           \
     bool P##conv_supported(int ocb, int tw);                                                       \
@@ -50,11 +57,13 @@ typedef struct rt_bpool {
                       const float *res, float *y, int64_t g, int64_t oh);                          \
     void P##dw_task(const rt_fconv *p, const float *xb, const float *wb, const float *bias,        \
                     const float *res, float *y, int64_t cb, int64_t oh);                           \
-    void P##pack_input(const rt_fconv *p, const float *x, float *xb, int64_t cb);                  \
+    void P##pack_input(const rt_fconv *p, const float *x, float *xb, int64_t cb, int64_t h);       \
     void P##bpool_task(const rt_bpool *p, const float *x, float *y, int64_t nb, int64_t oh);       \
     void P##bgpool(int64_t hw, int64_t c, int max, const float *x, float *y);                      \
     void P##baffine(int64_t hw, const float *sc, const float *sh, const float *x, float *y);       \
-    void P##bbinary(int op, int64_t n, const float *a, const float *b, float *y);
+    void P##bbinary(int op, int64_t n, const float *a, const float *b, float *y);                  \
+    void P##linear_task(const rt_flin *p, const float *x, const float *wp, const float *bias,      \
+                        float *y, int64_t t);
 RT_FCONV_DECL(rt_avx512_)
 RT_FCONV_DECL(rt_avx2_)
 

@@ -1,29 +1,42 @@
-/* The thread pool: workers sleep on a condition variable between jobs; a
- * job is (fn, arg, n) with an atomic next-task counter. */
+/* The thread pool. A job is (fn, arg, n) with an atomic next-task counter;
+ * the caller works on it too. Between jobs a worker spins for a short while
+ * on the job generation before sleeping on a condition variable, because a
+ * network runs one job per layer back to back and a futex wake-up per job
+ * (tens of microseconds) would cost more than a small layer's work. */
 #include "runtime/pool.h"
 
 #include <pthread.h>
+#include <sched.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdlib.h>
+
+/* spin iterations before sleeping (about 50-100 us) and before yielding */
+enum { SPIN_SLEEP = 20000, SPIN_YIELD = 2000 };
 
 struct rt_pool {
     int threads;
     pthread_t *tid;
     pthread_mutex_t mu;
-    pthread_cond_t wake, done;
-    uint64_t generation; /* bumped per job; workers wait for a new one */
-    bool stop;
-    rt_task_fn fn;
+    pthread_cond_t wake;
+    atomic_uint_fast64_t generation; /* bumped per job; workers wait for a new one */
+    atomic_bool stop;
+    rt_task_fn fn; /* written before the generation bump, read after it */
     void *arg;
     int64_t ntasks;
     atomic_int_fast64_t next;
-    int busy; /* workers still in the current job */
+    atomic_int busy; /* workers still in the current job */
 };
+
+static inline void relax(void) {
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_ia32_pause();
+#endif
+}
 
 static void work(rt_pool *p, rt_task_fn fn, void *arg, int64_t n) {
     for (;;) {
-        int64_t t = atomic_fetch_add(&p->next, 1);
+        int64_t t = atomic_fetch_add_explicit(&p->next, 1, memory_order_relaxed);
         if (t >= n) break;
         fn(arg, t);
     }
@@ -32,20 +45,24 @@ static void work(rt_pool *p, rt_task_fn fn, void *arg, int64_t n) {
 static void *worker(void *v) {
     rt_pool *p = v;
     uint64_t seen = 0;
-    pthread_mutex_lock(&p->mu);
     for (;;) {
-        while (!p->stop && p->generation == seen) pthread_cond_wait(&p->wake, &p->mu);
-        if (p->stop) break;
-        seen = p->generation;
-        rt_task_fn fn = p->fn;
-        void *arg = p->arg;
-        int64_t n = p->ntasks;
-        pthread_mutex_unlock(&p->mu);
-        work(p, fn, arg, n);
-        pthread_mutex_lock(&p->mu);
-        if (--p->busy == 0) pthread_cond_signal(&p->done);
+        uint64_t g = atomic_load_explicit(&p->generation, memory_order_acquire);
+        for (int i = 0; g == seen && i < SPIN_SLEEP && !atomic_load(&p->stop); i++) {
+            relax();
+            g = atomic_load_explicit(&p->generation, memory_order_acquire);
+        }
+        if (g == seen) {
+            pthread_mutex_lock(&p->mu);
+            while (!atomic_load(&p->stop) &&
+                   (g = atomic_load_explicit(&p->generation, memory_order_acquire)) == seen)
+                pthread_cond_wait(&p->wake, &p->mu);
+            pthread_mutex_unlock(&p->mu);
+        }
+        if (atomic_load(&p->stop)) break;
+        seen = g;
+        work(p, p->fn, p->arg, p->ntasks);
+        atomic_fetch_sub_explicit(&p->busy, 1, memory_order_release);
     }
-    pthread_mutex_unlock(&p->mu);
     return NULL;
 }
 
@@ -55,12 +72,14 @@ rt_pool *rt_pool_new(int threads) {
     if (!p) return NULL;
     p->threads = threads;
     atomic_init(&p->next, 0);
+    atomic_init(&p->generation, 0);
+    atomic_init(&p->busy, 0);
+    atomic_init(&p->stop, false);
     if (pthread_mutex_init(&p->mu, NULL) != 0) {
         free(p);
         return NULL;
     }
     pthread_cond_init(&p->wake, NULL);
-    pthread_cond_init(&p->done, NULL);
     if (threads > 1) {
         p->tid = calloc((size_t)threads - 1, sizeof *p->tid);
         if (!p->tid) {
@@ -79,13 +98,12 @@ rt_pool *rt_pool_new(int threads) {
 void rt_pool_free(rt_pool *p) {
     if (!p) return;
     pthread_mutex_lock(&p->mu);
-    p->stop = true;
+    atomic_store(&p->stop, true);
     pthread_cond_broadcast(&p->wake);
     pthread_mutex_unlock(&p->mu);
     for (int i = 0; p->tid && i < p->threads - 1; i++) pthread_join(p->tid[i], NULL);
     free(p->tid);
     pthread_cond_destroy(&p->wake);
-    pthread_cond_destroy(&p->done);
     pthread_mutex_destroy(&p->mu);
     free(p);
 }
@@ -100,17 +118,22 @@ void rt_pool_run(rt_pool *p, int64_t ntasks, rt_task_fn fn, void *arg) {
         for (int64_t t = 0; t < ntasks; t++) fn(arg, t);
         return;
     }
-    pthread_mutex_lock(&p->mu);
     p->fn = fn;
     p->arg = arg;
     p->ntasks = ntasks;
-    atomic_store(&p->next, 0);
-    p->busy = p->threads - 1;
-    p->generation++;
+    atomic_store_explicit(&p->next, 0, memory_order_relaxed);
+    atomic_store_explicit(&p->busy, p->threads - 1, memory_order_relaxed);
+    /* publish the job; sleeping workers are woken under the mutex so that
+     * none can miss the bump between its check and its wait */
+    pthread_mutex_lock(&p->mu);
+    atomic_fetch_add_explicit(&p->generation, 1, memory_order_release);
     pthread_cond_broadcast(&p->wake);
     pthread_mutex_unlock(&p->mu);
     work(p, fn, arg, ntasks);
-    pthread_mutex_lock(&p->mu);
-    while (p->busy > 0) pthread_cond_wait(&p->done, &p->mu);
-    pthread_mutex_unlock(&p->mu);
+    for (int i = 0; atomic_load_explicit(&p->busy, memory_order_acquire) > 0; i++) {
+        if (i < SPIN_YIELD)
+            relax();
+        else
+            sched_yield();
+    }
 }

@@ -1293,7 +1293,11 @@ bool rt_prepare(rt_wctx *w, const ck_node *n, rt_step *st) {
     if (op == &ck_op_instance_norm || op == &ck_op_group_norm) return prep_group_norm(w, n, st);
     if (op == &ck_op_layer_norm) return prep_layer_norm(w, n, st);
     if (op == &ck_op_activation) return prep_act(w, n, st);
-    if (op == &ck_op_linear) return prep_linear(w, n, st);
+    if (op == &ck_op_linear) {
+        if (!prep_linear(w, n, st)) return false;
+        rt_fastlinear_plan(w->s, st, w->s->isa);
+        return true;
+    }
     if (op == &ck_op_onnx_matmul) return prep_matmul(w, n, st);
     if (op == &ck_op_add || op == &ck_op_sub || op == &ck_op_mul || op == &ck_op_div ||
         op == &ck_op_max || op == &ck_op_min || op == &ck_op_mean || op == &ck_op_onnx_add ||

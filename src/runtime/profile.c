@@ -37,6 +37,9 @@ void rt_step_kernel_name(const rt_step *st, char *buf, size_t n) {
     }
     if (rt_fastconv_is(st))
         rt_fastconv_name(st, buf, n);
+    else if (rt_fastlinear_is(st))
+        snprintf(buf, n, "%s linear %dx%d", st->u.lin.fl.vw == 16 ? "avx512" : "avx2",
+                 st->u.lin.fl.mr, 2 * st->u.lin.fl.vw);
     else
         rt_blocked_name(st, buf, n);
 }

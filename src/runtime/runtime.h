@@ -138,6 +138,7 @@ struct rt_step {
             bool trans_a;                 /* x stored [K, M] */
             int64_t bias_rows, bias_cols; /* bias broadcast shape: 0 = none */
             float alpha, beta;            /* ONNX Gemm: y = alpha * x W + beta * C */
+            rt_flin fl; /* fast kernel (fn_mt): w[3] packed weights, w[4] packed bias */
         } lin;
         struct { /* batched matmul of two data inputs */
             int64_t m, k, n, batch;
@@ -237,6 +238,9 @@ struct ck_session_ctx {
  * layout pass says otherwise). False: the step keeps fn. */
 bool rt_fastconv_plan(ck_session *s, rt_step *st, rt_isa isa, int threads);
 bool rt_fastconv_is(const rt_step *st);
+/* The same for a dense layer (Linear, Dense, Gemm without scales). */
+bool rt_fastlinear_plan(ck_session *s, rt_step *st, rt_isa isa);
+bool rt_fastlinear_is(const rt_step *st);
 /* Sets a fast conv step's activation layouts (blocked or NCHW) and the
  * geometry and scratch that follow from them. */
 void rt_fastconv_layout(rt_step *st, bool in_blocked, bool out_blocked);
