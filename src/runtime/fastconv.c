@@ -180,6 +180,11 @@ void rt_fastconv_layout(rt_step *st, bool in_blocked, bool out_blocked) {
     st->scratch = p->direct ? 0 : p->cb * p->xcb;
 }
 
+int64_t rt_fastconv_packed_floats(const rt_step *st) {
+    const rt_fconv *p = &st->u.conv.fc;
+    return p->depthwise ? p->cb * (p->kh * p->kw + 1) * p->vw : p->ob * (p->wob + p->vw);
+}
+
 int64_t rt_fastconv_overread(const rt_step *st) {
     const rt_fconv *p = &st->u.conv.fc;
     if (!p->direct || p->depthwise) return 0;

@@ -474,6 +474,40 @@ void rt_blocked_name(const rt_step *st, char *buf, size_t n) {
     snprintf(buf, n, "%s %s", isa, what);
 }
 
+/* Weights of step st that no kernel reads any more: a fast conv or dense
+ * layer runs on its packed copy (w[3], w[4]). They are freed when the
+ * session owns them and no other step shares them, so weights are held
+ * once. */
+static int64_t ref_floats(const rt_step *st, int k) {
+    if (rt_fastconv_is(st)) {
+        const rt_fconv *p = &st->u.conv.fc;
+        return k == 0 ? p->o * (p->depthwise ? 1 : p->c) * p->kh * p->kw : p->o;
+    }
+    return k == 0 ? st->u.lin.k * st->u.lin.n : st->u.lin.bias_rows * st->u.lin.bias_cols;
+}
+
+static void drop_unpacked(ck_session *s) {
+    for (int i = 0; i < s->n_steps; i++) {
+        rt_step *st = &s->steps[i];
+        if (!rt_fastconv_is(st) && !rt_fastlinear_is(st)) continue;
+        for (int k = 0; k < 2; k++) {
+            const float *p = st->w[k];
+            if (!p) continue;
+            bool shared = false;
+            for (int j = 0; j < s->n_steps && !shared; j++)
+                for (int m = 0; m < RT_MAX_W && !shared; m++)
+                    shared = s->steps[j].w[m] == p && !(j == i && m == k);
+            if (shared) continue;
+            s->weight_bytes -= 4 * ref_floats(st, k);
+            rt_release(s, p);
+            st->w[k] = NULL;
+        }
+        s->weight_bytes += rt_fastconv_is(st) ? rt_fastconv_packed_floats(st) * 4
+                                              : 4 * (2 * st->u.lin.fl.npair * st->u.lin.fl.vw) *
+                                                    (st->u.lin.fl.k + 1);
+    }
+}
+
 bool rt_plan_network(ck_session *s) {
     int vw = s->isa == RT_ISA_AVX512 ? 16 : s->isa == RT_ISA_AVX2 ? 8 : 0;
     if (vw) {
@@ -483,6 +517,7 @@ bool rt_plan_network(ck_session *s) {
         free(kinds);
         if (!ok) return false;
         fuse(s);
+        drop_unpacked(s);
     }
     s->scratch_floats = 0;
     s->arena_slack = 0;

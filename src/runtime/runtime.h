@@ -222,6 +222,7 @@ struct ck_session {
     /* weight data the session owns */
     int n_owned, cap_owned;
     float **owned;
+    int64_t *owned_n; /* floats of each */
 };
 
 struct ck_session_ctx {
@@ -244,6 +245,8 @@ bool rt_fastlinear_is(const rt_step *st);
 /* Sets a fast conv step's activation layouts (blocked or NCHW) and the
  * geometry and scratch that follow from them. */
 void rt_fastconv_layout(rt_step *st, bool in_blocked, bool out_blocked);
+/* Floats of its packed weights and bias. */
+int64_t rt_fastconv_packed_floats(const rt_step *st);
 /* Floats a fast conv step may read past the end of its blocked input. */
 int64_t rt_fastconv_overread(const rt_step *st);
 /* Folds y = x * sc[c] + sh[c] after a fast conv into its packed weights and bias. */
@@ -293,6 +296,9 @@ const float *rt_tensor_data(rt_wctx *w, int tensor, const ck_node *n, const char
  * uniform(-bound, bound), 1 constant `bound`. */
 float *rt_param(rt_wctx *w, const ck_node *n, const char *param, const ck_shape *fw, int kind,
                 double bound);
+/* Frees p if the session owns it (a weight replaced by a packed copy);
+ * true if it did. */
+bool rt_release(ck_session *s, const float *p);
 /* Session-owned memory for n floats (freed with the session). */
 float *rt_owned(ck_session *s, int64_t n);
 /* Hands malloc'd p (n floats) to the session; false (p freed) on OOM. */

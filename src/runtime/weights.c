@@ -19,16 +19,32 @@ bool rt_adopt(ck_session *s, float *p, int64_t n) {
     if (s->n_owned == s->cap_owned) {
         int c = s->cap_owned ? s->cap_owned * 2 : 16;
         float **q = realloc(s->owned, (size_t)c * sizeof *q);
-        if (!q) {
+        if (q) s->owned = q;
+        int64_t *qn = q ? realloc(s->owned_n, (size_t)c * sizeof *qn) : NULL;
+        if (qn) s->owned_n = qn;
+        if (!q || !qn) {
             free(p);
             return false;
         }
-        s->owned = q;
         s->cap_owned = c;
     }
+    s->owned_n[s->n_owned] = n;
     s->owned[s->n_owned++] = p;
     s->owned_weight_bytes += 4 * n;
     return true;
+}
+
+bool rt_release(ck_session *s, const float *p) {
+    for (int i = s->n_owned - 1; p && i >= 0; i--)
+        if (s->owned[i] == p) {
+            free(s->owned[i]);
+            s->owned_weight_bytes -= 4 * s->owned_n[i];
+            s->owned[i] = s->owned[s->n_owned - 1];
+            s->owned_n[i] = s->owned_n[s->n_owned - 1];
+            s->n_owned--;
+            return true;
+        }
+    return false;
 }
 
 float *rt_owned(ck_session *s, int64_t n) {

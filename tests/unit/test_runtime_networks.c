@@ -167,6 +167,10 @@ static void resnet50_plan(void) {
               (long long)m.naive_bytes, (long long)t.activation_bytes);
         CHECK(t.params == 25557032, "resnet50 has %lld parameters, torchvision 25557032",
               (long long)t.params);
+        /* weights are held once: fast kernels keep their packed copy only
+         * (batch norms folded; their C-sized scale/shift stay) */
+        CHECK(m.owned_weight_bytes < 4 * t.params * 11 / 10, "resnet50 holds %lld weight bytes",
+              (long long)m.owned_weight_bytes);
         /* the largest tensors are 112x112x64 and 56x56x256 (3.2 MB): a handful live */
         CHECK(m.activation_bytes <= 5 * 3211264, "resnet50 activations %lld",
               (long long)m.activation_bytes);
