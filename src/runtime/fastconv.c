@@ -30,12 +30,14 @@ typedef struct isa_fns {
     void (*dw)(const rt_fconv *, const float *, const float *, const float *, const float *,
                float *, int64_t, int64_t);
     void (*pack)(const rt_fconv *, const float *, float *, int64_t, int64_t);
+    void (*wino)(const rt_fconv *, const float *, const float *, const float *, const float *,
+                 float *, float *, int64_t, int64_t);
 } isa_fns;
 
 static const isa_fns avx512 = {rt_avx512_conv_supported, rt_avx512_conv_task, rt_avx512_dw_task,
-                               rt_avx512_pack_input};
+                               rt_avx512_pack_input, rt_avx512_wino_task};
 static const isa_fns avx2 = {rt_avx2_conv_supported, rt_avx2_conv_task, rt_avx2_dw_task,
-                             rt_avx2_pack_input};
+                             rt_avx2_pack_input, rt_avx2_wino_task};
 
 static const isa_fns *fns_of(int vw) {
     return vw == 16 ? &avx512 : &avx2;
@@ -73,33 +75,47 @@ typedef struct job {
     const rt_fconv *p;
     const isa_fns *f;
     const float *x, *wb, *bias, *res;
-    float *xb, *y;
+    float *xb, *y, *scratch;
 } job;
 
-static void pack_one(void *a, int64_t t) {
+static void pack_one(void *a, int64_t t, int thread) {
+    (void)thread;
     const job *j = a;
     j->f->pack(j->p, j->x, j->xb, t / j->p->ihp, t % j->p->ihp);
 }
 
-static void conv_one(void *a, int64_t t) {
+static void conv_one(void *a, int64_t t, int thread) {
+    (void)thread;
     const job *j = a;
     j->f->conv(j->p, j->xb, j->wb, j->bias, j->res, j->y, t / j->p->oh, t % j->p->oh);
 }
 
-static void dw_one(void *a, int64_t t) {
+static void dw_one(void *a, int64_t t, int thread) {
+    (void)thread;
     const job *j = a;
     j->f->dw(j->p, j->xb, j->wb, j->bias, j->res, j->y, t / j->p->oh, t % j->p->oh);
+}
+
+static void wino_one(void *a, int64_t t, int thread) {
+    const job *j = a;
+    const rt_fconv *p = j->p;
+    j->f->wino(p, j->x, j->wb, j->bias, j->res, j->y, j->scratch + thread * p->wsz, t % p->ngroups,
+               t / p->ngroups);
 }
 
 static void fast_conv_run(const rt_step *st, const float *const *in, float *const *out,
                           float *scratch, rt_pool *pool) {
     const rt_fconv *p = &st->u.conv.fc;
-    job j = {.p = p, .f = fns_of(p->vw), .wb = st->w[3], .bias = st->w[4]};
+    job j = {.p = p, .f = fns_of(p->vw), .wb = st->w[3], .bias = st->w[4], .scratch = scratch};
     int64_t nimg = st->u.conv.x.n;
     for (int64_t n = 0; n < nimg; n++) {
         j.x = in[0] + n * p->xns;
         j.y = out[0] + n * p->yns;
         j.res = p->res ? in[1] + n * p->yns : NULL;
+        if (p->wino) {
+            rt_pool_run(pool, p->ntg * p->ngroups, wino_one, &j);
+            continue;
+        }
         if (p->direct) {
             j.xb = (float *)j.x; /* read only */
         } else {
@@ -141,7 +157,76 @@ static bool nchw(const rt_geom *g) {
            g->sc == g->sp[1] * g->sp[2] && g->sn == g->c * g->sc;
 }
 
-void rt_fastconv_layout(rt_step *st, bool in_blocked, bool out_blocked) {
+/* Winograd F(2x2, 3x3) for a 3x3 stride-1 layer on blocked input: the
+ * weights become U = G g G^T per (output, input) channel pair, packed as
+ * sixteen 1x1 convolutions [16][ob][cb][VW ic][VW oc]. False: the direct
+ * kernel stays (also when memory runs out: s->oom_plan). */
+static bool plan_winograd(ck_session *s, rt_step *st) {
+    rt_fconv *p = &st->u.conv.fc;
+    if (!p->out_blocked || p->depthwise || p->kh != 3 || p->kw != 3 || p->sh != 1 || p->sw != 1 ||
+        p->dh != 1 || p->dw != 1 || p->c < 16 || p->o < 16 || !st->w[0])
+        return false;
+    rt_fconv q = *p;
+    const isa_fns *f = fns_of(q.vw);
+    q.tiles_w = cdiv(q.ow, 2);
+    q.ntiles = cdiv(q.oh, 2) * q.tiles_w;
+    /* the register tile for the 1x1 reductions over tiles */
+    rt_fconv v = q;
+    v.ow = q.ntiles, v.oh = 1;
+    if (!pick_tile(f, &v, s->threads)) return false;
+    q.ocb = v.ocb, q.tw = v.tw;
+    q.ob = cdiv(cdiv(q.o, q.vw), q.ocb) * q.ocb;
+    q.ngroups = q.ob / q.ocb;
+    q.wob = q.cb * q.vw * q.vw;
+    /* tiles per task: V and M within about 512 KiB of cache, enough tasks */
+    int64_t per = 16 * (q.cb + q.ocb) * q.vw, k = (131072 / per) / q.tw;
+    if (k < 1) k = 1;
+    q.tb = k * q.tw;
+    if (q.tb > cdiv(q.ntiles, q.tw) * q.tw) q.tb = cdiv(q.ntiles, q.tw) * q.tw;
+    while (q.tb > q.tw && cdiv(q.ntiles, q.tb) * q.ngroups < 4 * s->threads) q.tb -= q.tw;
+    q.ntg = cdiv(q.ntiles, q.tb);
+    q.wsz = per * q.tb;
+    int64_t nu = 16 * q.ob * q.wob;
+    float *u = rt_owned(s, nu), *bb = rt_owned(s, q.ob * q.vw);
+    if (!u || !bb) {
+        rt_release(s, u);
+        s->oom_plan = true;
+        return false;
+    }
+    memset(u, 0, (size_t)nu * sizeof *u);
+    memset(bb, 0, (size_t)(q.ob * q.vw) * sizeof *bb);
+    const float *w = st->w[0];
+    for (int64_t o = 0; o < q.o; o++)
+        for (int64_t c = 0; c < q.c; c++) {
+            const float *g = w + (o * q.c + c) * 9;
+            double t[4][3]; /* G g */
+            for (int l = 0; l < 3; l++) {
+                t[0][l] = g[l];
+                t[1][l] = 0.5 * ((double)g[l] + g[3 + l] + g[6 + l]);
+                t[2][l] = 0.5 * ((double)g[l] - g[3 + l] + g[6 + l]);
+                t[3][l] = g[6 + l];
+            }
+            for (int a = 0; a < 4; a++) {
+                double r[4] = {t[a][0], 0.5 * (t[a][0] + t[a][1] + t[a][2]),
+                               0.5 * (t[a][0] - t[a][1] + t[a][2]), t[a][2]};
+                for (int b = 0; b < 4; b++)
+                    u[((a * 4 + b) * q.ob + o / q.vw) * q.wob +
+                      ((c / q.vw) * q.vw + c % q.vw) * q.vw + o % q.vw] = (float)r[b];
+            }
+        }
+    for (int64_t o = 0; o < q.o; o++) bb[o] = st->w[4][o];
+    rt_release(s, st->w[3]);
+    rt_release(s, st->w[4]);
+    st->w[3] = u;
+    st->w[4] = bb;
+    q.wino = true;
+    q.direct = false;
+    *p = q;
+    st->scratch = s->threads * q.wsz;
+    return true;
+}
+
+bool rt_fastconv_layout(ck_session *s, rt_step *st, bool in_blocked, bool out_blocked) {
     rt_fconv *p = &st->u.conv.fc;
     const rt_geom *x = &st->u.conv.x, *y = &st->u.conv.y;
     int64_t vw = p->vw, tw = p->depthwise ? 8 : p->tw;
@@ -178,10 +263,13 @@ void rt_fastconv_layout(rt_step *st, bool in_blocked, bool out_blocked) {
         p->ycs = y->sc, p->yns = y->sn;
     }
     st->scratch = p->direct ? 0 : p->cb * p->xcb;
+    if (in_blocked && plan_winograd(s, st)) return true;
+    return !s->oom_plan;
 }
 
 int64_t rt_fastconv_packed_floats(const rt_step *st) {
     const rt_fconv *p = &st->u.conv.fc;
+    if (p->wino) return p->ob * (16 * p->wob + p->vw);
     return p->depthwise ? p->cb * (p->kh * p->kw + 1) * p->vw : p->ob * (p->wob + p->vw);
 }
 
@@ -250,8 +338,7 @@ bool rt_fastconv_plan(ck_session *s, rt_step *st, rt_isa isa, int threads) {
     }
     st->u.conv.fc = p;
     st->fn_mt = fast_conv_run;
-    rt_fastconv_layout(st, false, false);
-    return true;
+    return rt_fastconv_layout(s, st, false, false);
 }
 
 /* Folds y = x * sc + sh (an inference batch norm after the convolution)
@@ -260,8 +347,9 @@ void rt_fastconv_fold_affine(rt_step *a, const float *sc, const float *sh) {
     rt_fconv *p = &a->u.conv.fc;
     float *wb = (float *)a->w[3], *bb = (float *)a->w[4];
     int64_t K = p->kh * p->kw, nw = p->depthwise ? p->cb * K * p->vw : p->ob * p->wob;
+    if (p->wino) nw *= 16; /* sixteen [ob] weight sets */
     for (int64_t i = 0; i < nw; i++) {
-        int64_t blk = p->depthwise ? i / (K * p->vw) : i / p->wob;
+        int64_t blk = p->depthwise ? i / (K * p->vw) : (i / p->wob) % p->ob;
         int64_t o = blk * p->vw + i % p->vw;
         if (o < p->o) wb[i] *= sc[o];
     }
@@ -272,13 +360,17 @@ void rt_fastconv_name(const rt_step *st, char *buf, size_t n) {
     const rt_fconv *p = &st->u.conv.fc;
     char tile[16] = "", act[48] = "";
     if (!p->depthwise) snprintf(tile, sizeof tile, " %dx%d", p->ocb, p->tw);
+    if (p->wino) snprintf(tile, sizeof tile, " 2x2 %dx%d", p->ocb, p->tw);
     if (p->clamp && p->lo == 0.0f && p->hi == INFINITY)
         snprintf(act, sizeof act, " +relu");
     else if (p->clamp)
         snprintf(act, sizeof act, " +clip(%g,%g)", (double)p->lo, (double)p->hi);
     snprintf(buf, n, "%s %s%s %s->%s%s%s", p->vw == 16 ? "avx512" : "avx2",
-             p->depthwise ? "dwconv" : "conv", tile, p->in_blocked ? "blocked" : "nchw",
-             p->out_blocked ? "blocked" : "nchw", p->res ? " +residual" : "", act);
+             p->depthwise ? "dwconv"
+             : p->wino    ? "winograd"
+                          : "conv",
+             tile, p->in_blocked ? "blocked" : "nchw", p->out_blocked ? "blocked" : "nchw",
+             p->res ? " +residual" : "", act);
 }
 
 /* ---- dense layers ---------------------------------------------------------------- */
@@ -289,7 +381,8 @@ typedef struct ljob {
     float *y;
 } ljob;
 
-static void linear_one(void *a, int64_t t) {
+static void linear_one(void *a, int64_t t, int thread) {
+    (void)thread;
     const ljob *j = a;
     const rt_flin *p = &j->st->u.lin.fl;
     (p->vw == 16 ? rt_avx512_linear_task : rt_avx2_linear_task)(p, j->x, j->st->w[3], j->st->w[4],

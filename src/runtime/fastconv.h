@@ -24,6 +24,11 @@ typedef struct rt_fconv {
     bool res;                     /* output stage adds a residual (step input 1, output layout) */
     bool clamp;                   /* output stage clamps to [lo, hi] (ReLU, ReLU6, Hardtanh) */
     float lo, hi;
+    /* Winograd F(2x2, 3x3) (3x3, stride 1, blocked input): 2x2 output tiles,
+     * tb tiles per task; per task the 16 transformed inputs V [16][cb][tb][VW]
+     * and products M [16][ocb][tb][VW] live in the thread's scratch */
+    bool wino;
+    int64_t tiles_w, ntiles, tb, ntg, wsz; /* wsz: scratch floats per thread */
     int ocb, tw; /* register tile: output-channel blocks x output pixels */
     int64_t c, o, h, w, oh, ow;
     int64_t cb, ob, ngroups; /* input / output channel blocks, task groups over ob */
@@ -57,6 +62,8 @@ typedef struct rt_flin {
                       const float *res, float *y, int64_t g, int64_t oh);                          \
     void P##dw_task(const rt_fconv *p, const float *xb, const float *wb, const float *bias,        \
                     const float *res, float *y, int64_t cb, int64_t oh);                           \
+    void P##wino_task(const rt_fconv *p, const float *x, const float *u, const float *bias,        \
+                      const float *res, float *y, float *ws, int64_t g, int64_t tg);               \
     void P##pack_input(const rt_fconv *p, const float *x, float *xb, int64_t cb, int64_t h);       \
     void P##bpool_task(const rt_bpool *p, const float *x, float *y, int64_t nb, int64_t oh);       \
     void P##bgpool(int64_t hw, int64_t c, int max, const float *x, float *y);                      \

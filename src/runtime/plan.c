@@ -127,13 +127,15 @@ static void post_act(const rt_step *st, float *y, int64_t n) {
     if (st->post.act != CK_ACT_NONE) rt_act_apply(&st->post, y, y, n);
 }
 
-static void act_one(void *a, int64_t t) {
+static void act_one(void *a, int64_t t, int thread) {
+    (void)thread;
     const bjob *j = a;
     int64_t i = t * CHUNK, n = j->st->blk.floats - i < CHUNK ? j->st->blk.floats - i : CHUNK;
     rt_act_apply(&j->st->u.act, j->in[0] + i, j->out[0] + i, n);
 }
 
-static void binary_one(void *a, int64_t t) {
+static void binary_one(void *a, int64_t t, int thread) {
+    (void)thread;
     const bjob *j = a;
     const rt_step *st = j->st;
     int64_t i = t * CHUNK, n = st->blk.floats - i < CHUNK ? st->blk.floats - i : CHUNK;
@@ -142,7 +144,8 @@ static void binary_one(void *a, int64_t t) {
     post_act(st, j->out[0] + i, n);
 }
 
-static void affine_one(void *a, int64_t t) {
+static void affine_one(void *a, int64_t t, int thread) {
+    (void)thread;
     const bjob *j = a;
     const rt_step *st = j->st;
     int vw = st->blk.vw;
@@ -152,13 +155,15 @@ static void affine_one(void *a, int64_t t) {
     post_act(st, j->out[0] + off, st->blk.hw * vw);
 }
 
-static void pool_one(void *a, int64_t t) {
+static void pool_one(void *a, int64_t t, int thread) {
+    (void)thread;
     const bjob *j = a;
     const rt_bpool *p = &j->st->blk.pool;
     j->f->pool(p, j->in[0], j->out[0], t / p->oh, t % p->oh);
 }
 
-static void gpool_one(void *a, int64_t t) {
+static void gpool_one(void *a, int64_t t, int thread) {
+    (void)thread;
     const bjob *j = a;
     const rt_step *st = j->st;
     int vw = st->blk.vw;
@@ -323,7 +328,8 @@ static bool plan_layout(ck_session *s, int vw, kind *kinds) {
     for (int i = 0; i < s->n_steps && ok; i++) {
         rt_step *st = &s->steps[i];
         if (kinds[i] == K_CONV)
-            rt_fastconv_layout(st, blk[store_of(s, st->in[0])], blk[store_of(s, st->out[0])]);
+            ok = rt_fastconv_layout(s, st, blk[store_of(s, st->in[0])],
+                                    blk[store_of(s, st->out[0])]);
         else if ((kinds[i] == K_FOLLOW || kinds[i] == K_GPOOL) && blk[store_of(s, st->in[0])])
             ok = to_blocked(s, st, kinds[i], vw);
     }

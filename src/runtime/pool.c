@@ -34,16 +34,24 @@ static inline void relax(void) {
 #endif
 }
 
-static void work(rt_pool *p, rt_task_fn fn, void *arg, int64_t n) {
+static void work(rt_pool *p, rt_task_fn fn, void *arg, int64_t n, int thread) {
     for (;;) {
         int64_t t = atomic_fetch_add_explicit(&p->next, 1, memory_order_relaxed);
         if (t >= n) break;
-        fn(arg, t);
+        fn(arg, t, thread);
     }
 }
 
+typedef struct start {
+    rt_pool *p;
+    int thread;
+} start;
+
 static void *worker(void *v) {
-    rt_pool *p = v;
+    start *st = v;
+    rt_pool *p = st->p;
+    int thread = st->thread;
+    free(st);
     uint64_t seen = 0;
     for (;;) {
         uint64_t g = atomic_load_explicit(&p->generation, memory_order_acquire);
@@ -60,7 +68,7 @@ static void *worker(void *v) {
         }
         if (atomic_load(&p->stop)) break;
         seen = g;
-        work(p, p->fn, p->arg, p->ntasks);
+        work(p, p->fn, p->arg, p->ntasks, thread);
         atomic_fetch_sub_explicit(&p->busy, 1, memory_order_release);
     }
     return NULL;
@@ -86,11 +94,15 @@ rt_pool *rt_pool_new(int threads) {
             rt_pool_free(p);
             return NULL;
         }
-        for (int i = 0; i < threads - 1; i++)
-            if (pthread_create(&p->tid[i], NULL, worker, p) != 0) {
+        for (int i = 0; i < threads - 1; i++) {
+            start *a = malloc(sizeof *a);
+            if (a) *a = (start){p, i + 1};
+            if (!a || pthread_create(&p->tid[i], NULL, worker, a) != 0) {
+                free(a);
                 p->threads = i + 1; /* the ones that started are joined on free */
                 break;
             }
+        }
     }
     return p;
 }
@@ -115,7 +127,7 @@ int rt_pool_threads(const rt_pool *p) {
 void rt_pool_run(rt_pool *p, int64_t ntasks, rt_task_fn fn, void *arg) {
     if (ntasks <= 0) return;
     if (!p || p->threads == 1 || ntasks == 1) {
-        for (int64_t t = 0; t < ntasks; t++) fn(arg, t);
+        for (int64_t t = 0; t < ntasks; t++) fn(arg, t, 0);
         return;
     }
     p->fn = fn;
@@ -129,7 +141,7 @@ void rt_pool_run(rt_pool *p, int64_t ntasks, rt_task_fn fn, void *arg) {
     atomic_fetch_add_explicit(&p->generation, 1, memory_order_release);
     pthread_cond_broadcast(&p->wake);
     pthread_mutex_unlock(&p->mu);
-    work(p, fn, arg, ntasks);
+    work(p, fn, arg, ntasks, 0);
     for (int i = 0; atomic_load_explicit(&p->busy, memory_order_acquire) > 0; i++) {
         if (i < SPIN_YIELD)
             relax();

@@ -9,7 +9,9 @@
 #include <stdint.h>
 
 typedef struct rt_pool rt_pool;
-typedef void (*rt_task_fn)(void *arg, int64_t task);
+/* thread: 0 for the caller, 1 .. threads-1 for the workers (per-thread
+ * scratch) */
+typedef void (*rt_task_fn)(void *arg, int64_t task, int thread);
 
 /* threads >= 1 (1: no worker threads). NULL on failure. */
 rt_pool *rt_pool_new(int threads);

@@ -216,6 +216,7 @@ struct ck_session {
     char **in_names, **out_names;
     int64_t arena_floats, scratch_floats;
     int64_t arena_slack; /* floats after the last buffer that fast kernels may read */
+    bool oom_plan;       /* memory ran out while planning fast kernels */
     int max_io;
     int n_slots;
     int64_t naive_bytes, weight_bytes, owned_weight_bytes;
@@ -244,7 +245,7 @@ bool rt_fastlinear_plan(ck_session *s, rt_step *st, rt_isa isa);
 bool rt_fastlinear_is(const rt_step *st);
 /* Sets a fast conv step's activation layouts (blocked or NCHW) and the
  * geometry and scratch that follow from them. */
-void rt_fastconv_layout(rt_step *st, bool in_blocked, bool out_blocked);
+bool rt_fastconv_layout(ck_session *s, rt_step *st, bool in_blocked, bool out_blocked);
 /* Floats of its packed weights and bias. */
 int64_t rt_fastconv_packed_floats(const rt_step *st);
 /* Floats a fast conv step may read past the end of its blocked input. */

@@ -45,6 +45,7 @@ static const float *bn_params(void *user, const char *layer, const char *param,
 }
 
 static int expect_folds = 0;
+static const char *expect_kernel = NULL; /* a step's kernel must name this */
 
 static ck_tensor_f32 *run(ck_graph *g, ck_kernels k, int threads, const ck_tensor_f32 *x) {
     ck_session_options o = {.seed = 7, .threads = threads, .kernels = k, .params = bn_params};
@@ -63,6 +64,15 @@ static ck_tensor_f32 *run(ck_graph *g, ck_kernels k, int threads, const ck_tenso
               ck_graph_layer(g, 0).type);
         int folds = want == CK_KERNELS_REF ? 0 : expect_folds;
         CHECK(si.folded_steps == folds, "%d folded steps, want %d", si.folded_steps, folds);
+        if (expect_kernel && want != CK_KERNELS_REF) {
+            bool found = false;
+            for (int i = 0; i < si.steps; i++) {
+                ck_step_info info;
+                if (ck_session_step(s, i, &info) == CK_OK && strstr(info.kernel, expect_kernel))
+                    found = true;
+            }
+            CHECK(found, "no step runs '%s'", expect_kernel);
+        }
         ck_shape os = ck_session_output_shape(s, 0);
         ck_session_ctx *c = NULL;
         if (ck_tensor_f32_new(&os, &y) == CK_OK && ck_session_ctx_new(s, &c) == CK_OK) {
@@ -164,5 +174,27 @@ int main(void) {
         "BatchNorm2d(16)\nj = add(bn1, input)\nr = ReLU()\nc2 = Conv2d(16, 16, 1)(input)\n"
         "s = add(c2, r)\n",
         4);
+    /* Winograd F(2x2, 3x3): 3x3 stride-1 layers between blocked layers, with
+     * odd output sizes (half tiles), channel tails, no/asymmetric padding,
+     * batch norm folded into the transformed weights, a fused residual and
+     * ReLU, many tile groups and a 7x7 map */
+    expect_kernel = "winograd";
+    compare_folds("input: [1, 17, 9, 11]\np = Conv2d(17, 33, 1)\nc = Conv2d(33, 40, 3, padding=1)\n"
+                  "b = BatchNorm2d(40)\nr = ReLU()\nq = Conv2d(40, 8, 1)\n",
+                  2);
+    compare_folds("input: [2, 16, 10, 7]\np = Conv2d(16, 16, 1)\nc = Conv2d(16, 24, 3)\n"
+                  "q = Conv2d(24, 5, 1)\n",
+                  0);
+    compare_folds("input: [1, 32, 12, 9]\np = Conv2d(32, 32, 1)\nc = Conv2d(32, 32, 3, "
+                  "padding=(2, 0))\nq = Conv2d(32, 5, 1)\n",
+                  0);
+    compare_folds(
+        "input: [1, 64, 56, 56]\np = Conv2d(64, 64, 1)\nc = Conv2d(64, 64, 3, padding=1, "
+        "bias=False)\nb = BatchNorm2d(64)\nj = add(b, p)\nr = ReLU()\nq = Conv2d(64, 16, 1)\n",
+        3);
+    compare_folds("input: [1, 256, 7, 7]\np = Conv2d(256, 256, 1)\nc = Conv2d(256, 256, 3, "
+                  "padding=1)\nq = Conv2d(256, 10, 1)\n",
+                  0);
+    expect_kernel = NULL;
     return TEST_DONE("runtime_fast");
 }
