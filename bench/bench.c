@@ -2,14 +2,20 @@
  *
  * Measures, side by side in one run and with interleaved repetitions:
  *   - the machine's peak FP32 rate (peak.c: FMA loops, AVX-512 and AVX2);
- *   - the issue-6 layer set (batch 1) for convkit (a one-layer session per
- *     layer, through the public API), oneDNN's convolution primitive in its
- *     own layout choice and in nChw16c (reorders excluded), each also with
- *     the NCHW -> its layout -> NCHW reorders of source and destination
- *     included, and im2col + OpenBLAS sgemm;
+ *   - the issue-6 layer set (batch 1) for convkit twice (its convolution
+ *     step alone, timed with ck_session_run_profiled() inside the network
+ *     input -> 1x1 conv -> the layer -> 1x1 conv, i.e. in its own layouts
+ *     with no conversion from or to NCHW; and a one-layer session, NCHW in
+ *     and out), oneDNN's convolution primitive in its own layout choice and
+ *     in nChw16c (reorders excluded), each also with the NCHW -> its layout
+ *     -> NCHW reorders of source and destination included, and im2col +
+ *     OpenBLAS sgemm;
  *   - ResNet-18, ResNet-50 and MobileNetV2 at 224x224, batch 1 and 8, for
  *     convkit (.cnn files) and PyTorch (bench/torch_models.py, a child
  *     process driven over a pipe, so its runs interleave with convkit's).
+ * convkit runs in a process of its own (forked before oneDNN and OpenBLAS
+ * start, driven over a pipe), its threads pinned one per CPU (--no-pin,
+ * --convkit-in-process: see README for what each changes).
  * Every implementation of a layer gets the same input and weights and their
  * outputs are compared; each network runs on PyTorch's weights in convkit
  * too and the outputs are compared.
@@ -26,7 +32,7 @@
  * time is the median over rounds of sample/k; in each round every
  * implementation gives one sample, in an order that rotates from round to
  * round, with a pause between samples so that spinning worker threads of
- * the previous library have gone to sleep. */
+ * the previous library have gone to sleep and no other task runs. */
 #include "convkit.h"
 #include "peak.h"
 
@@ -34,14 +40,17 @@
 #include <dirent.h>
 #include <dlfcn.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <jansson.h>
 #include <math.h>
 #include <oneapi/dnnl/dnnl.h>
+#include <sched.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <signal.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -92,21 +101,45 @@ static double proc_cpu_ms(pid_t pid) {
     return sum;
 }
 
-static pid_t g_child; /* the PyTorch process, 0 when none */
+static pid_t g_child;    /* the PyTorch process, 0 when none */
+static pid_t g_ck_child; /* convkit's process, 0 when none */
+static bool g_in_child;  /* this is convkit's process */
 
-/* Waits at least `ms`, then until the worker threads of this process and
- * of the PyTorch child have stopped spinning (OpenBLAS spins for about
- * 2^28 cycles after a call, libgomp for a few ms, PyTorch for about 100 ms):
- * a 5 ms window in which both used under 0.25 ms of CPU, at most 1 s in
- * all. The next sample then has the cores to itself. */
+/* Tasks running or runnable on the whole machine now, this one included
+ * (the 4th field of /proc/loadavg); -1 when it cannot be read. */
+static int runnable_tasks(void) {
+    int r = -1, t;
+    FILE *f = fopen("/proc/loadavg", "r");
+    if (f) {
+        if (fscanf(f, "%*f %*f %*f %d/%d", &r, &t) != 2) r = -1;
+        fclose(f);
+    }
+    return r;
+}
+
+static int g_settles, g_busy_settles; /* settle() calls; those that gave up waiting */
+
+/* Waits at least `ms`, then until the worker threads of this process, of
+ * convkit's and of the PyTorch child have stopped spinning (OpenBLAS spins
+ * for about 2^28 cycles after a call, libgomp for a few ms, PyTorch for
+ * about 100 ms) and nothing else on the machine runs: a 5 ms window in
+ * which each used under 0.25 ms of CPU and that starts and ends with no
+ * other runnable task, at most 1 s in all. The next sample then has the
+ * cores to itself. */
 static void settle(double ms) {
     sleep_ms(ms);
+    g_settles++;
     for (int i = 0; i < 200; i++) {
-        double c0 = cpu_ms(), k0 = g_child ? proc_cpu_ms(g_child) : 0;
+        int r0 = runnable_tasks();
+        double c0 = cpu_ms(), k0 = g_child ? proc_cpu_ms(g_child) : 0,
+               v0 = g_ck_child ? proc_cpu_ms(g_ck_child) : 0;
         sleep_ms(5);
-        double c1 = cpu_ms(), k1 = g_child ? proc_cpu_ms(g_child) : 0;
-        if (c1 - c0 < 0.25 && k1 - k0 < 0.25) break;
+        double c1 = cpu_ms(), k1 = g_child ? proc_cpu_ms(g_child) : 0,
+               v1 = g_ck_child ? proc_cpu_ms(g_ck_child) : 0;
+        int r1 = runnable_tasks();
+        if (c1 - c0 < 0.25 && k1 - k0 < 0.25 && v1 - v0 < 0.25 && r0 <= 1 && r1 <= 1) return;
     }
+    g_busy_settles++;
 }
 
 static void die(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
@@ -117,6 +150,7 @@ static void die(const char *fmt, ...) {
     vfprintf(stderr, fmt, ap);
     va_end(ap);
     fputc('\n', stderr);
+    if (g_in_child) _exit(1); /* no atexit handlers: the parent's libraries are not ours */
     exit(1);
 }
 
@@ -177,20 +211,79 @@ static double load_average(void) {
     return l;
 }
 
+/* ---- threads, one per CPU ------------------------------------------------ */
+
+/* --no-pin clears it; g_cpu: the CPUs the harness may use, at its start */
+static bool g_pin = true;
+static int g_cpu[CPU_SETSIZE], g_ncpu;
+static int g_threads = 2; /* --threads: convkit's too */
+
+static int cmp_int(const void *a, const void *b) {
+    int x = *(const int *)a, y = *(const int *)b;
+    return (x > y) - (x < y);
+}
+
+static void cpus_init(void) {
+    cpu_set_t all;
+    g_ncpu = 0;
+    if (sched_getaffinity(0, sizeof all, &all) != 0) return;
+    for (int c = 0; c < CPU_SETSIZE; c++)
+        if (CPU_ISSET(c, &all)) g_cpu[g_ncpu++] = c;
+}
+
+/* Pins the threads of this process one per CPU: the main thread on the
+ * first CPU, every other thread (the worker threads of convkit's pools, of
+ * oneDNN's OpenMP team, of OpenBLAS; oldest first) on the next threads-1
+ * CPUs in turn. A library's workers each get their own CPU; the libraries
+ * never run at the same time. On this 2-vCPU virtual machine the scheduler
+ * otherwise at times runs a woken worker on the main thread's CPU, and the
+ * two take turns on one core until it moves (bench/README.md). Called again
+ * whenever new threads may have appeared; a thread created by a pinned main
+ * thread starts on the main thread's CPU until then. */
+static void pin_threads(void) {
+    int m = g_threads - 1 < g_ncpu - 1 ? g_threads - 1 : g_ncpu - 1;
+    if (!g_pin || m < 1) return;
+    int tid[256], n = 0;
+    DIR *d = opendir("/proc/self/task");
+    if (!d) return;
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL && n < 256)
+        if (e->d_name[0] != '.') tid[n++] = atoi(e->d_name);
+    closedir(d);
+    qsort(tid, (size_t)n, sizeof *tid, cmp_int);
+    for (int i = 0, j = 0; i < n; i++) {
+        cpu_set_t one;
+        CPU_ZERO(&one);
+        CPU_SET(tid[i] == getpid() ? g_cpu[0] : g_cpu[1 + j++ % m], &one);
+        sched_setaffinity(tid[i], sizeof one, &one);
+    }
+}
+
+/* the calling thread back on every CPU (a child that is not ours to pin) */
+static void unpin_self(void) {
+    cpu_set_t all;
+    CPU_ZERO(&all);
+    for (int i = 0; i < g_ncpu; i++) CPU_SET(g_cpu[i], &all);
+    if (g_ncpu) sched_setaffinity(0, sizeof all, &all);
+}
+
 /* ---- options ------------------------------------------------------------ */
 
 typedef struct opts {
-    int threads;       /* oneDNN, OpenBLAS, peak; PyTorch tries 1..threads */
-    int layer_rounds;  /* interleaved rounds per layer */
-    int net_rounds;    /* interleaved rounds per network and batch */
-    double sample_ms;  /* target length of one layer sample */
-    double settle_ms;  /* pause between samples */
-    const char *json;  /* output file */
+    int threads;      /* oneDNN, OpenBLAS, peak; PyTorch tries 1..threads */
+    int layer_rounds; /* interleaved rounds per layer */
+    int net_rounds;   /* interleaved rounds per network and batch */
+    double sample_ms; /* target length of one layer sample */
+    double settle_ms; /* pause between samples */
+    const char *json; /* output file */
     const char *python;
     const char *torch_script;
     const char *models; /* folder of resnet18.cnn, mobilenet_v2.cnn */
     const char *resnet50;
     bool layers, nets, torch, torch_default_malloc;
+    bool convkit_in_process; /* run convkit in the harness process (for comparison) */
+    bool pin;                /* pin every thread of the harness and of convkit, one per CPU */
+    const char *only;        /* only the layers whose name contains this */
     int batch8;
 } opts;
 
@@ -198,6 +291,7 @@ static const char usage[] =
     "usage: bench [--threads N] [--layer-rounds N] [--net-rounds N] [--sample-ms MS]\n"
     "             [--settle-ms MS] [--json FILE] [--quick] [--no-layers] [--no-nets]\n"
     "             [--no-torch] [--no-batch8] [--torch-default-malloc] [--python PATH]\n"
+    "             [--convkit-in-process] [--no-pin] [--layer TEXT]\n"
     "see bench/README.md\n";
 
 static int int_arg(const char *v, int lo, int hi, const char *name) {
@@ -221,7 +315,8 @@ static opts parse_opts(int argc, char **argv) {
               .layers = true,
               .nets = true,
               .torch = true,
-              .batch8 = 1};
+              .batch8 = 1,
+              .pin = true};
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         if (!strcmp(a, "--threads"))
@@ -250,6 +345,12 @@ static opts parse_opts(int argc, char **argv) {
             o.batch8 = 0;
         else if (!strcmp(a, "--torch-default-malloc"))
             o.torch_default_malloc = true;
+        else if (!strcmp(a, "--convkit-in-process"))
+            o.convkit_in_process = true;
+        else if (!strcmp(a, "--no-pin"))
+            o.pin = false;
+        else if (!strcmp(a, "--layer") && v)
+            o.only = v, i++;
         else if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
             fputs(usage, stdout);
             exit(0);
@@ -307,13 +408,21 @@ static double layer_flops(const layer_spec *l) {
 
 /* ---- implementations of one layer ---------------------------------------- */
 
-/* Implementations, in the order of a round. oneDNN runs twice: with every
+/* Implementations, in the order of a round. convkit runs twice, in its own
+ * process (see "convkit's process" below): "convkit" is the convolution
+ * step alone, timed by ck_session_run_profiled() inside the network
+ * input -> pre (1x1, C->C) -> conv -> post (1x1, O->O), so that it reads and
+ * writes activations in whatever layout convkit prefers and no conversion
+ * from or to NCHW is counted; "convkit_nchw" is a one-layer session, NCHW
+ * in and NCHW out (its time includes any conversion the session does
+ * inside: the analogue of oneDNN+reorders). oneDNN runs twice: with every
  * activation layout left to it (format_tag_any: what it prefers on this
  * CPU) and with nChw16c forced (its classic blocked AVX-512 layout); the
  * faster of the two is "oneDNN" in the table. Each also runs with the
  * reorders from and to NCHW included. */
 enum {
     IMPL_CONVKIT,
+    IMPL_CONVKIT_NCHW,
     IMPL_DNNL_ANY,
     IMPL_DNNL_ANY_NCHW,
     IMPL_DNNL_16C,
@@ -321,9 +430,33 @@ enum {
     IMPL_IM2COL,
     N_IMPL
 };
-static const char *const IMPL_NAME[N_IMPL] = {"convkit",       "onednn_any",  "onednn_any_nchw",
-                                              "onednn_16c",    "onednn_16c_nchw",
+static const char *const IMPL_NAME[N_IMPL] = {"convkit",         "convkit_nchw", "onednn_any",
+                                              "onednn_any_nchw", "onednn_16c",   "onednn_16c_nchw",
                                               "im2col_openblas"};
+
+static bool impl_is_convkit(int impl) {
+    return impl == IMPL_CONVKIT || impl == IMPL_CONVKIT_NCHW;
+}
+
+/* The input and weights of layer l: seeded normal values, the weights
+ * scaled by 1/sqrt(fan-in). The parent (oneDNN, im2col) and convkit's
+ * process each compute them from the same seed. */
+static void layer_data(const layer_spec *l, uint64_t seed, float **x, float **w) {
+    int64_t xn = (int64_t)l->C * l->H * l->W, wn = (int64_t)l->O * (l->C / l->g) * l->k * l->k;
+    ck_shape xs = {4, {1, l->C, l->H, l->W}}, ws = {1, {wn}};
+    ck_tensor_f32 *tx, *tw;
+    if (ck_tensor_f32_new(&xs, &tx) != CK_OK || ck_tensor_f32_new(&ws, &tw) != CK_OK)
+        die("out of memory");
+    ck_tensor_f32_fill_normal(tx, seed);
+    ck_tensor_f32_fill_normal(tw, seed + 1);
+    float scale = 1.0f / sqrtf((float)(l->C / l->g * l->k * l->k));
+    *x = xmalloc((size_t)xn * sizeof(float));
+    *w = xmalloc((size_t)wn * sizeof(float));
+    memcpy(*x, tx->data, (size_t)xn * sizeof(float));
+    for (int64_t i = 0; i < wn; i++) (*w)[i] = tw->data[i] * scale;
+    ck_tensor_f32_free(tx);
+    ck_tensor_f32_free(tw);
+}
 
 typedef struct dnnl_var {
     bool ok;
@@ -338,12 +471,9 @@ typedef struct layer_run {
     const layer_spec *l;
     int OH, OW;
     int64_t xn, yn, wn;
-    float *x, *w;      /* NCHW input, [O, C/g, k, k] weights */
-    float *y_ck, *y_ic; /* NCHW outputs of convkit and im2col */
-    /* convkit */
-    ck_graph *g;
-    ck_session *s;
-    ck_session_ctx *ctx;
+    float *x, *w;   /* NCHW input, [O, C/g, k, k] weights */
+    float *y_ck[2]; /* NCHW outputs of convkit (IMPL_CONVKIT, IMPL_CONVKIT_NCHW) */
+    float *y_ic;    /* and of im2col */
     /* oneDNN */
     dnnl_memory_t m_x;
     dnnl_var v[2]; /* format_tag_any, nChw16c */
@@ -353,22 +483,12 @@ typedef struct layer_run {
 
 static dnnl_engine_t engine;
 static dnnl_stream_t stream;
-static int g_threads = 2; /* --threads: convkit's too */
 
 #define DNNL_OK(call)                                                                              \
     do {                                                                                           \
         dnnl_status_t st_ = (call);                                                                \
-        if (st_ != dnnl_success) die("oneDNN: %s failed (status %d)", #call, (int)st_);           \
+        if (st_ != dnnl_success) die("oneDNN: %s failed (status %d)", #call, (int)st_);            \
     } while (0)
-
-static const float *layer_param(void *user, const char *layer, const char *param,
-                                const ck_shape *shape) {
-    layer_run *r = user;
-    int64_t n = 1;
-    for (int i = 0; i < shape->rank; i++) n *= shape->d[i];
-    if (!strcmp(layer, "conv") && !strcmp(param, "weight") && n == r->wn) return r->w;
-    return NULL;
-}
 
 static void exec2(dnnl_primitive_t p, dnnl_memory_t from, dnnl_memory_t to) {
     dnnl_exec_arg_t a[2] = {{DNNL_ARG_FROM, from}, {DNNL_ARG_TO, to}};
@@ -480,6 +600,8 @@ static void dnnl_var_free(dnnl_var *v) {
     free(v->y);
 }
 
+/* The parent's side of a layer: data, oneDNN, im2col (convkit's side is
+ * in convkit's process). */
 static void layer_setup(layer_run *r, const layer_spec *l, uint64_t seed) {
     memset(r, 0, sizeof *r);
     r->l = l;
@@ -488,43 +610,9 @@ static void layer_setup(layer_run *r, const layer_spec *l, uint64_t seed) {
     r->xn = (int64_t)l->C * l->H * l->W;
     r->yn = (int64_t)l->O * r->OH * r->OW;
     r->wn = (int64_t)l->O * (l->C / l->g) * l->k * l->k;
-    ck_shape xs = {4, {1, l->C, l->H, l->W}}, ws = {1, {r->wn}};
-    ck_tensor_f32 *tx, *tw;
-    if (ck_tensor_f32_new(&xs, &tx) != CK_OK || ck_tensor_f32_new(&ws, &tw) != CK_OK)
-        die("out of memory");
-    ck_tensor_f32_fill_normal(tx, seed);
-    ck_tensor_f32_fill_normal(tw, seed + 1);
-    float scale = 1.0f / sqrtf((float)(l->C / l->g * l->k * l->k));
-    r->x = xmalloc((size_t)r->xn * sizeof(float));
-    r->w = xmalloc((size_t)r->wn * sizeof(float));
-    memcpy(r->x, tx->data, (size_t)r->xn * sizeof(float));
-    for (int64_t i = 0; i < r->wn; i++) r->w[i] = tw->data[i] * scale;
-    ck_tensor_f32_free(tx);
-    ck_tensor_f32_free(tw);
-    r->y_ck = xmalloc((size_t)r->yn * sizeof(float));
+    layer_data(l, seed, &r->x, &r->w);
+    for (int v = 0; v < 2; v++) r->y_ck[v] = xmalloc((size_t)r->yn * sizeof(float));
     r->y_ic = xmalloc((size_t)r->yn * sizeof(float));
-
-    /* convkit: a one-layer .cnn network, PyTorch's Conv2d arguments */
-    char text[512];
-    snprintf(text, sizeof text,
-             "input: [1, %d, %d, %d]\n"
-             "conv = Conv2d(%d, %d, kernel_size=%d, stride=%d, padding=%d, dilation=%d, "
-             "groups=%d, bias=False)\n",
-             l->C, l->H, l->W, l->C, l->O, l->k, l->s, l->p, l->d, l->g);
-    ck_diags d = {0};
-    if (ck_parse_cnn(text, strlen(text), l->name, NULL, &r->g, &d) != CK_OK ||
-        ck_check(r->g, &d) != CK_OK)
-        die("convkit rejects layer '%s': %s", l->name,
-            d.n && d.v[0].message ? d.v[0].message : "?");
-    ck_session_options so = {
-        .seed = 0, .params = layer_param, .params_user = r, .threads = g_threads};
-    if (ck_session_new(r->g, &so, &r->s, &d) != CK_OK || ck_session_ctx_new(r->s, &r->ctx) != CK_OK)
-        die("convkit cannot build a session for '%s': %s", l->name,
-            d.n && d.v[0].message ? d.v[0].message : "?");
-    ck_diags_free(&d);
-    ck_shape ys = ck_session_output_shape(r->s, 0);
-    if (ys.rank != 4 || ys.d[1] != l->O || ys.d[2] != r->OH || ys.d[3] != r->OW)
-        die("convkit's output shape for '%s' differs", l->name);
 
     dnnl_memory_desc_t x_md;
     dnnl_dims_t xd = {1, l->C, l->H, l->W};
@@ -542,20 +630,11 @@ static void layer_setup(layer_run *r, const layer_spec *l, uint64_t seed) {
 static void layer_free(layer_run *r) {
     free(r->x);
     free(r->w);
-    free(r->y_ck);
+    for (int v = 0; v < 2; v++) free(r->y_ck[v]);
     free(r->y_ic);
     free(r->col);
-    ck_session_ctx_free(r->ctx);
-    ck_session_free(r->s);
-    ck_graph_free(r->g);
     for (int i = 0; i < 2; i++) dnnl_var_free(&r->v[i]);
     dnnl_memory_destroy(r->m_x);
-}
-
-static void run_convkit(layer_run *r) {
-    const float *in[1] = {r->x};
-    float *out[1] = {r->y_ck};
-    ck_session_run(r->s, r->ctx, in, out);
 }
 
 /* the convolution alone, in its layouts */
@@ -618,11 +697,9 @@ static bool impl_ok(const layer_run *r, int impl) {
     return !(impl == IMPL_DNNL_16C || impl == IMPL_DNNL_16C_NCHW) || r->v[1].ok;
 }
 
+/* one call of an implementation that runs in this process */
 static void run_impl(layer_run *r, int impl) {
     switch (impl) {
-    case IMPL_CONVKIT:
-        run_convkit(r);
-        break;
     case IMPL_DNNL_ANY:
         run_dnnl(&r->v[0]);
         break;
@@ -635,8 +712,11 @@ static void run_impl(layer_run *r, int impl) {
     case IMPL_DNNL_16C_NCHW:
         run_dnnl_nchw(r, &r->v[1]);
         break;
-    default:
+    case IMPL_IM2COL:
         run_im2col(r);
+        break;
+    default:
+        die("run_impl: %d runs in convkit's process", impl);
     }
 }
 
@@ -756,6 +836,342 @@ static void net_close(net_session *n) {
     ck_graph_free(n->g);
 }
 
+/* ---- convkit's process -------------------------------------------------------- */
+
+/* convkit runs in a process of its own: forked at the start, before the
+ * harness initialises oneDNN or calls OpenBLAS, and driven over a pipe like
+ * the PyTorch child (one text command, one "ok ..." line back, then raw
+ * floats for "out"). Nothing else runs in it: no libgomp team, no OpenBLAS
+ * threads (those of the parent are not forked), no oneDNN memory. It times
+ * its own samples (clock_gettime around the calls), so the pipe is not in
+ * any number. --convkit-in-process runs the same server in the harness
+ * process instead (for comparison). */
+
+typedef struct ck_layer {
+    const layer_spec *l;
+    int64_t xn, yn, wn;
+    float *x, *w, *eye_c, *eye_o;
+    /* [0]: input -> pre -> conv -> post (IMPL_CONVKIT); [1]: conv alone (IMPL_CONVKIT_NCHW) */
+    ck_graph *g[2];
+    ck_session *s[2];
+    ck_session_ctx *c[2];
+    float *y[2];
+    double *sec;       /* step times of [0] */
+    int mid[8], n_mid; /* the steps of layer "conv" in [0] */
+    char kernel[2][256];
+} ck_layer;
+
+static int64_t shape_numel(const ck_shape *s) {
+    int64_t n = 1;
+    for (int i = 0; i < s->rank; i++) n *= s->d[i];
+    return n;
+}
+
+/* weights: the layer's for "conv"; the identity for "pre" and "post", so
+ * that the output of [0] is the layer's own and is checked like [1]'s */
+static const float *ckl_param(void *user, const char *layer, const char *param,
+                              const ck_shape *shape) {
+    ck_layer *r = user;
+    int64_t n = shape_numel(shape);
+    if (strcmp(param, "weight")) return NULL;
+    if (!strcmp(layer, "conv") && n == r->wn) return r->w;
+    if (!strcmp(layer, "pre") && n == (int64_t)r->l->C * r->l->C) return r->eye_c;
+    if (!strcmp(layer, "post") && n == (int64_t)r->l->O * r->l->O) return r->eye_o;
+    return NULL;
+}
+
+static float *eye(int n) {
+    float *e = calloc((size_t)n * (size_t)n, sizeof *e);
+    if (!e) die("out of memory");
+    for (int i = 0; i < n; i++) e[(int64_t)i * n + i] = 1.0f;
+    return e;
+}
+
+/* the kernels of the steps of layer "conv" in session s, joined by " + ";
+ * their indices in mid[] */
+static int conv_steps(const ck_session *s, int *mid, int max, char *kernel, size_t kn) {
+    int n = 0;
+    kernel[0] = 0;
+    for (int i = 0; i < ck_session_describe(s).steps; i++) {
+        ck_step_info in;
+        if (ck_session_step(s, i, &in) != CK_OK || strcmp(in.layer, "conv")) continue;
+        if (n < max) mid[n] = i;
+        size_t len = strlen(kernel);
+        snprintf(kernel + len, kn - len, "%s%s", n ? " + " : "", in.kernel);
+        n++;
+    }
+    return n;
+}
+
+static void ckl_setup(ck_layer *r, const layer_spec *l, uint64_t seed) {
+    memset(r, 0, sizeof *r);
+    r->l = l;
+    int OH = out_size(l->H, l->k, l->s, l->p, l->d), OW = out_size(l->W, l->k, l->s, l->p, l->d);
+    r->xn = (int64_t)l->C * l->H * l->W;
+    r->yn = (int64_t)l->O * OH * OW;
+    r->wn = (int64_t)l->O * (l->C / l->g) * l->k * l->k;
+    layer_data(l, seed, &r->x, &r->w);
+    r->eye_c = eye(l->C);
+    r->eye_o = eye(l->O);
+    /* PyTorch's Conv2d arguments */
+    char conv[256], text[2][1024];
+    snprintf(conv, sizeof conv,
+             "conv = Conv2d(%d, %d, kernel_size=%d, stride=%d, padding=%d, dilation=%d, "
+             "groups=%d, bias=False)\n",
+             l->C, l->O, l->k, l->s, l->p, l->d, l->g);
+    snprintf(text[0], sizeof text[0],
+             "input: [1, %d, %d, %d]\npre = Conv2d(%d, %d, 1, bias=False)\n%spost = Conv2d(%d, "
+             "%d, 1, bias=False)\n",
+             l->C, l->H, l->W, l->C, l->C, conv, l->O, l->O);
+    snprintf(text[1], sizeof text[1], "input: [1, %d, %d, %d]\n%s", l->C, l->H, l->W, conv);
+    for (int v = 0; v < 2; v++) {
+        ck_diags d = {0};
+        if (ck_parse_cnn(text[v], strlen(text[v]), l->name, NULL, &r->g[v], &d) != CK_OK ||
+            ck_check(r->g[v], &d) != CK_OK)
+            die("convkit rejects layer '%s': %s", l->name,
+                d.n && d.v[0].message ? d.v[0].message : "?");
+        ck_session_options so = {
+            .seed = 0, .params = ckl_param, .params_user = r, .threads = g_threads};
+        if (ck_session_new(r->g[v], &so, &r->s[v], &d) != CK_OK ||
+            ck_session_ctx_new(r->s[v], &r->c[v]) != CK_OK)
+            die("convkit cannot build a session for '%s': %s", l->name,
+                d.n && d.v[0].message ? d.v[0].message : "?");
+        ck_diags_free(&d);
+        ck_shape ys = ck_session_output_shape(r->s[v], 0);
+        if (ys.rank != 4 || ys.d[1] != l->O || ys.d[2] != OH || ys.d[3] != OW)
+            die("convkit's output shape for '%s' differs", l->name);
+        r->y[v] = xmalloc((size_t)r->yn * sizeof(float));
+    }
+    int mid1[8];
+    r->n_mid = conv_steps(r->s[0], r->mid, 8, r->kernel[0], sizeof r->kernel[0]);
+    if (r->n_mid < 1 || r->n_mid > 8 ||
+        conv_steps(r->s[1], mid1, 8, r->kernel[1], sizeof r->kernel[1]) < 1)
+        die("convkit runs no step for the convolution of '%s'", l->name);
+    r->sec = xmalloc((size_t)ck_session_describe(r->s[0]).steps * sizeof *r->sec);
+}
+
+static void ckl_free(ck_layer *r) {
+    for (int v = 0; v < 2; v++) {
+        ck_session_ctx_free(r->c[v]);
+        ck_session_free(r->s[v]);
+        ck_graph_free(r->g[v]);
+        free(r->y[v]);
+    }
+    free(r->x);
+    free(r->w);
+    free(r->eye_c);
+    free(r->eye_o);
+    free(r->sec);
+    memset(r, 0, sizeof *r);
+}
+
+/* One call of variant v; for [0] returns the ms of its convolution steps. */
+static double ckl_run(ck_layer *r, int v) {
+    const float *in[1] = {r->x};
+    float *out[1] = {r->y[v]};
+    if (v == 1) {
+        ck_session_run(r->s[1], r->c[1], in, out);
+        return 0;
+    }
+    ck_session_run_profiled(r->s[0], r->c[0], in, out, r->sec);
+    double t = 0;
+    for (int i = 0; i < r->n_mid; i++) t += r->sec[r->mid[i]];
+    return 1e3 * t;
+}
+
+typedef struct ck_server {
+    ck_layer L;
+    bool have_layer, have_net;
+    net_session N;
+    weights w;
+    bool have_w;
+} ck_server;
+
+static void server_free(ck_server *sv) {
+    if (sv->have_layer) ckl_free(&sv->L);
+    if (sv->have_net) net_close(&sv->N);
+    weights_free(&sv->w);
+    memset(sv, 0, sizeof *sv);
+}
+
+/* Runs one command; the reply goes to out. false on "quit". */
+static bool serve(ck_server *sv, const char *line, FILE *out) {
+    char arg[600];
+    int a = 0, b = 0;
+    unsigned long long seed = 0;
+    double ms = 0;
+    if (!strcmp(line, "quit")) return false;
+    if (sscanf(line, "layer %d %llu", &a, &seed) == 2 && a >= 0 && a < N_LAYERS) {
+        if (sv->have_layer) ckl_free(&sv->L);
+        ckl_setup(&sv->L, &LAYERS[a], seed);
+        sv->have_layer = true;
+        pin_threads();
+        ck_session_info ci = ck_session_describe(sv->L.s[0]);
+        fprintf(out, "ok\t%d\t%s\t%s\t%s\n", ci.threads, kernels_name(ci.kernels), sv->L.kernel[0],
+                sv->L.kernel[1]);
+    } else if (sv->have_layer && sscanf(line, "calib %d %lf", &a, &ms) == 2 && (a == 0 || a == 1)) {
+        /* one call, then calls for a quarter of a sample: the calls per sample */
+        ckl_run(&sv->L, a);
+        int n = 0;
+        double t0 = now_ms(), t;
+        do {
+            ckl_run(&sv->L, a);
+            n++;
+            t = now_ms() - t0;
+        } while (t < ms / 4 && n < 100000);
+        t /= n;
+        int k = (int)ceil(ms / (t > 1e-4 ? t : 1e-4));
+        fprintf(out, "ok %d\n", k < 1 ? 1 : k > 100000 ? 100000 : k);
+    } else if (sv->have_layer && sscanf(line, "time %d %d", &a, &b) == 2 && (a == 0 || a == 1) &&
+               b > 0) {
+        double part = 0, t0 = now_ms();
+        for (int k = 0; k < b; k++) part += ckl_run(&sv->L, a);
+        double all = (now_ms() - t0) / b;
+        fprintf(out, "ok %.9g %.9g\n", a == 0 ? part / b : all, all);
+    } else if (sv->have_layer && sscanf(line, "out %d", &a) == 1 && (a == 0 || a == 1)) {
+        fprintf(out, "ok %lld\n", (long long)sv->L.yn);
+        fwrite(sv->L.y[a], sizeof(float), (size_t)sv->L.yn, out);
+    } else if (sscanf(line, "weights %599s", arg) == 1) {
+        weights_free(&sv->w);
+        sv->have_w = strcmp(arg, "-") && weights_read(arg, &sv->w);
+        fprintf(out, "ok %d\n", sv->have_w);
+    } else if (sscanf(line, "net %599s %d", arg, &b) == 2 && b > 0) {
+        if (sv->have_net) net_close(&sv->N);
+        sv->w.hits = sv->w.misses = 0;
+        net_open(&sv->N, arg, b, sv->have_w ? &sv->w : NULL, 0);
+        sv->have_net = true;
+        pin_threads();
+        net_run(&sv->N); /* warm */
+        ck_session_info ci = ck_session_describe(sv->N.s);
+        fprintf(out, "ok %d %d %s %d %d %d %lld\n", sv->have_w ? sv->w.misses : -1, ci.threads,
+                kernels_name(ci.kernels), ci.steps, ci.fast_steps, ci.folded_steps,
+                (long long)sv->N.macs);
+    } else if (sv->have_net && !strcmp(line, "netrun")) {
+        double t0 = now_ms();
+        net_run(&sv->N);
+        fprintf(out, "ok %.9g\n", now_ms() - t0);
+    } else if (sv->have_net && sscanf(line, "netx %599s", arg) == 1) {
+        ck_diags d = {0};
+        ck_status st = ck_npy_write(arg, sv->N.x, &d);
+        ck_diags_free(&d);
+        fprintf(out, st == CK_OK ? "ok\n" : "error cannot write %s\n", arg);
+    } else if (sv->have_net && sscanf(line, "netdiff %599s", arg) == 1) {
+        ck_diags d = {0};
+        ck_tensor_f32 *ty = NULL;
+        double diff = NAN;
+        if (ck_npy_read(arg, &ty, &d) == CK_OK &&
+            ck_tensor_f32_numel(ty) == ck_tensor_f32_numel(sv->N.y))
+            diff = rel_diff(sv->N.y->data, ty->data, ck_tensor_f32_numel(ty));
+        ck_tensor_f32_free(ty);
+        ck_diags_free(&d);
+        fprintf(out, "ok %.9g\n", diff);
+    } else if (!strcmp(line, "netclose")) {
+        if (sv->have_net) net_close(&sv->N);
+        sv->have_net = false;
+        fprintf(out, "ok\n");
+    } else {
+        fprintf(out, "error: unknown command '%s'\n", line);
+    }
+    return true;
+}
+
+typedef struct ck_client {
+    bool local; /* --convkit-in-process */
+    ck_server sv;
+    FILE *to, *from;
+    pid_t pid;
+    char *mbuf; /* in process: the last reply */
+    size_t mlen, mpos;
+} ck_client;
+
+static void ck_start(ck_client *c, bool local) {
+    memset(c, 0, sizeof *c);
+    c->local = local;
+    if (local) return;
+    int to[2], from[2];
+    if (pipe2(to, O_CLOEXEC) != 0 || pipe2(from, O_CLOEXEC) != 0) die("pipe: %s", strerror(errno));
+    fflush(stdout);
+    fflush(stderr);
+    c->pid = fork();
+    if (c->pid < 0) die("fork: %s", strerror(errno));
+    if (c->pid == 0) {
+        g_in_child = true;
+        close(to[1]);
+        close(from[0]);
+        FILE *in = fdopen(to[0], "r"), *out = fdopen(from[1], "w");
+        if (!in || !out) _exit(1);
+        char line[1024];
+        while (fgets(line, sizeof line, in)) {
+            line[strcspn(line, "\n")] = 0;
+            if (!serve(&c->sv, line, out)) break;
+            fflush(out);
+        }
+        server_free(&c->sv);
+        fclose(out);
+        _exit(0); /* no atexit handlers: the parent's libraries are not ours */
+    }
+    close(to[0]);
+    close(from[1]);
+    c->to = fdopen(to[1], "w");
+    c->from = fdopen(from[0], "r");
+    if (!c->to || !c->from) die("fdopen: %s", strerror(errno));
+    g_ck_child = c->pid;
+}
+
+/* Sends one command; returns the reply after "ok" and a blank, and dies on
+ * anything else (a harness bug, or convkit failed). */
+static const char *ck_call(ck_client *c, char *buf, size_t n, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+static const char *ck_call(ck_client *c, char *buf, size_t n, const char *fmt, ...) {
+    char line[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(line, sizeof line, fmt, ap);
+    va_end(ap);
+    if (c->local) {
+        free(c->mbuf);
+        c->mbuf = NULL;
+        FILE *m = open_memstream(&c->mbuf, &c->mlen);
+        if (!m) die("out of memory");
+        serve(&c->sv, line, m);
+        fclose(m);
+        size_t k = strcspn(c->mbuf, "\n");
+        snprintf(buf, n, "%.*s", (int)k, c->mbuf);
+        c->mpos = k < c->mlen ? k + 1 : k;
+    } else {
+        fprintf(c->to, "%s\n", line);
+        fflush(c->to);
+        if (!fgets(buf, (int)n, c->from)) die("convkit's process stopped answering ('%s')", line);
+        buf[strcspn(buf, "\n")] = 0;
+    }
+    if (strncmp(buf, "ok", 2) != 0) die("convkit's process: %s ('%s')", buf, line);
+    return buf[2] ? buf + 3 : buf + 2;
+}
+
+/* the floats that follow an "out" reply */
+static void ck_floats(ck_client *c, float *dst, int64_t n) {
+    size_t bytes = (size_t)n * sizeof *dst;
+    if (c->local) {
+        if (c->mlen - c->mpos < bytes) die("convkit: short output");
+        memcpy(dst, c->mbuf + c->mpos, bytes);
+    } else if (fread(dst, 1, bytes, c->from) != bytes) {
+        die("convkit's process: short output");
+    }
+}
+
+static void ck_stop(ck_client *c) {
+    if (c->local) {
+        server_free(&c->sv);
+        free(c->mbuf);
+        return;
+    }
+    fputs("quit\n", c->to);
+    fclose(c->to);
+    fclose(c->from);
+    waitpid(c->pid, NULL, 0);
+    g_ck_child = 0;
+}
+
 /* ---- the PyTorch child ------------------------------------------------------ */
 
 typedef struct torch_proc {
@@ -788,6 +1204,7 @@ static bool torch_start(torch_proc *t, const opts *o) {
             setenv("MALLOC_MMAP_THRESHOLD_", "33554432", 0);
             setenv("MALLOC_TRIM_THRESHOLD_", "268435456", 0);
         }
+        unpin_self(); /* PyTorch places its own threads */
         execl(o->python, o->python, o->torch_script, "--serve", (char *)NULL);
         _exit(127);
     }
@@ -861,18 +1278,28 @@ int main(int argc, char **argv) {
     opts o = parse_opts(argc, argv);
     g_threads = o.threads;
     double t_start = now_ms();
+    signal(SIGPIPE, SIG_IGN); /* a child that died is reported, not fatal by signal */
+    /* convkit's process first: before oneDNN or OpenBLAS do anything here */
+    ck_client cc;
+    g_pin = o.pin;
+    cpus_init();
+    ck_start(&cc, o.convkit_in_process);
     set_threads(o.threads);
     json_t *J = json_object();
     json_object_set_new(J, "threads", json_integer(o.threads));
+    json_object_set_new(J, "convkit_process",
+                        json_string(o.convkit_in_process ? "harness" : "own"));
+    json_object_set_new(J, "threads_pinned", json_boolean(g_pin));
     double load0 = load_average();
     json_object_set_new(J, "load_average_start", jnum(load0));
     const dnnl_version_t *dv = dnnl_version();
     char dnnl_ver[64];
     snprintf(dnnl_ver, sizeof dnnl_ver, "%d.%d.%d", dv->major, dv->minor, dv->patch);
     json_object_set_new(J, "onednn_version", json_string(dnnl_ver));
-    printf("convkit bench: %d threads for convkit, oneDNN %s, OpenBLAS and the peak; PyTorch "
-           "best of 1..%d\n",
-           o.threads, dnnl_ver, o.threads);
+    printf("convkit bench: %d threads for convkit (%s), oneDNN %s, OpenBLAS and the peak%s; "
+           "PyTorch best of 1..%d\n",
+           o.threads, o.convkit_in_process ? "in this process" : "in its own process", dnnl_ver,
+           g_pin ? " (each thread pinned to a CPU)" : "", o.threads);
     printf("load average at start: %.2f%s\n", load0,
            load0 > 0.5 ? "  (WARNING: the machine is busy; numbers will be noisy)" : "");
 
@@ -909,30 +1336,57 @@ int main(int argc, char **argv) {
 
     /* ---- layers ---- */
     json_t *jl = json_array();
-    double ratios[N_LAYERS];
+    double ratios[N_LAYERS], ratios_nchw[N_LAYERS];
     int n_ratios = 0;
+    char buf[1024];
     if (o.layers) {
         printf("Layers, batch 1: median ms of %d interleaved rounds; GFLOP counts non-padding "
-               "taps; %% = of the %.0f GFLOP/s peak; oneDNN = the faster of its own layout "
-               "choice and nChw16c\n\n",
+               "taps; %% = of the %.0f GFLOP/s peak; convkit = its convolution step between two "
+               "1x1 convolutions (its own layouts), convkit nchw = a one-layer session (NCHW in "
+               "and out); oneDNN = the faster of its own layout choice and nChw16c\n\n",
                o.layer_rounds, peak);
-        printf("| layer | MFLOP | convkit ms | kernel | GF/s | %% | oneDNN ms | layout | GF/s | %% | "
-               "oneDNN+reorders ms | %% | im2col+BLAS ms | %% | convkit/oneDNN | check |\n");
-        printf("|---|--:|--:|---|--:|--:|--:|---|--:|--:|--:|--:|--:|--:|--:|---|\n");
+        printf("| layer | MFLOP | convkit ms | kernel | GF/s | %% | convkit nchw ms | %% | oneDNN "
+               "ms | layout | GF/s | %% | oneDNN+reorders ms | %% | im2col+BLAS ms | %% | "
+               "convkit/oneDNN | check |\n");
+        printf("|---|--:|--:|---|--:|--:|--:|--:|--:|---|--:|--:|--:|--:|--:|--:|--:|---|\n");
         fflush(stdout);
     }
     for (int li = 0; o.layers && li < N_LAYERS; li++) {
         const layer_spec *l = &LAYERS[li];
+        if (o.only && !strstr(l->name, o.only)) continue;
+        uint64_t seed = 1000 + (uint64_t)li;
         layer_run r;
-        layer_setup(&r, l, 1000 + (uint64_t)li);
+        layer_setup(&r, l, seed);
         double flops = layer_flops(l);
-        ck_session_info ci = ck_session_describe(r.s);
-        const char *ck_kernel = ci.fast_steps ? kernels_name(ci.kernels) : "ref";
+        /* convkit's sessions: threads, kernel family, the convolution's kernels */
+        const char *rep =
+            ck_call(&cc, buf, sizeof buf, "layer %d %llu", li, (unsigned long long)seed);
+        char ck_family[16] = "?", ck_kernel[2][256] = {"?", "?"};
+        int ck_threads = 0;
+        {
+            char *f[4] = {0}, *save = NULL, *t = strdup(rep);
+            f[0] = strtok_r(t, "\t", &save);
+            for (int i = 1; i < 4 && f[i - 1]; i++) f[i] = strtok_r(NULL, "\t", &save);
+            if (!f[3]) die("convkit's process: '%s'", rep);
+            ck_threads = atoi(f[0]);
+            snprintf(ck_family, sizeof ck_family, "%s", f[1]);
+            snprintf(ck_kernel[0], sizeof ck_kernel[0], "%s", f[2]);
+            snprintf(ck_kernel[1], sizeof ck_kernel[1], "%s", f[3]);
+            free(t);
+        }
         /* one call each for the outputs (NCHW everywhere), then calls for a
          * quarter of a sample to choose the calls per sample */
         int reps[N_IMPL] = {0};
         for (int i = 0; i < N_IMPL; i++) {
             if (!impl_ok(&r, i)) continue;
+            if (impl_is_convkit(i)) {
+                int v = i == IMPL_CONVKIT_NCHW;
+                reps[i] = atoi(ck_call(&cc, buf, sizeof buf, "calib %d %g", v, o.sample_ms));
+                ck_call(&cc, buf, sizeof buf, "out %d", v);
+                ck_floats(&cc, r.y_ck[v], r.yn);
+                settle(o.settle_ms);
+                continue;
+            }
             run_impl(&r, i);
             int n = 0;
             double t0 = now_ms(), t;
@@ -950,14 +1404,16 @@ int main(int argc, char **argv) {
         double diff[N_IMPL];
         bool same = true;
         for (int i = 0; i < N_IMPL; i++) {
-            const float *y = i == IMPL_CONVKIT                                   ? r.y_ck
-                             : i == IMPL_IM2COL                                  ? r.y_ic
+            const float *y = i == IMPL_CONVKIT                               ? r.y_ck[0]
+                             : i == IMPL_CONVKIT_NCHW                        ? r.y_ck[1]
+                             : i == IMPL_IM2COL                              ? r.y_ic
                              : i == IMPL_DNNL_16C || i == IMPL_DNNL_16C_NCHW ? r.v[1].y
-                                                                                 : r.v[0].y;
+                                                                             : r.v[0].y;
             diff[i] = impl_ok(&r, i) ? rel_diff(y, ref, r.yn) : NAN;
             same &= !impl_ok(&r, i) || diff[i] < 1e-4;
         }
-        double *samp[N_IMPL];
+        pin_threads(); /* oneDNN's and OpenBLAS's workers exist now */
+        double *samp[N_IMPL], *ck_net = xmalloc((size_t)o.layer_rounds * sizeof(double));
         for (int i = 0; i < N_IMPL; i++) samp[i] = xmalloc((size_t)o.layer_rounds * sizeof(double));
         for (int round = 0; round < o.layer_rounds; round++)
             for (int j = 0; j < N_IMPL; j++) {
@@ -966,19 +1422,32 @@ int main(int argc, char **argv) {
                     samp[i][round] = NAN;
                     continue;
                 }
-                double t0 = now_ms();
-                for (int k = 0; k < reps[i]; k++) run_impl(&r, i);
-                samp[i][round] = (now_ms() - t0) / reps[i];
+                if (impl_is_convkit(i)) {
+                    double part = NAN, all = NAN;
+                    rep = ck_call(&cc, buf, sizeof buf, "time %d %d", i == IMPL_CONVKIT_NCHW,
+                                  reps[i]);
+                    if (sscanf(rep, "%lf %lf", &part, &all) != 2)
+                        die("convkit's process: '%s'", rep);
+                    samp[i][round] = part;
+                    if (i == IMPL_CONVKIT) ck_net[round] = all;
+                } else {
+                    double t0 = now_ms();
+                    for (int k = 0; k < reps[i]; k++) run_impl(&r, i);
+                    samp[i][round] = (now_ms() - t0) / reps[i];
+                }
                 settle(o.settle_ms);
             }
         stat3 st[N_IMPL];
         for (int i = 0; i < N_IMPL; i++) st[i] = stats(samp[i], o.layer_rounds);
+        stat3 st_net = stats(ck_net, o.layer_rounds);
         /* oneDNN: the faster of its two layouts, and that one's reorder number */
         int best = impl_ok(&r, IMPL_DNNL_16C) && st[IMPL_DNNL_16C].med < st[IMPL_DNNL_ANY].med;
         int bi = best ? IMPL_DNNL_16C : IMPL_DNNL_ANY, bn = bi + 1;
         const dnnl_var *bv = &r.v[best];
         double ratio = st[IMPL_CONVKIT].med / st[bi].med;
-        ratios[n_ratios++] = ratio;
+        double ratio_nchw = st[IMPL_CONVKIT_NCHW].med / st[bn].med;
+        ratios[n_ratios] = ratio;
+        ratios_nchw[n_ratios++] = ratio_nchw;
 #define GF(i) (flops / st[i].med / 1e6)
 #define PC(i) (100.0 * GF(i) / peak)
         char layout[48];
@@ -986,12 +1455,12 @@ int main(int argc, char **argv) {
             snprintf(layout, sizeof layout, "%s", bv->src_layout);
         else
             snprintf(layout, sizeof layout, "%s>%s", bv->src_layout, bv->dst_layout);
-        printf("| %s | %.1f | %.3f | %s | %.1f | %.1f | %.3f | %s | %.1f | %.1f | %.3f | %.1f | "
-               "%.3f | %.1f | %.2f | %s |\n",
-               l->name, flops / 1e6, st[IMPL_CONVKIT].med, ck_kernel, GF(IMPL_CONVKIT),
-               PC(IMPL_CONVKIT),
-               st[bi].med, layout, GF(bi), PC(bi), st[bn].med, PC(bn), st[IMPL_IM2COL].med,
-               PC(IMPL_IM2COL), ratio, same ? "ok" : "MISMATCH");
+        printf("| %s | %.1f | %.3f | %s | %.1f | %.1f | %.3f | %.1f | %.3f | %s | %.1f | %.1f | "
+               "%.3f | %.1f | %.3f | %.1f | %.2f | %s |\n",
+               l->name, flops / 1e6, st[IMPL_CONVKIT].med, ck_kernel[0], GF(IMPL_CONVKIT),
+               PC(IMPL_CONVKIT), st[IMPL_CONVKIT_NCHW].med, PC(IMPL_CONVKIT_NCHW), st[bi].med,
+               layout, GF(bi), PC(bi), st[bn].med, PC(bn), st[IMPL_IM2COL].med, PC(IMPL_IM2COL),
+               ratio, same ? "ok" : "MISMATCH");
         fflush(stdout);
         json_t *e = json_object();
         json_object_set_new(e, "name", json_string(l->name));
@@ -1009,20 +1478,36 @@ int main(int argc, char **argv) {
         json_object_set_new(e, "flops", json_real(flops));
         for (int i = 0; i < N_IMPL; i++) {
             json_t *m = json_object();
-            if (i == IMPL_CONVKIT) {
-                json_object_set_new(m, "kernels", json_string(ck_kernel));
-                json_object_set_new(m, "threads", json_integer(ci.threads));
+            if (impl_is_convkit(i)) {
+                int v = i == IMPL_CONVKIT_NCHW;
+                /* "kernels": the family of the convolution's kernel ("ref"
+                 * when it runs the reference kernel) */
+                json_object_set_new(
+                    m, "kernels", json_string(strncmp(ck_kernel[v], "ref", 3) ? ck_family : "ref"));
+                json_object_set_new(m, "kernel", json_string(ck_kernel[v]));
+                json_object_set_new(m, "threads", json_integer(ck_threads));
+                json_object_set_new(
+                    m, "network",
+                    json_string(v ? "input -> conv" : "input -> pre (1x1) -> conv -> post (1x1)"));
+                json_object_set_new(m, "timed",
+                                    json_string(v ? "ck_session_run, the whole network"
+                                                  : "ck_session_run_profiled, the conv step"));
+                if (!v) {
+                    json_object_set_new(m, "network_median_ms", jnum(st_net.med));
+                    json_object_set_new(m, "network_min_ms", jnum(st_net.min));
+                    json_object_set_new(m, "network_max_ms", jnum(st_net.max));
+                }
             }
-            if (i != IMPL_CONVKIT && i != IMPL_IM2COL) {
+            if (!impl_is_convkit(i) && i != IMPL_IM2COL) {
                 const dnnl_var *v = &r.v[i >= IMPL_DNNL_16C];
                 json_object_set_new(m, "impl", v->impl ? json_string(v->impl) : json_null());
                 json_object_set_new(m, "src_layout",
                                     v->ok ? json_string(v->src_layout) : json_null());
                 json_object_set_new(m, "dst_layout",
                                     v->ok ? json_string(v->dst_layout) : json_null());
-                json_object_set_new(m, "reorders_included",
-                                    json_boolean(i == IMPL_DNNL_ANY_NCHW ||
-                                                 i == IMPL_DNNL_16C_NCHW));
+                json_object_set_new(
+                    m, "reorders_included",
+                    json_boolean(i == IMPL_DNNL_ANY_NCHW || i == IMPL_DNNL_16C_NCHW));
             }
             json_object_set_new(m, "median_ms", jnum(st[i].med));
             json_object_set_new(m, "min_ms", jnum(st[i].min));
@@ -1035,22 +1520,26 @@ int main(int argc, char **argv) {
         }
         json_object_set_new(e, "onednn_best", json_string(IMPL_NAME[bi]));
         json_object_set_new(e, "ratio_convkit_onednn", json_real(ratio));
+        json_object_set_new(e, "ratio_convkit_nchw_onednn_reorders", json_real(ratio_nchw));
         json_object_set_new(e, "outputs_agree", json_boolean(same));
         json_array_append_new(jl, e);
         for (int i = 0; i < N_IMPL; i++) free(samp[i]);
+        free(ck_net);
         layer_free(&r);
 #undef GF
 #undef PC
     }
     json_object_set_new(J, "layers", jl);
     if (n_ratios) {
-        double med = median_of(ratios, n_ratios);
+        double med = median_of(ratios, n_ratios), med_nchw = median_of(ratios_nchw, n_ratios);
         int within = 0;
         for (int i = 0; i < n_ratios; i++) within += ratios[i] <= 1.25;
-        printf("\nconvkit/oneDNN: median %.2f; %d of %d layers within 1.25x\n\n", med, within,
-               n_ratios);
+        printf("\nconvkit/oneDNN: median %.2f; %d of %d layers within 1.25x. convkit nchw / "
+               "oneDNN+reorders: median %.2f\n\n",
+               med, within, n_ratios, med_nchw);
         json_object_set_new(J, "median_ratio_convkit_onednn", json_real(med));
         json_object_set_new(J, "layers_within_1_25x", json_integer(within));
+        json_object_set_new(J, "median_ratio_convkit_nchw_onednn_reorders", json_real(med_nchw));
     }
 
     /* ---- networks ---- */
@@ -1059,8 +1548,7 @@ int main(int argc, char **argv) {
     char tmpdir[] = "/tmp/convkit-bench-XXXXXX";
     bool have_tmp = mkdtemp(tmpdir) != NULL;
     if (o.nets && o.torch) {
-        if (!have_tmp || !torch_start(&tp, &o))
-            printf("PyTorch: not available (%s)\n", o.python);
+        if (!have_tmp || !torch_start(&tp, &o)) printf("PyTorch: not available (%s)\n", o.python);
     }
     if (o.nets) {
         printf("Networks, 224x224: median ms of %d interleaved rounds; PyTorch %s eval, no_grad, "
@@ -1068,7 +1556,8 @@ int main(int argc, char **argv) {
                o.net_rounds, tp.ok ? "1.13" : "(not run)", o.threads);
         printf("| network | batch | convkit ms | PyTorch ms (threads) |");
         for (int t = 1; t <= o.threads; t++) printf(" PyTorch %dT ms |", t);
-        printf(" convkit/PyTorch | convkit img/s | PyTorch img/s | output check |\n|---|--:|--:|--:|");
+        printf(
+            " convkit/PyTorch | convkit img/s | PyTorch img/s | output check |\n|---|--:|--:|--:|");
         for (int t = 1; t <= o.threads; t++) printf("--:|");
         printf("--:|--:|--:|---|\n");
         fflush(stdout);
@@ -1076,42 +1565,38 @@ int main(int argc, char **argv) {
     static const char *const NETS[] = {"resnet18", "resnet50", "mobilenet_v2"};
     for (int ni = 0; o.nets && ni < 3; ni++) {
         const char *name = NETS[ni];
-        char path[512], wpath[600], buf[512];
+        char path[512], wpath[600], tbuf[512];
         if (!strcmp(name, "resnet50"))
             snprintf(path, sizeof path, "%s", o.resnet50);
         else
             snprintf(path, sizeof path, "%s/%s.cnn", o.models, name);
-        weights w = {0};
-        bool torch_net = tp.ok && torch_cmd(&tp, buf, sizeof buf, "load %s", name);
-        long long torch_params = torch_net ? atoll(buf + 3) : -1;
+        bool torch_net = tp.ok && torch_cmd(&tp, tbuf, sizeof tbuf, "load %s", name);
+        long long torch_params = torch_net ? atoll(tbuf + 3) : -1;
         if (torch_net) {
+            /* convkit's process reads PyTorch's weights */
             snprintf(wpath, sizeof wpath, "%s/%s.weights", tmpdir, name);
-            torch_net = torch_cmd(&tp, buf, sizeof buf, "export %s %s", name, wpath) &&
-                        weights_read(wpath, &w);
+            torch_net = torch_cmd(&tp, tbuf, sizeof tbuf, "export %s %s", name, wpath) &&
+                        atoi(ck_call(&cc, buf, sizeof buf, "weights %s", wpath)) == 1;
             remove(wpath);
         }
         for (int bi = 0; bi < 1 + o.batch8; bi++) {
             int batch = bi ? 8 : 1;
-            net_session ns;
-            w.hits = w.misses = 0;
-            net_open(&ns, path, batch, torch_net ? &w : NULL, 0);
-            int misses = w.misses;
-            net_run(&ns); /* warm */
+            int misses = 0, ck_threads = 0, steps = 0, fast = 0, folded = 0;
+            long long macs = 0;
+            char fam[16] = "?";
+            const char *rep = ck_call(&cc, buf, sizeof buf, "net %s %d", path, batch);
+            if (sscanf(rep, "%d %d %15s %d %d %d %lld", &misses, &ck_threads, fam, &steps, &fast,
+                       &folded, &macs) != 7)
+                die("convkit's process: '%s'", rep);
             /* the same output as PyTorch on the same weights and input */
             double diff = NAN;
             if (torch_net && batch == 1) {
                 char xin[600], yout[600];
                 snprintf(xin, sizeof xin, "%s/x.npy", tmpdir);
                 snprintf(yout, sizeof yout, "%s/y.npy", tmpdir);
-                ck_diags d = {0};
-                ck_tensor_f32 *ty = NULL;
-                if (ck_npy_write(xin, ns.x, &d) == CK_OK &&
-                    torch_cmd(&tp, buf, sizeof buf, "forward %s %s %s", name, xin, yout) &&
-                    ck_npy_read(yout, &ty, &d) == CK_OK &&
-                    ck_tensor_f32_numel(ty) == ck_tensor_f32_numel(ns.y))
-                    diff = rel_diff(ns.y->data, ty->data, ck_tensor_f32_numel(ty));
-                ck_tensor_f32_free(ty);
-                ck_diags_free(&d);
+                ck_call(&cc, buf, sizeof buf, "netx %s", xin);
+                if (torch_cmd(&tp, tbuf, sizeof tbuf, "forward %s %s %s", name, xin, yout))
+                    diff = atof(ck_call(&cc, buf, sizeof buf, "netdiff %s", yout));
                 remove(xin);
                 remove(yout);
             }
@@ -1121,17 +1606,15 @@ int main(int argc, char **argv) {
             for (int round = 0; round < o.net_rounds; round++)
                 for (int j = 0; j < ni_; j++) {
                     int i = (j + round) % ni_;
-                    if (i == 0) {
-                        double t0 = now_ms();
-                        net_run(&ns);
-                        samp[0][round] = now_ms() - t0;
-                    } else if (torch_cmd(&tp, buf, sizeof buf, "time %s %d %d", name, batch, i)) {
-                        samp[i][round] = atof(buf + 3);
-                    } else {
+                    if (i == 0)
+                        samp[0][round] = atof(ck_call(&cc, buf, sizeof buf, "netrun"));
+                    else if (torch_cmd(&tp, tbuf, sizeof tbuf, "time %s %d %d", name, batch, i))
+                        samp[i][round] = atof(tbuf + 3);
+                    else
                         samp[i][round] = NAN;
-                    }
                     settle(o.settle_ms);
                 }
+            ck_call(&cc, buf, sizeof buf, "netclose");
             stat3 st[1 + 64];
             for (int i = 0; i < ni_; i++) st[i] = stats(samp[i], o.net_rounds);
             int best = 0;
@@ -1145,8 +1628,8 @@ int main(int argc, char **argv) {
             else if (batch != 1)
                 snprintf(check, sizeof check, "(batch 1)");
             else
-                snprintf(check, sizeof check, "%s (rel %.1e)%s",
-                         diff < 1e-3 ? "ok" : "MISMATCH", diff, misses ? " missing weights" : "");
+                snprintf(check, sizeof check, "%s (rel %.1e)%s", diff < 1e-3 ? "ok" : "MISMATCH",
+                         diff, misses ? " missing weights" : "");
             printf("| %s | %d | %.1f | ", name, batch, st[0].med);
             if (best)
                 printf("%.1f (%d) |", tbest, best);
@@ -1167,17 +1650,16 @@ int main(int argc, char **argv) {
             json_object_set_new(e, "name", json_string(name));
             json_object_set_new(e, "model", json_string(path));
             json_object_set_new(e, "batch", json_integer(batch));
-            json_object_set_new(e, "macs", json_integer(ns.macs));
+            json_object_set_new(e, "macs", json_integer(macs));
             json_t *c = json_object();
             json_object_set_new(c, "median_ms", json_real(st[0].med));
             json_object_set_new(c, "min_ms", json_real(st[0].min));
             json_object_set_new(c, "max_ms", json_real(st[0].max));
-            ck_session_info ci = ck_session_describe(ns.s);
-            json_object_set_new(c, "threads", json_integer(ci.threads));
-            json_object_set_new(c, "kernels", json_string(kernels_name(ci.kernels)));
-            json_object_set_new(c, "steps", json_integer(ci.steps));
-            json_object_set_new(c, "fast_steps", json_integer(ci.fast_steps));
-            json_object_set_new(c, "folded_steps", json_integer(ci.folded_steps));
+            json_object_set_new(c, "threads", json_integer(ck_threads));
+            json_object_set_new(c, "kernels", json_string(fam));
+            json_object_set_new(c, "steps", json_integer(steps));
+            json_object_set_new(c, "fast_steps", json_integer(fast));
+            json_object_set_new(c, "folded_steps", json_integer(folded));
             json_object_set_new(e, "convkit", c);
             json_t *pt = json_array();
             for (int i = 1; i < ni_; i++) {
@@ -1191,25 +1673,24 @@ int main(int argc, char **argv) {
             json_object_set_new(e, "pytorch", pt);
             json_object_set_new(e, "pytorch_best_ms", jnum(tbest));
             json_object_set_new(e, "pytorch_best_threads", best ? json_integer(best) : json_null());
-            json_object_set_new(e, "pytorch_params", torch_params >= 0 ? json_integer(torch_params)
-                                                                      : json_null());
+            json_object_set_new(e, "pytorch_params",
+                                torch_params >= 0 ? json_integer(torch_params) : json_null());
             json_object_set_new(e, "ratio_convkit_pytorch", jnum(ratio));
             json_object_set_new(e, "output_max_rel_diff", jnum(diff));
             json_object_set_new(e, "weights_not_from_pytorch",
                                 torch_net ? json_integer(misses) : json_null());
             json_array_append_new(jn, e);
             for (int i = 0; i < ni_; i++) free(samp[i]);
-            net_close(&ns);
         }
-        weights_free(&w);
+        ck_call(&cc, buf, sizeof buf, "weights -");
     }
     json_object_set_new(J, "networks", jn);
     json_object_set_new(J, "pytorch_malloc",
-                        json_string(o.torch_default_malloc
-                                        ? "glibc defaults"
-                                        : "MALLOC_MMAP_THRESHOLD_=33554432 "
-                                          "MALLOC_TRIM_THRESHOLD_=268435456"));
+                        json_string(o.torch_default_malloc ? "glibc defaults"
+                                                           : "MALLOC_MMAP_THRESHOLD_=33554432 "
+                                                             "MALLOC_TRIM_THRESHOLD_=268435456"));
     torch_stop(&tp);
+    ck_stop(&cc);
     if (have_tmp) rmdir(tmpdir);
     dnnl_stream_destroy(stream);
     dnnl_engine_destroy(engine);
@@ -1217,8 +1698,13 @@ int main(int argc, char **argv) {
     double load1 = load_average();
     double secs = (now_ms() - t_start) / 1e3;
     json_object_set_new(J, "load_average_end", jnum(load1));
+    json_object_set_new(J, "samples", json_integer(g_settles));
+    json_object_set_new(J, "samples_started_busy", json_integer(g_busy_settles));
     json_object_set_new(J, "seconds", json_real(secs));
-    printf("\nload average at end: %.2f; %.0f s in all\n", load1, secs);
+    printf("\nload average at end: %.2f; %.0f s in all; %d of %d samples started on a busy "
+           "machine (other tasks still running after 1 s of waiting)%s\n",
+           load1, secs, g_busy_settles, g_settles,
+           g_busy_settles ? "  (WARNING: numbers will be noisy)" : "");
     if (json_dump_file(J, o.json, JSON_INDENT(1) | JSON_PRESERVE_ORDER) != 0)
         fprintf(stderr, "bench: cannot write %s\n", o.json);
     else

@@ -1,7 +1,9 @@
 /* convkit bench: times the forward pass of any model for a user. The model is
  * loaded, checked and turned into a session once; the session then runs
  * WARMUP untimed and RUNS timed passes over one seeded random input, and the
- * median, min and max wall time of one pass are reported. */
+ * median, min and max wall time of one pass are reported. With --profile,
+ * profiled passes (ck_session_run_profiled) follow and give each step's
+ * median time, its kernel and its rate. */
 #include "cli/cli.h"
 #include "core/core.h"
 
@@ -12,7 +14,7 @@
 
 static const char usage[] =
     "usage: convkit bench MODEL [--input SHAPE] [--threads N] [--runs N] [--warmup N]\n"
-    "                     [--kernels K] [--seed N] [--json]\n"
+    "                     [--kernels K] [--seed N] [--profile] [--json]\n"
     "\n"
     "Times the forward pass on the CPU (float32): builds the session once, runs it\n"
     "WARMUP times untimed, then RUNS times on a seeded random input, and reports the\n"
@@ -27,19 +29,27 @@ static const char usage[] =
     "  --seed N        seed of the random input and of the default initialisation of\n"
     "                  models without weights (.cnn, Keras JSON); default 0\n"
     "  --weights-dir D folder of ONNX external data (default: the model's folder)\n"
+    "  --profile       then RUNS more passes (at most 1000) timed step by step: per step\n"
+    "                  (execution order) its layer, type, kernel, median ms, % of the sum\n"
+    "                  of the step medians and GFLOP/s; steps folded into a convolution\n"
+    "                  are listed with the kernel 'folded into LAYER'\n"
     "  --json          print one JSON object (model, ok, input, inputs, threads, kernels,\n"
     "                  runs, warmup, median_ms, min_ms, max_ms, mean_ms, times_ms, macs,\n"
-    "                  memory, diagnostics)\n"
+    "                  memory, diagnostics; with --profile also profile: runs, total_ms,\n"
+    "                  steps_ms, and steps, each index, layer, type, kernel, flops,\n"
+    "                  median_ms, pct, gflops)\n"
     "exit status: 0 ran, 1 invalid model, 2 bad usage, unreadable file or missing weights\n";
 
 #define MAX_IO 16
 #define MAX_RUNS 1000000
+#define MAX_PROFILE_RUNS 1000
 
 typedef struct bench_opts {
     long threads, runs, warmup; /* threads 0: the CPUs online */
     ck_kernels kernels;
     uint64_t seed;
     const char *weights_dir;
+    bool profile;
     const char *bad; /* an option error, reported once cli_parse knows --json */
 } bench_opts;
 
@@ -84,6 +94,8 @@ static bool bench_extra(const char *opt, const char *val, void *ctx) {
             b->bad = "--seed takes a non-negative integer";
     } else if (!strcmp(opt, "--weights-dir")) {
         b->weights_dir = val;
+    } else if (!strcmp(opt, "--profile")) {
+        b->profile = true;
     } else {
         return false;
     }
@@ -99,6 +111,121 @@ static int cmp_double(const void *a, const void *b) {
     return (x > y) - (x < y);
 }
 
+/* median of v[0..n), which it sorts */
+static double median_sorted(double *v, long n) {
+    qsort(v, (size_t)n, sizeof *v, cmp_double);
+    return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
+}
+
+/* --profile: each step of the session and its median time over the
+ * profiled passes. */
+typedef struct step_prof {
+    ck_step_info info;
+    double median_ms;
+} step_prof;
+
+typedef struct profile {
+    long runs;
+    int n;            /* steps */
+    step_prof *steps; /* in execution order */
+    double total_ms;  /* median over the passes of the sum of their step times */
+    double steps_ms;  /* sum of the step medians (what pct is of) */
+} profile;
+
+/* Runs `runs` profiled passes. false when out of memory. */
+static bool profile_run(const ck_session *s, ck_session_ctx *ctx, const float *const *ip,
+                        float *const *op, long runs, profile *p) {
+    int n = ck_session_describe(s).steps;
+    p->runs = runs;
+    p->n = n;
+    p->steps = calloc((size_t)(n ? n : 1), sizeof *p->steps);
+    double *sec = malloc((size_t)(n ? n : 1) * (size_t)runs * sizeof *sec);
+    double *col = malloc((size_t)runs * sizeof *col);
+    bool ok = p->steps && sec && col;
+    for (int i = 0; ok && i < n; i++) ok = ck_session_step(s, i, &p->steps[i].info) == CK_OK;
+    for (long r = 0; ok && r < runs; r++)
+        ok = ck_session_run_profiled(s, ctx, ip, op, sec + r * n) == CK_OK;
+    if (ok) {
+        for (long r = 0; r < runs; r++) {
+            col[r] = 0;
+            for (int i = 0; i < n; i++) col[r] += sec[r * n + i];
+        }
+        p->total_ms = 1e3 * median_sorted(col, runs);
+        p->steps_ms = 0;
+        for (int i = 0; i < n; i++) {
+            for (long r = 0; r < runs; r++) col[r] = sec[r * n + i];
+            p->steps[i].median_ms = 1e3 * median_sorted(col, runs);
+            p->steps_ms += p->steps[i].median_ms;
+        }
+    }
+    free(sec);
+    free(col);
+    return ok;
+}
+
+static double step_pct(const profile *p, int i) {
+    return p->steps_ms > 0 ? 100.0 * p->steps[i].median_ms / p->steps_ms : 0;
+}
+
+/* GFLOP/s of step i at its median; < 0 when it does no counted arithmetic */
+static double step_gflops(const profile *p, int i) {
+    const step_prof *st = &p->steps[i];
+    if (st->info.flops <= 0 || st->median_ms <= 0) return -1;
+    return (double)st->info.flops / (st->median_ms * 1e6);
+}
+
+static json_t *profile_json(const profile *p) {
+    json_t *j = json_object();
+    json_object_set_new(j, "runs", json_integer(p->runs));
+    json_object_set_new(j, "total_ms", json_real(p->total_ms));
+    json_object_set_new(j, "steps_ms", json_real(p->steps_ms));
+    json_t *a = json_array();
+    for (int i = 0; i < p->n; i++) {
+        const step_prof *st = &p->steps[i];
+        json_t *e = json_object();
+        json_object_set_new(e, "index", json_integer(i));
+        json_object_set_new(e, "layer", json_string(st->info.layer));
+        json_object_set_new(e, "type", json_string(st->info.type));
+        json_object_set_new(e, "kernel", json_string(st->info.kernel));
+        json_object_set_new(e, "flops", json_integer(st->info.flops));
+        json_object_set_new(e, "median_ms", json_real(st->median_ms));
+        json_object_set_new(e, "pct", json_real(step_pct(p, i)));
+        double gf = step_gflops(p, i);
+        json_object_set_new(e, "gflops", gf >= 0 ? json_real(gf) : json_null());
+        json_array_append_new(a, e);
+    }
+    json_object_set_new(j, "steps", a);
+    return j;
+}
+
+static int max_int(int a, int b) {
+    return a > b ? a : b;
+}
+
+static void profile_print(const profile *p) {
+    int wl = 5, wt = 4, wk = 6;
+    for (int i = 0; i < p->n; i++) {
+        wl = max_int(wl, (int)strlen(p->steps[i].info.layer));
+        wt = max_int(wt, (int)strlen(p->steps[i].info.type));
+        wk = max_int(wk, (int)strlen(p->steps[i].info.kernel));
+    }
+    printf("\nprofile: median of %ld profiled runs per step, in execution order; %% of the sum "
+           "of the step medians\n",
+           p->runs);
+    printf("%4s  %-*s  %-*s  %-*s  %9s  %6s  %8s\n", "step", wl, "layer", wt, "type", wk, "kernel",
+           "ms", "%", "GFLOP/s");
+    for (int i = 0; i < p->n; i++) {
+        const step_prof *st = &p->steps[i];
+        char gf[32] = "-";
+        double g = step_gflops(p, i);
+        if (g >= 0) snprintf(gf, sizeof gf, "%.2f", g);
+        printf("%4d  %-*s  %-*s  %-*s  %9.3f  %6.1f  %8s\n", i, wl, st->info.layer, wt,
+               st->info.type, wk, st->info.kernel, st->median_ms, step_pct(p, i), gf);
+    }
+    printf("sum of the step medians: %.3f ms; median profiled run: %.3f ms\n", p->steps_ms,
+           p->total_ms);
+}
+
 int cmd_bench(int argc, char **argv) {
     static const char *const takes[] = {"--threads",     "--runs",    "--warmup", "--seed",
                                         "--weights-dir", "--kernels", NULL};
@@ -110,6 +237,7 @@ int cmd_bench(int argc, char **argv) {
     ck_session_ctx *ctx = NULL;
     ck_tensor_f32 *in[MAX_IO] = {0}, *out[MAX_IO] = {0};
     double *times = NULL, *sorted = NULL;
+    profile prof = {0};
     ck_diags d = {0};
 
     int rc = cli_parse(argc, argv, &o, takes, bench_extra, &b, usage);
@@ -188,6 +316,11 @@ int cmd_bench(int argc, char **argv) {
     double mean = sum / (double)n;
     ck_totals tot = ck_graph_totals(g);
     ck_session_memory m = ck_session_memory_plan(s);
+    if (b.profile && !profile_run(s, ctx, ip, op,
+                                  b.runs < MAX_PROFILE_RUNS ? b.runs : MAX_PROFILE_RUNS, &prof)) {
+        code = cli_usage_error(&o, usage, "%s", "out of memory for the profile");
+        goto done;
+    }
 
     if (o.json) {
         json_t *j = json_object();
@@ -219,6 +352,7 @@ int cmd_bench(int argc, char **argv) {
         json_object_set_new(jm, "weight_bytes", json_integer(m.weight_bytes));
         json_object_set_new(j, "memory", jm);
         json_object_set_new(j, "diagnostics", diags_json(&d));
+        if (b.profile) json_object_set_new(j, "profile", profile_json(&prof));
         print_json(j);
     } else {
         char buf[160];
@@ -238,6 +372,7 @@ int cmd_bench(int argc, char **argv) {
         if (tot.macs > 0 && median > 0)
             printf("%.4g M multiply-adds per run: %.3g GMAC/s at the median\n",
                    (double)tot.macs / 1e6, (double)tot.macs / 1e6 / median);
+        if (b.profile) profile_print(&prof);
     }
     code = EXIT_VALID;
 
@@ -248,6 +383,7 @@ done:
     }
     free(times);
     free(sorted);
+    free(prof.steps);
     ck_session_ctx_free(ctx);
     ck_session_free(s);
     ck_graph_free(g);

@@ -1,7 +1,7 @@
 #!/bin/sh
 # End-to-end: convkit bench. The JSON contract of DESIGN.md (median_ms,
-# min_ms, max_ms, runs, threads, input), option errors, invalid models. No
-# assertion is made on the times themselves.
+# min_ms, max_ms, runs, threads, input), option errors, invalid models,
+# --profile (text and JSON). No assertion is made on the times themselves.
 . tests/cli/lib.sh.in
 
 expect_rc 0 "$CK" bench examples/chain.cnn --input 1x3x32x32 --runs 3 --json
@@ -68,7 +68,70 @@ expect_json '"totals":{"params":3504872,"macs":300774272'
 expect_rc 0 "$CK" bench bench/models/mobilenet_v2.cnn --input 1x3x64x64 --runs 1 --warmup 0
 expect_out "time per run: median"
 
+# --profile: per-step table after the timed runs, in execution order. With
+# the reference kernels every step is "ref" and nothing is folded; the kernel
+# strings of the fast kernels are only matched by prefix.
+cat > "$T/prof.cnn" << 'EOF'
+input: [1, 8, 12, 12]
+c1 = Conv2d(8, 16, 3, padding=1, bias=False)
+bn1 = BatchNorm2d(16)
+r1 = ReLU()
+pool = AdaptiveAvgPool2d(1)
+flat = Flatten()
+fc = Linear(16, 4)
+EOF
+expect_rc 0 "$CK" bench "$T/prof.cnn" --runs 3 --kernels ref --threads 1 --profile
+expect_out "time per run: median"
+expect_out "profile: median of 3 profiled runs per step, in execution order"
+expect_out "sum of the step medians:"
+# the rows: step, layer, type, kernel, ms, %, GFLOP/s (- without flops)
+awk '$1 ~ /^[0-9]+$/ && NF == 7 { printf "%s %s %s %s %s;", $1, $2, $3, $4, $7 == "-" ? "-" : "n" }' \
+    "$T/out" > "$T/rows"
+[ "$(cat "$T/rows")" = "0 c1 Conv2d ref n;1 bn1 BatchNorm2d ref -;2 r1 ReLU ref -;3 pool AdaptiveAvgPool2d ref -;4 fc Linear ref n;" ] &&
+    ok || bad "profile rows: $(cat "$T/rows")"
+awk '$1 ~ /^[0-9]+$/ && NF == 7 { n++; if (!($5 >= 0 && $6 >= 0 && $6 <= 100)) b++ } END { exit !(n == 5 && !b) }' \
+    "$T/out" && ok || bad "profile ms or % out of range"
+expect_rc 0 "$CK" bench "$T/prof.cnn" --runs 3 --kernels ref --threads 1 --profile --json
+expect_one_json
+# the existing fields are unchanged ("steps" stays the step count)
+expect_json '"fast_steps":0,"folded_steps":0,"steps":5,"runs":3,"warmup":2'
+expect_json '"median_ms":'
+expect_json '"profile":{"runs":3,"total_ms":'
+expect_json ',"steps_ms":'
+expect_json '"steps":[{"index":0,"layer":"c1","type":"Conv2d","kernel":"ref","flops":331776,"median_ms":'
+expect_json '{"index":1,"layer":"bn1","type":"BatchNorm2d","kernel":"ref","flops":0,"median_ms":'
+expect_json '{"index":4,"layer":"fc","type":"Linear","kernel":"ref","flops":128,"median_ms":'
+n=$(tr -d ' \n' < "$T/out" | grep -o '"index":' | wc -l)
+[ "$n" = 5 ] && ok || bad "profile has $n steps, want 5"
+n=$(tr -d ' \n' < "$T/out" | grep -o '"gflops":null' | wc -l)
+[ "$n" = 3 ] && ok || bad "$n steps without flops have gflops null, want 3"
+# the percentages add up to 100; every median is >= 0 (the run's and 5 steps')
+tr -d ' \n' < "$T/out" | grep -o '"pct":[^,}]*' | cut -d: -f2 |
+    awk '{ s += $1; n++ } END { exit !(n == 5 && s > 99.9 && s < 100.1) }' && ok ||
+    bad "profile pct does not add up to 100"
+tr -d ' \n' < "$T/out" | grep -o '"median_ms":[^,}]*' | cut -d: -f2 |
+    awk '{ n++; if (!($1 >= 0)) b++ } END { exit !(n == 6 && !b) }' && ok ||
+    bad "profile median_ms missing or negative"
+# the best kernels: the batch norm and the ReLU fold into the convolution
+expect_rc 0 "$CK" bench "$T/prof.cnn" --runs 2 --warmup 0 --profile --json
+expect_one_json
+if tr -d ' \n' < "$T/out" | grep -qF '"kernels":"ref"'; then
+    ok # no fast kernels on this CPU
+else
+    expect_json '"layer":"c1","type":"Conv2d","kernel":"avx'
+    expect_json '"layer":"bn1","type":"BatchNorm2d","kernel":"foldedintoc1"'
+    expect_json '"layer":"r1","type":"ReLU","kernel":"foldedintoc1"'
+    expect_rc 0 "$CK" bench "$T/prof.cnn" --runs 2 --warmup 0 --profile
+    expect_out "folded into c1"
+fi
+# no profile unless asked for
+expect_rc 0 "$CK" bench "$T/prof.cnn" --runs 1 --json
+tr -d ' \n' < "$T/out" | grep -qF '"profile"' && bad "profile without --profile" || ok
+expect_rc 0 "$CK" bench "$T/prof.cnn" --runs 1
+grep -qF "profile:" "$T/out" && bad "profile table without --profile" || ok
+
 expect_rc 0 "$CK" bench --help
+expect_out "--profile"
 expect_out "usage: convkit bench MODEL"
 expect_rc 0 "$CK" --help
 expect_out "bench MODEL"
