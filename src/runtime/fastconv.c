@@ -26,7 +26,7 @@ rt_isa rt_cpu_isa(void) {
 typedef struct isa_fns {
     bool (*supported)(int, int);
     void (*conv)(const rt_fconv *, const float *, const float *, const float *, const float *,
-                 float *, int64_t, int64_t);
+                 float *, int64_t, int64_t, int64_t);
     void (*dw)(const rt_fconv *, const float *, const float *, const float *, const float *,
                float *, int64_t, int64_t);
     void (*pack)(const rt_fconv *, const float *, float *, int64_t, int64_t);
@@ -87,7 +87,10 @@ static void pack_one(void *a, int64_t t, int thread) {
 static void conv_one(void *a, int64_t t, int thread) {
     (void)thread;
     const job *j = a;
-    j->f->conv(j->p, j->xb, j->wb, j->bias, j->res, j->y, t / j->p->oh, t % j->p->oh);
+    const rt_fconv *p = j->p;
+    int64_t nrb = cdiv(p->oh, p->rpt), oh0 = t % nrb * p->rpt;
+    int64_t oh1 = oh0 + p->rpt < p->oh ? oh0 + p->rpt : p->oh;
+    j->f->conv(p, j->xb, j->wb, j->bias, j->res, j->y, t / nrb, oh0, oh1);
 }
 
 static void dw_one(void *a, int64_t t, int thread) {
@@ -125,7 +128,7 @@ static void fast_conv_run(const rt_step *st, const float *const *in, float *cons
         if (p->depthwise)
             rt_pool_run(pool, p->cb * p->oh, dw_one, &j);
         else
-            rt_pool_run(pool, p->ngroups * p->oh, conv_one, &j);
+            rt_pool_run(pool, p->ngroups * cdiv(p->oh, p->rpt), conv_one, &j);
     }
     /* an activation the output stage cannot do (zero-preserving when the
      * output is blocked: the layout pass sees to it) */
@@ -161,6 +164,7 @@ static bool nchw(const rt_geom *g) {
  * weights become U = G g G^T per (output, input) channel pair, packed as
  * sixteen 1x1 convolutions [16][ob][cb][VW ic][VW oc]. False: the direct
  * kernel stays (also when memory runs out: s->oom_plan). */
+
 static bool plan_winograd(ck_session *s, rt_step *st) {
     rt_fconv *p = &st->u.conv.fc;
     if (!p->out_blocked || p->depthwise || p->kh != 3 || p->kw != 3 || p->sh != 1 || p->sw != 1 ||
@@ -178,8 +182,10 @@ static bool plan_winograd(ck_session *s, rt_step *st) {
     q.ob = cdiv(cdiv(q.o, q.vw), q.ocb) * q.ocb;
     q.ngroups = q.ob / q.ocb;
     q.wob = q.cb * q.vw * q.vw;
-    /* tiles per task: V and M within about 512 KiB of cache, enough tasks */
-    int64_t per = 16 * (q.cb + q.ocb) * q.vw, k = (131072 / per) / q.tw;
+    /* tiles per task: V and M within 768 KiB (of a 1 MiB L2), enough tasks.
+     * Fewer, larger tile groups read the transformed weights (16/9 of the
+     * direct ones) fewer times: on 7x7 maps that is what bounds the layer */
+    int64_t per = 16 * (q.cb + q.ocb) * q.vw, k = (196608 / per) / q.tw;
     if (k < 1) k = 1;
     q.tb = k * q.tw;
     if (q.tb > cdiv(q.ntiles, q.tw) * q.tw) q.tb = cdiv(q.ntiles, q.tw) * q.tw;
@@ -263,6 +269,18 @@ bool rt_fastconv_layout(ck_session *s, rt_step *st, bool in_blocked, bool out_bl
         p->ycs = y->sc, p->yns = y->sn;
     }
     st->scratch = p->direct ? 0 : p->cb * p->xcb;
+    /* a group's weights past 256 KiB (deep layers on small maps): chunks of
+     * the reduction, each over several rows, so weights are not re-read
+     * from memory for every output row (needs the blocked output for the
+     * partial sums) */
+    p->kc = p->cb, p->rpt = 1;
+    int64_t blk = (int64_t)p->ocb * p->kh * p->kw * vw * vw;
+    if (!p->depthwise && out_blocked && p->cb * blk > 65536) {
+        p->kc = 65536 / blk > 0 ? 65536 / blk : 1;
+        p->rpt = cdiv(16, cdiv(p->ow, p->tw));
+        while (p->rpt > 1 && p->ngroups * cdiv(p->oh, p->rpt) < 4 * s->threads) p->rpt--;
+        if (p->rpt > p->oh) p->rpt = p->oh;
+    }
     if (in_blocked && plan_winograd(s, st)) return true;
     return !s->oom_plan;
 }
@@ -361,15 +379,16 @@ void rt_fastconv_name(const rt_step *st, char *buf, size_t n) {
     char tile[16] = "", act[48] = "";
     if (!p->depthwise) snprintf(tile, sizeof tile, " %dx%d", p->ocb, p->tw);
     if (p->wino) snprintf(tile, sizeof tile, " 2x2 %dx%d", p->ocb, p->tw);
+    char chunk[32] = "";
+    if (!p->wino && !p->depthwise && p->kc < p->cb)
+        snprintf(chunk, sizeof chunk, " kchunk=%lld", (long long)p->kc);
     if (p->clamp && p->lo == 0.0f && p->hi == INFINITY)
         snprintf(act, sizeof act, " +relu");
     else if (p->clamp)
         snprintf(act, sizeof act, " +clip(%g,%g)", (double)p->lo, (double)p->hi);
-    snprintf(buf, n, "%s %s%s %s->%s%s%s", p->vw == 16 ? "avx512" : "avx2",
-             p->depthwise ? "dwconv"
-             : p->wino    ? "winograd"
-                          : "conv",
-             tile, p->in_blocked ? "blocked" : "nchw", p->out_blocked ? "blocked" : "nchw",
+    const char *kind = p->depthwise ? "dwconv" : p->wino ? "winograd" : "conv";
+    snprintf(buf, n, "%s %s%s %s->%s%s%s%s", p->vw == 16 ? "avx512" : "avx2", kind, tile,
+             p->in_blocked ? "blocked" : "nchw", p->out_blocked ? "blocked" : "nchw", chunk,
              p->res ? " +residual" : "", act);
 }
 

@@ -32,6 +32,7 @@ typedef struct rt_fconv {
     int ocb, tw; /* register tile: output-channel blocks x output pixels */
     int64_t c, o, h, w, oh, ow;
     int64_t cb, ob, ngroups; /* input / output channel blocks, task groups over ob */
+    int64_t kc, rpt;         /* input blocks per reduction chunk; output rows per task */
     int64_t kh, kw, sh, sw, dh, dw, pt, pl;
     int64_t ihp, iwp; /* padded input rows and columns (packed input) */
     int64_t xcb, xrs; /* the input the tiles read: floats per channel block and per row */
@@ -59,7 +60,7 @@ typedef struct rt_flin {
 #define RT_FCONV_DECL(P)                                                                           \
     bool P##conv_supported(int ocb, int tw);                                                       \
     void P##conv_task(const rt_fconv *p, const float *xb, const float *wb, const float *bias,      \
-                      const float *res, float *y, int64_t g, int64_t oh);                          \
+                      const float *res, float *y, int64_t g, int64_t oh0, int64_t oh1);            \
     void P##dw_task(const rt_fconv *p, const float *xb, const float *wb, const float *bias,        \
                     const float *res, float *y, int64_t cb, int64_t oh);                           \
     void P##wino_task(const rt_fconv *p, const float *x, const float *u, const float *bias,        \
