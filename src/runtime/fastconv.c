@@ -254,8 +254,12 @@ bool rt_fastconv_layout(ck_session *s, rt_step *st, bool in_blocked, bool out_bl
         p->ihp = rows > p->pt + p->h ? rows : p->pt + p->h;
         p->iwp = cols > p->pl + p->w ? cols : p->pl + p->w;
     }
-    p->xcb = p->ihp * p->iwp * vw;
-    p->xrs = p->iwp * vw;
+    /* stems (3 channels from NCHW): 4 floats a pixel instead of a whole
+     * block keep the packed rows a tile reads in L1 */
+    p->xpix = vw;
+    if (!in_blocked && !p->depthwise && p->c * 2 <= vw) p->xpix = p->c <= 4 ? 4 : 8;
+    p->xcb = p->ihp * p->iwp * p->xpix;
+    p->xrs = p->iwp * p->xpix;
     if (in_blocked) {
         p->xcs = p->h * p->w * vw;
         p->xns = p->cb * p->xcs;

@@ -36,6 +36,7 @@ typedef struct rt_fconv {
     int64_t kh, kw, sh, sw, dh, dw, pt, pl;
     int64_t ihp, iwp; /* padded input rows and columns (packed input) */
     int64_t xcb, xrs; /* the input the tiles read: floats per channel block and per row */
+    int64_t xpix;     /* ... and per pixel: VW, or 4/8 for a packed few-channel input (stems) */
     int64_t xcs, xns; /* the step's input: channel (NCHW) or block (blocked) stride, image stride */
     int64_t ycs, yns; /* the output: channel (NCHW) or block (blocked) stride, image stride */
     int64_t wob;      /* floats per packed output-channel block of weights */
