@@ -81,22 +81,23 @@ typedef struct job {
 static void pack_one(void *a, int64_t t, int thread) {
     (void)thread;
     const job *j = a;
-    j->f->pack(j->p, j->x, j->xb, t / j->p->ihp, t % j->p->ihp);
+    j->f->pack(j->p, j->x, j->xb, t % j->p->cb, t / j->p->cb);
 }
 
 static void conv_one(void *a, int64_t t, int thread) {
     (void)thread;
     const job *j = a;
     const rt_fconv *p = j->p;
-    int64_t nrb = cdiv(p->oh, p->rpt), oh0 = t % nrb * p->rpt;
+    /* row-major: a thread's static share of the tasks is a band of rows */
+    int64_t oh0 = t / p->ngroups * p->rpt;
     int64_t oh1 = oh0 + p->rpt < p->oh ? oh0 + p->rpt : p->oh;
-    j->f->conv(p, j->xb, j->wb, j->bias, j->res, j->y, t / nrb, oh0, oh1);
+    j->f->conv(p, j->xb, j->wb, j->bias, j->res, j->y, t % p->ngroups, oh0, oh1);
 }
 
 static void dw_one(void *a, int64_t t, int thread) {
     (void)thread;
     const job *j = a;
-    j->f->dw(j->p, j->xb, j->wb, j->bias, j->res, j->y, t / j->p->oh, t % j->p->oh);
+    j->f->dw(j->p, j->xb, j->wb, j->bias, j->res, j->y, t % j->p->cb, t / j->p->cb);
 }
 
 static void wino_one(void *a, int64_t t, int thread) {

@@ -159,7 +159,7 @@ static void pool_one(void *a, int64_t t, int thread) {
     (void)thread;
     const bjob *j = a;
     const rt_bpool *p = &j->st->blk.pool;
-    j->f->pool(p, j->in[0], j->out[0], t / p->oh, t % p->oh);
+    j->f->pool(p, j->in[0], j->out[0], t % p->nb, t / p->nb); /* row-major */
 }
 
 static void gpool_one(void *a, int64_t t, int thread) {

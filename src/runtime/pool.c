@@ -1,5 +1,10 @@
-/* The thread pool. A job is (fn, arg, n) with an atomic next-task counter;
- * the caller works on it too. Between jobs a worker spins for a short while
+/* The thread pool. A job is (fn, arg, n); the caller works on it too. Task
+ * ranges are static first: thread i owns [i*n/T, (i+1)*n/T) and takes its
+ * own tasks from its own counter, then steals from the others' ranges. The
+ * kernels order their tasks row-major, so in every layer a thread computes
+ * the same rows and mostly reads what it wrote itself (on this VM a line
+ * written by the other vCPU can cost a cross-die transfer), and no counter
+ * is shared while there is own work. Between jobs a worker spins for a short while
  * on the job generation before sleeping on a condition variable, because a
  * network runs one job per layer back to back and a futex wake-up per job
  * (tens of microseconds) would cost more than a small layer's work. */
@@ -14,6 +19,12 @@
 /* spin iterations before sleeping (about 50-100 us) and before yielding */
 enum { SPIN_SLEEP = 20000, SPIN_YIELD = 2000 };
 
+/* a thread's task range, on its own cache line */
+typedef struct range {
+    _Alignas(64) atomic_int_fast64_t next;
+    int64_t end;
+} range;
+
 struct rt_pool {
     int threads;
     pthread_t *tid;
@@ -24,7 +35,7 @@ struct rt_pool {
     rt_task_fn fn; /* written before the generation bump, read after it */
     void *arg;
     int64_t ntasks;
-    atomic_int_fast64_t next;
+    range *ranges;   /* one per thread */
     atomic_int busy; /* workers still in the current job */
 };
 
@@ -34,17 +45,16 @@ static inline void relax(void) {
 #endif
 }
 
-/* Tasks are taken `grain` at a time: with tiny tasks (a depthwise row is a
- * fraction of a microsecond) one shared counter bounced between cores per
- * task made two threads slower than one. */
-static void work(rt_pool *p, rt_task_fn fn, void *arg, int64_t n, int thread) {
-    int64_t grain = n / (16 * (int64_t)p->threads);
-    if (grain < 1) grain = 1;
-    for (;;) {
-        int64_t t = atomic_fetch_add_explicit(&p->next, grain, memory_order_relaxed);
-        if (t >= n) break;
-        int64_t end = t + grain < n ? t + grain : n;
-        for (; t < end; t++) fn(arg, t, thread);
+/* Own range first, then the others' (owner and thief take from the same
+ * counter, so no task runs twice). */
+static void work(rt_pool *p, rt_task_fn fn, void *arg, int thread) {
+    for (int k = 0; k < p->threads; k++) {
+        range *r = &p->ranges[(thread + k) % p->threads];
+        for (;;) {
+            int64_t t = atomic_fetch_add_explicit(&r->next, 1, memory_order_relaxed);
+            if (t >= r->end) break;
+            fn(arg, t, thread);
+        }
     }
 }
 
@@ -74,7 +84,7 @@ static void *worker(void *v) {
         }
         if (atomic_load(&p->stop)) break;
         seen = g;
-        work(p, p->fn, p->arg, p->ntasks, thread);
+        work(p, p->fn, p->arg, thread);
         atomic_fetch_sub_explicit(&p->busy, 1, memory_order_release);
     }
     return NULL;
@@ -85,11 +95,17 @@ rt_pool *rt_pool_new(int threads) {
     rt_pool *p = calloc(1, sizeof *p);
     if (!p) return NULL;
     p->threads = threads;
-    atomic_init(&p->next, 0);
+    p->ranges = aligned_alloc(64, sizeof(range) * (size_t)threads);
+    if (!p->ranges) {
+        free(p);
+        return NULL;
+    }
+    for (int i = 0; i < threads; i++) atomic_init(&p->ranges[i].next, 0);
     atomic_init(&p->generation, 0);
     atomic_init(&p->busy, 0);
     atomic_init(&p->stop, false);
     if (pthread_mutex_init(&p->mu, NULL) != 0) {
+        free(p->ranges);
         free(p);
         return NULL;
     }
@@ -123,6 +139,7 @@ void rt_pool_free(rt_pool *p) {
     free(p->tid);
     pthread_cond_destroy(&p->wake);
     pthread_mutex_destroy(&p->mu);
+    free(p->ranges);
     free(p);
 }
 
@@ -139,7 +156,10 @@ void rt_pool_run(rt_pool *p, int64_t ntasks, rt_task_fn fn, void *arg) {
     p->fn = fn;
     p->arg = arg;
     p->ntasks = ntasks;
-    atomic_store_explicit(&p->next, 0, memory_order_relaxed);
+    for (int i = 0; i < p->threads; i++) {
+        atomic_store_explicit(&p->ranges[i].next, ntasks * i / p->threads, memory_order_relaxed);
+        p->ranges[i].end = ntasks * (i + 1) / p->threads;
+    }
     atomic_store_explicit(&p->busy, p->threads - 1, memory_order_relaxed);
     /* publish the job; sleeping workers are woken under the mutex so that
      * none can miss the bump between its check and its wait */
@@ -147,7 +167,7 @@ void rt_pool_run(rt_pool *p, int64_t ntasks, rt_task_fn fn, void *arg) {
     atomic_fetch_add_explicit(&p->generation, 1, memory_order_release);
     pthread_cond_broadcast(&p->wake);
     pthread_mutex_unlock(&p->mu);
-    work(p, fn, arg, ntasks, 0);
+    work(p, fn, arg, 0);
     for (int i = 0; atomic_load_explicit(&p->busy, memory_order_acquire) > 0; i++) {
         if (i < SPIN_YIELD)
             relax();
