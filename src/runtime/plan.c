@@ -17,6 +17,7 @@
 #include "runtime/kernels/ref.h"
 #include "runtime/pool.h"
 
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -271,7 +272,17 @@ static bool demote(bool *blk, int store) {
     return true;
 }
 
-static bool plan_layout(ck_session *s, int vw, kind *kinds) {
+/* Per-plan lookups, so that planning stays near-linear in the layers. */
+typedef struct plan {
+    ck_session *s;
+    kind *kinds;    /* per step */
+    bool *gout;     /* per graph value: a graph output */
+    int *last_read; /* per store: the last step that reads it (folded ones too) */
+} plan;
+
+static bool plan_layout(plan *pl, int vw) {
+    ck_session *s = pl->s;
+    kind *kinds = pl->kinds;
     int ns = s->n_stores;
     bool *blk = malloc((size_t)(ns ? ns : 1) * sizeof *blk);
     int *rep = malloc((size_t)(ns ? ns : 1) * sizeof *rep);
@@ -292,8 +303,7 @@ static bool plan_layout(ck_session *s, int vw, kind *kinds) {
         if (sh->rank != 4 || (rep[st] >= 0 && !ck_shape_eq(sh, shape_of(s, rep[st]))))
             blk[st] = false;
         if (rep[st] < 0) rep[st] = v;
-        for (int o = 0; o < s->g->n_outputs; o++)
-            if (s->g->outputs[o] == s->vals[v].gval) blk[st] = false;
+        if (pl->gout[s->vals[v].gval]) blk[st] = false;
     }
     for (int i = 0; i < s->n_steps; i++) {
         rt_step *st = &s->steps[i];
@@ -311,10 +321,12 @@ static bool plan_layout(ck_session *s, int vw, kind *kinds) {
                 demote(blk, store_of(s, st->out[0]));
         }
     }
-    /* layout-following steps: all operands in one layout */
-    for (bool changed = true; changed;) {
+    /* layout-following steps: all operands in one layout (passes alternate
+     * direction, so a demotion runs down or up a chain in one pass) */
+    for (bool changed = true, up = false; changed; up = !up) {
         changed = false;
-        for (int i = 0; i < s->n_steps; i++) {
+        for (int n = 0; n < s->n_steps; n++) {
+            int i = up ? s->n_steps - 1 - n : n;
             rt_step *st = &s->steps[i];
             if (kinds[i] != K_FOLLOW) continue;
             bool all = blk[store_of(s, st->out[0])];
@@ -376,16 +388,15 @@ static void fold(rt_step *b, int into) {
     b->folded_into = into;
 }
 
-static bool is_output(const ck_session *s, int v) {
-    for (int o = 0; o < s->g->n_outputs; o++)
-        if (s->g->outputs[o] == s->vals[v].gval) return true;
-    return false;
+static bool is_output(const plan *pl, int v) {
+    return pl->gout[pl->s->vals[v].gval];
 }
 
 /* Folds the residual add at step j, one of whose operands is the output of
  * conv step i, into i's output stage: i then reads the other operand and
  * writes the add's output. */
-static bool fold_add(ck_session *s, int i, int j) {
+static bool fold_add(plan *pl, int i, int j) {
+    ck_session *s = pl->s;
     rt_step *a = &s->steps[i], *b = &s->steps[j];
     if (b->fn != rt_ref_binary || b->u.bin.op != RT_ADD || b->n_in != 2 || a->n_in != 1 ||
         b->n_out != 1)
@@ -401,21 +412,22 @@ static bool fold_add(ck_session *s, int i, int j) {
     int r = b->in[1 - k], sr = store_of(s, r), so = store_of(s, b->out[0]);
     /* the values the sum replaces must not be needed as they were */
     if (store_of(s, b->in[k]) != sa || sr == sa || store_of(s, a->in[0]) == so ||
-        is_output(s, a->out[0]) || is_output(s, b->in[k]))
+        is_output(pl, a->out[0]) || is_output(pl, b->in[k]))
         return false;
     /* one layout on every side (the layout pass keeps an add's operands in one) */
     if ((b->fn_mt == b_binary) != a->u.conv.fc.out_blocked) return false;
-    for (int t = i + 1; t < s->n_steps; t++) {
+    for (int t = i + 1; t < j; t++) {
         const rt_step *u = &s->steps[t];
         /* the residual is complete when a runs: nothing after a writes it
          * before the add (folded steps included: they ran inside a later
          * conv), and when the sum goes into its buffer nothing reads it */
-        if (t < j && writes_store(s, u, sr)) return false;
-        if (t < j && so == sr && !u->folded && reads_store(s, u, sr)) return false;
-        /* the add is the only reader of a's output (after it, the buffer
-         * holds the add's output when the add ran in place) */
-        if (t != j && !u->folded && reads_store(s, u, sa) && (t < j || so != sa)) return false;
+        if (writes_store(s, u, sr)) return false;
+        if (so == sr && !u->folded && reads_store(s, u, sr)) return false;
+        /* the add is the only reader of a's output */
+        if (!u->folded && reads_store(s, u, sa)) return false;
     }
+    /* after the add, a's buffer may only be read as the add's output */
+    if (so != sa && pl->last_read[sa] > j) return false;
     int *in = realloc(a->in, 2 * sizeof *in);
     if (!in) return false;
     a->in = in;
@@ -435,7 +447,12 @@ static bool fold_add(ck_session *s, int i, int j) {
     return true;
 }
 
-static void fuse(ck_session *s) {
+static void fuse(plan *pl) {
+    ck_session *s = pl->s;
+    for (int st = 0; st < s->n_stores; st++) pl->last_read[st] = -1;
+    for (int i = 0; i < s->n_steps; i++)
+        for (int k = 0; k < s->steps[i].n_in; k++)
+            pl->last_read[store_of(s, s->steps[i].in[k])] = i;
     for (int i = 0; i < s->n_steps; i++) {
         rt_step *a = &s->steps[i];
         if (!rt_fastconv_is(a) || a->n_out != 1 || a->post.act != CK_ACT_NONE) continue;
@@ -452,7 +469,7 @@ static void fuse(ck_session *s) {
             if ((j = next_reader(s, i, sa)) < 0) continue;
             b = &s->steps[j];
         }
-        if (!p->clamp && !p->res && fold_add(s, i, j)) {
+        if (!p->clamp && !p->res && fold_add(pl, i, j)) {
             sa = store_of(s, a->out[0]);
             if ((j = next_reader(s, i, sa)) < 0) continue;
             b = &s->steps[j];
@@ -492,38 +509,58 @@ static int64_t ref_floats(const rt_step *st, int k) {
     return k == 0 ? st->u.lin.k * st->u.lin.n : st->u.lin.bias_rows * st->u.lin.bias_cols;
 }
 
-static void drop_unpacked(ck_session *s) {
-    for (int i = 0; i < s->n_steps; i++) {
+static int cmp_wptr(const void *a, const void *b) {
+    uintptr_t x = (uintptr_t) * (const float *const *)a, y = (uintptr_t) * (const float *const *)b;
+    return (x > y) - (x < y);
+}
+
+static bool drop_unpacked(ck_session *s) {
+    /* every weight pointer of every step, sorted, to tell shared ones */
+    size_t nw = (size_t)s->n_steps * RT_MAX_W;
+    const float **all = malloc((nw ? nw : 1) * sizeof *all);
+    if (!all) return false;
+    for (int i = 0; i < s->n_steps; i++)
+        for (int m = 0; m < RT_MAX_W; m++) all[(size_t)i * RT_MAX_W + m] = s->steps[i].w[m];
+    qsort(all, nw, sizeof *all, cmp_wptr);
+    bool ok = true;
+    for (int i = 0; i < s->n_steps && ok; i++) {
         rt_step *st = &s->steps[i];
         if (!rt_fastconv_is(st) && !rt_fastlinear_is(st)) continue;
         for (int k = 0; k < 2; k++) {
             const float *p = st->w[k];
             if (!p) continue;
-            bool shared = false;
-            for (int j = 0; j < s->n_steps && !shared; j++)
-                for (int m = 0; m < RT_MAX_W && !shared; m++)
-                    shared = s->steps[j].w[m] == p && !(j == i && m == k);
+            const float **hit = bsearch(&p, all, nw, sizeof *all, cmp_wptr);
+            bool shared = (hit > all && hit[-1] == p) || (hit + 1 < all + nw && hit[1] == p);
             if (shared) continue;
             s->weight_bytes -= 4 * ref_floats(st, k);
-            rt_release(s, p);
+            ok = rt_release(s, p);
             st->w[k] = NULL;
         }
         s->weight_bytes += rt_fastconv_is(st) ? rt_fastconv_packed_floats(st) * 4
                                               : 4 * (2 * st->u.lin.fl.npair * st->u.lin.fl.vw) *
                                                     (st->u.lin.fl.k + 1);
     }
+    free(all);
+    return ok;
 }
 
 bool rt_plan_network(ck_session *s) {
     int vw = s->isa == RT_ISA_AVX512 ? 16 : s->isa == RT_ISA_AVX2 ? 8 : 0;
     if (vw) {
-        kind *kinds = malloc((size_t)(s->n_steps ? s->n_steps : 1) * sizeof *kinds);
-        if (!kinds) return false;
-        bool ok = plan_layout(s, vw, kinds);
-        free(kinds);
+        plan pl = {.s = s};
+        pl.kinds = malloc((size_t)(s->n_steps ? s->n_steps : 1) * sizeof *pl.kinds);
+        pl.gout = calloc((size_t)s->g->n_vals + 1, sizeof *pl.gout);
+        pl.last_read = malloc((size_t)(s->n_stores ? s->n_stores : 1) * sizeof *pl.last_read);
+        bool ok = pl.kinds && pl.gout && pl.last_read;
+        for (int o = 0; ok && o < s->g->n_outputs; o++) pl.gout[s->g->outputs[o]] = true;
+        ok = ok && plan_layout(&pl, vw);
+        if (ok) fuse(&pl);
+        ok = ok && drop_unpacked(s);
+        free(pl.kinds);
+        free(pl.gout);
+        free(pl.last_read);
+        rt_release_pending(s);
         if (!ok) return false;
-        fuse(s);
-        drop_unpacked(s);
     }
     s->scratch_floats = 0;
     s->arena_slack = 0;

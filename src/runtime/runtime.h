@@ -223,7 +223,9 @@ struct ck_session {
     /* weight data the session owns */
     int n_owned, cap_owned;
     float **owned;
-    int64_t *owned_n; /* floats of each */
+    int64_t *owned_n;      /* floats of each */
+    const float **pending; /* to be freed by rt_release_pending() */
+    int n_pending, cap_pending;
 };
 
 struct ck_session_ctx {
@@ -297,9 +299,11 @@ const float *rt_tensor_data(rt_wctx *w, int tensor, const ck_node *n, const char
  * uniform(-bound, bound), 1 constant `bound`. */
 float *rt_param(rt_wctx *w, const ck_node *n, const char *param, const ck_shape *fw, int kind,
                 double bound);
-/* Frees p if the session owns it (a weight replaced by a packed copy);
- * true if it did. */
+/* Marks p (a weight replaced by a packed copy) to be freed, if the session
+ * owns it, by rt_release_pending(): one pass over the owned list for all of
+ * them. False on out-of-memory. */
 bool rt_release(ck_session *s, const float *p);
+void rt_release_pending(ck_session *s);
 /* Session-owned memory for n floats (freed with the session). */
 float *rt_owned(ck_session *s, int64_t n);
 /* Hands malloc'd p (n floats) to the session; false (p freed) on OOM. */

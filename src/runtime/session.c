@@ -232,6 +232,7 @@ void ck_session_free(ck_session *s) {
     free(s->out_names);
     for (int i = 0; i < s->n_owned; i++) free(s->owned[i]);
     free(s->owned_n);
+    free(s->pending);
     free(s->owned);
     free(s);
 }

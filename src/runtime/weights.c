@@ -7,6 +7,7 @@
 
 #include <errno.h>
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -35,16 +36,41 @@ bool rt_adopt(ck_session *s, float *p, int64_t n) {
 }
 
 bool rt_release(ck_session *s, const float *p) {
-    for (int i = s->n_owned - 1; p && i >= 0; i--)
-        if (s->owned[i] == p) {
+    if (!p) return true;
+    if (s->n_pending == s->cap_pending) {
+        int c = s->cap_pending ? 2 * s->cap_pending : 64;
+        const float **q = realloc(s->pending, (size_t)c * sizeof *q);
+        if (!q) return false;
+        s->pending = q;
+        s->cap_pending = c;
+    }
+    s->pending[s->n_pending++] = p;
+    return true;
+}
+
+static int cmp_ptr(const void *a, const void *b) {
+    uintptr_t x = (uintptr_t) * (const float *const *)a, y = (uintptr_t) * (const float *const *)b;
+    return (x > y) - (x < y);
+}
+
+void rt_release_pending(ck_session *s) {
+    if (!s->n_pending) return;
+    qsort(s->pending, (size_t)s->n_pending, sizeof *s->pending, cmp_ptr);
+    int k = 0;
+    for (int i = 0; i < s->n_owned; i++) {
+        const float *p = s->owned[i];
+        if (bsearch(&p, s->pending, (size_t)s->n_pending, sizeof *s->pending, cmp_ptr)) {
             free(s->owned[i]);
             s->owned_weight_bytes -= 4 * s->owned_n[i];
-            s->owned[i] = s->owned[s->n_owned - 1];
-            s->owned_n[i] = s->owned_n[s->n_owned - 1];
-            s->n_owned--;
-            return true;
+            continue;
         }
-    return false;
+        s->owned[k] = s->owned[i];
+        s->owned_n[k++] = s->owned_n[i];
+    }
+    s->n_owned = k;
+    free(s->pending);
+    s->pending = NULL;
+    s->n_pending = s->cap_pending = 0;
 }
 
 float *rt_owned(ck_session *s, int64_t n) {
