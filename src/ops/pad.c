@@ -21,6 +21,15 @@ static bool pad_like(ck_ctx *c, int sign) {
         int ax = ck_spatial_axis(a, x->rank, nsp, i);
         int64_t in = x->d[ax], pb = a->pad_begin[i], pe = a->pad_end[i], out;
         const char *an = ck_axis_name(nsp, i);
+        if (sign > 0 && a->border == CK_BORDER_REPLICATE && in == 0 && (pb > 0 || pe > 0)) {
+            /* PyTorch and ONNX Runtime refuse it too: no pixel to repeat */
+            ck_fail(c, CK_INVALID_PADDING,
+                    "replicate (edge) padding (%lld, %lld) needs at least one input pixel; the "
+                    "input %s is 0",
+                    (long long)pb, (long long)pe, an);
+            ck_fail_axis(c, ax, an, in);
+            return false;
+        }
         if (sign > 0 && a->border == CK_BORDER_REFLECT && (pb >= in || pe >= in)) {
             ck_fail(c, CK_INVALID_PADDING,
                     "reflect padding (%lld, %lld) must be smaller than the input %s %lld",

@@ -310,7 +310,9 @@ static int64_t *pad_axis_map(int64_t in, int64_t out, int64_t pb, ck_border bord
     if (!m) return NULL;
     for (int64_t o = 0; o < out; o++) {
         int64_t i = o - pb;
-        if (i < 0 || i >= in) {
+        if ((i < 0 || i >= in) && in == 0) {
+            i = -1; /* nothing to repeat (the checker refuses it; stay in bounds) */
+        } else if (i < 0 || i >= in) {
             switch (border) {
             case CK_BORDER_ZEROS:
                 i = -1;

@@ -31,6 +31,8 @@ diag 'input: [1, 8, 4, 4]\nup = ConvTranspose2d(8, 8, 3, stride=2, output_paddin
     1 invalid_output_size up "output_padding 2 on the height axis must be smaller than max(stride, dilation) = max(2, 1) = 2"
 diag 'input: [16, 8, 8]\nbn = BatchNorm2d(16)\n' \
     1 rank_mismatch bn "4-D"
+diag 'input: [1, 2, 0, 5]\np = ReplicationPad2d(1)\n' \
+    1 invalid_padding p "replicate (edge) padding (1, 1) needs at least one input pixel; the input height is 0"
 diag 'input: [1, 3, 0, 8]\npool = MaxPool2d(2)\n' \
     1 empty_input pool "cannot pool the input [1, 3, 0, 8]: axis 2 is empty"
 diag 'input: [1, 3, 8, 8]\nconv = Conv2d(3, 8, 3, groups=2)\n' \
