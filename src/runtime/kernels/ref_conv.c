@@ -99,24 +99,39 @@ void rt_ref_conv(const rt_step *st, const float *const *in, float *const *out, f
     post(st, out[0], geom_numel(&st->u.conv.y));
 }
 
-/* Keras SeparableConv: depthwise (multiplier m) into scratch, then 1x1. */
-void rt_ref_separable(const rt_step *st, const float *const *in, float *const *out,
-                      float *scratch) {
+typedef void (*conv_fn)(const float *x, const rt_geom *gx, float *y, const rt_geom *gy,
+                        const float *w, const float *b, int64_t groups, const int64_t *k,
+                        const int64_t *s, const int64_t *dil, const int64_t *pb);
+
+static void conv_nhwc(const float *x, const rt_geom *gx, float *y, const rt_geom *gy,
+                      const float *wp, const float *b, int64_t groups, const int64_t *k,
+                      const int64_t *s, const int64_t *dil, const int64_t *pb);
+
+/* Keras SeparableConv: depthwise (multiplier m) into scratch (channels
+ * first or last, like the layer), then 1x1. */
+static void separable(const rt_step *st, const float *const *in, float *const *out, float *scratch,
+                      conv_fn conv, bool nhwc) {
     const rt_geom *gx = &st->u.conv.x, *gy = &st->u.conv.y;
     int64_t mid = gx->c * st->u.conv.mult;
     int64_t sp = gy->sp[0] * gy->sp[1] * gy->sp[2];
     rt_geom gm = {.n = gx->n, .c = mid, .sp = {gy->sp[0], gy->sp[1], gy->sp[2]}};
-    gm.ss[2] = 1;
-    gm.ss[1] = gy->sp[2];
-    gm.ss[0] = gy->sp[1] * gy->sp[2];
-    gm.sc = sp;
+    int64_t px = nhwc ? mid : 1; /* floats per pixel step */
+    gm.ss[2] = px;
+    gm.ss[1] = gy->sp[2] * px;
+    gm.ss[0] = gy->sp[1] * gy->sp[2] * px;
+    gm.sc = nhwc ? 1 : sp;
     gm.sn = mid * sp;
-    conv_direct(in[0], gx, scratch, &gm, st->w[0], NULL, gx->c, st->u.conv.k, st->u.conv.s,
-                st->u.conv.d, st->u.conv.pb);
+    conv(in[0], gx, scratch, &gm, st->w[0], NULL, gx->c, st->u.conv.k, st->u.conv.s, st->u.conv.d,
+         st->u.conv.pb);
     static const int64_t one[3] = {1, 1, 1}, zero[3] = {0, 0, 0};
-    conv_direct(scratch, &gm, out[0], gy, st->w[1], st->u.conv.has_bias ? st->w[2] : NULL, 1, one,
-                one, one, zero);
+    conv(scratch, &gm, out[0], gy, st->w[1], st->u.conv.has_bias ? st->w[2] : NULL, 1, one, one,
+         one, zero);
     post(st, out[0], geom_numel(gy));
+}
+
+void rt_ref_separable(const rt_step *st, const float *const *in, float *const *out,
+                      float *scratch) {
+    separable(st, in, out, scratch, conv_direct, false);
 }
 
 /* Transposed convolution as a scatter: input pixel i adds w * x[i] at
@@ -224,22 +239,9 @@ void rt_ref_conv_nhwc(const rt_step *st, const float *const *in, float *const *o
     post(st, out[0], geom_numel(&st->u.conv.y));
 }
 
-/* Separable, channels last: depthwise into an NHWC scratch, then 1x1. */
 void rt_ref_separable_nhwc(const rt_step *st, const float *const *in, float *const *out,
                            float *scratch) {
-    const rt_geom *gx = &st->u.conv.x, *gy = &st->u.conv.y;
-    int64_t mid = gx->c * st->u.conv.mult;
-    rt_geom gm = {.n = gx->n, .c = mid, .sp = {gy->sp[0], gy->sp[1], gy->sp[2]}, .sc = 1};
-    gm.ss[2] = mid;
-    gm.ss[1] = gy->sp[2] * mid;
-    gm.ss[0] = gy->sp[1] * gy->sp[2] * mid;
-    gm.sn = gy->sp[0] * gm.ss[0];
-    conv_nhwc(in[0], gx, scratch, &gm, st->w[0], NULL, gx->c, st->u.conv.k, st->u.conv.s,
-              st->u.conv.d, st->u.conv.pb);
-    static const int64_t one[3] = {1, 1, 1}, zero[3] = {0, 0, 0};
-    conv_nhwc(scratch, &gm, out[0], gy, st->w[1], st->u.conv.has_bias ? st->w[2] : NULL, 1, one,
-              one, one, zero);
-    post(st, out[0], geom_numel(gy));
+    separable(st, in, out, scratch, conv_nhwc, true);
 }
 
 /* Transposed, channels last: each input pixel scatters into the output
