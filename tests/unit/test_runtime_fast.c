@@ -11,9 +11,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* layers that take a fast kernel: convolutions and dense layers */
 static int convs_of(const ck_graph *g) {
     int n = 0;
-    for (int i = 0; i < ck_graph_num_layers(g); i++) n += !strcmp(ck_graph_layer(g, i).op, "conv");
+    for (int i = 0; i < ck_graph_num_layers(g); i++)
+        n += !strcmp(ck_graph_layer(g, i).op, "conv") || !strcmp(ck_graph_layer(g, i).op, "linear");
     return n;
 }
 
@@ -176,6 +178,13 @@ int main(void) {
         "BatchNorm2d(16)\nj = add(bn1, input)\nr = ReLU()\nc2 = Conv2d(16, 16, 1)(input)\n"
         "s = add(c2, r)\n",
         4);
+    /* dense layers: one row (1 x 2 blocks), 4-row groups with a tail, a 3-D
+     * input, Keras's [K, N] kernel, output columns not a multiple of 2 blocks,
+     * a fused ReLU */
+    compare_folds("input: [1, 37]\nfc = Linear(37, 45)\n", 0);
+    compare_folds("input: [5, 37]\nfc = Linear(37, 45)\n", 0);
+    compare_folds("input: [4, 3, 6]\nfc = Linear(6, 70, bias=False)\n", 0);
+    compare_folds("input: [6, 20]\nd = Dense(33, activation='relu')\n", 0);
     /* Winograd F(2x2, 3x3): 3x3 stride-1 layers between blocked layers, with
      * odd output sizes (half tiles), channel tails, no/asymmetric padding,
      * batch norm folded into the transformed weights, a fused residual and
