@@ -1,10 +1,18 @@
-/* Planning and running the fast convolution steps. A step qualifies when it
- * is a 1-D or 2-D convolution with zero padding, one group or depthwise;
- * everything else keeps its reference kernel. Weights are packed once here,
- * into the blocked layout of kernels/x86_conv.inc. The layout pass (plan.c)
- * then says whether input and output are blocked; at run time an input that
- * needs padding (or is NCHW) is packed per image into scratch, then output
- * rows are spread over the context's thread pool. */
+/* Planning and running the fast convolution and dense steps. A convolution
+ * qualifies when it is 1-D or 2-D with zero padding, one group or
+ * depthwise; everything else keeps its reference kernel. Weights are packed
+ * once here, into the blocked layout of kernels/x86_conv.inc. The layout
+ * pass (plan.c) then says whether input and output are blocked, and
+ * rt_fastconv_layout() picks how the step runs:
+ *  - direct: blocked input read in place (no padding needed; depthwise
+ *    checks its border taps itself);
+ *  - packed: an input that needs padding, or is NCHW, is packed per image
+ *    into scratch (4 or 8 floats a pixel for few-channel stems);
+ *  - Winograd F(2x2, 3x3) for 3x3 stride-1 layers on blocked data;
+ *  - the reduction in chunks over several rows when a group's weights
+ *    would not stay in L2.
+ * Output rows (or tile groups) are spread over the context's thread pool,
+ * row-major, so each thread keeps its band of rows from layer to layer. */
 #include "runtime/fastconv.h"
 #include "runtime/kernels/ref.h"
 #include "runtime/pool.h"
