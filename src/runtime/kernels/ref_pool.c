@@ -1,28 +1,9 @@
 /* Reference pooling: max/avg windows, adaptive bins, global pooling (an
  * adaptive pool to 1x1x1) and area resizing (adaptive average). */
 #include "runtime/kernels/ref.h"
+#include "runtime/kernels/window.h"
 
 #include <math.h>
-
-/* Window taps of one axis for output o: taps j in [j0, j1) read input
- * positions o*s - pb + j*d inside [0, in); `cnt` is the divisor share of
- * this axis (PyTorch: the window clipped to the padded input when padding
- * counts, else to the input). */
-static void axis_window(int64_t o, int64_t in, int64_t k, int64_t s, int64_t d, int64_t pb,
-                        int64_t pe, bool include_pad, int64_t *j0, int64_t *j1, int64_t *cnt) {
-    int64_t start = o * s - pb;
-    int64_t a = ck_ceildiv(-start, d), b = ck_floordiv(in - 1 - start, d) + 1;
-    *j0 = a < 0 ? 0 : a;
-    *j1 = b > k ? k : b;
-    if (*j1 < *j0) *j1 = *j0;
-    if (include_pad) {
-        /* taps inside [-pb, in + pe) */
-        int64_t c = ck_floordiv(in + pe - 1 - start, d) + 1;
-        *cnt = c > k ? k : c;
-    } else {
-        *cnt = *j1 - *j0;
-    }
-}
 
 void rt_ref_pool(const rt_step *st, const float *const *in, float *const *out, float *scratch) {
     (void)scratch;
@@ -36,14 +17,14 @@ void rt_ref_pool(const rt_step *st, const float *const *in, float *const *out, f
             float *yc = out[0] + n * gy->sn + c * gy->sc;
             for (int64_t od = 0; od < gy->sp[0]; od++) {
                 int64_t a0, a1, ca;
-                axis_window(od, gx->sp[0], k[0], s[0], d[0], pb[0], pe[0], inc, &a0, &a1, &ca);
+                rt_window(od, gx->sp[0], k[0], s[0], d[0], pb[0], pe[0], inc, &a0, &a1, &ca);
                 for (int64_t oh = 0; oh < gy->sp[1]; oh++) {
                     int64_t b0, b1, cb;
-                    axis_window(oh, gx->sp[1], k[1], s[1], d[1], pb[1], pe[1], inc, &b0, &b1, &cb);
+                    rt_window(oh, gx->sp[1], k[1], s[1], d[1], pb[1], pe[1], inc, &b0, &b1, &cb);
                     for (int64_t ow = 0; ow < gy->sp[2]; ow++) {
                         int64_t c0, c1, cc;
-                        axis_window(ow, gx->sp[2], k[2], s[2], d[2], pb[2], pe[2], inc, &c0, &c1,
-                                    &cc);
+                        rt_window(ow, gx->sp[2], k[2], s[2], d[2], pb[2], pe[2], inc, &c0, &c1,
+                                  &cc);
                         float acc = mx ? -INFINITY : 0.0f;
                         for (int64_t i = a0; i < a1; i++) {
                             const float *xd = xc + (od * s[0] - pb[0] + i * d[0]) * gx->ss[0];

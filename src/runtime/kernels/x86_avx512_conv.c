@@ -1,6 +1,7 @@
 /* AVX-512 instantiation of the blocked kernels (x86_conv.inc). Only this
  * file is built with -mavx512f; it runs only when cpuid says so. */
 #include "runtime/fastconv.h"
+#include "runtime/kernels/window.h"
 
 #include <math.h>
 #include <string.h>
