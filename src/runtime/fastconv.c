@@ -51,20 +51,16 @@ static const isa_fns *fns_of(int vw) {
     return vw == 16 ? &avx512 : &avx2;
 }
 
-static int64_t cdiv(int64_t a, int64_t b) {
-    return (a + b - 1) / b;
-}
-
 /* The register tile: the least padded work, then the most FMAs per load. */
 static bool pick_tile(const isa_fns *f, rt_fconv *p, int threads) {
     static const int shapes[][2] = {{2, 14}, {4, 7}, {2, 12}, {4, 6}, {2, 8}, {1, 14},
                                     {4, 4},  {2, 7}, {2, 6},  {1, 8}, {2, 4}, {1, 4}};
-    int64_t ob0 = cdiv(p->o, p->vw);
+    int64_t ob0 = ck_ceildiv(p->o, p->vw);
     double best = -1;
     for (size_t i = 0; i < sizeof shapes / sizeof *shapes; i++) {
         int ocb = shapes[i][0], tw = shapes[i][1];
         if (!f->supported(ocb, tw) || ocb * tw > (p->vw == 16 ? 28 : 14)) continue;
-        int64_t obp = cdiv(ob0, ocb) * ocb, owp = cdiv(p->ow, tw) * tw;
+        int64_t obp = ck_ceildiv(ob0, ocb) * ocb, owp = ck_ceildiv(p->ow, tw) * tw;
         double eff = (double)(ob0 * p->ow) / (double)(obp * owp);
         double reuse = (double)(ocb * tw) / (double)(ocb + tw);
         /* keep enough rows x groups to feed every thread */
@@ -137,7 +133,7 @@ static void fast_conv_run(const rt_step *st, const float *const *in, float *cons
         if (p->depthwise)
             rt_pool_run(pool, p->cb * p->oh, dw_one, &j);
         else
-            rt_pool_run(pool, p->ngroups * cdiv(p->oh, p->rpt), conv_one, &j);
+            rt_pool_run(pool, p->ngroups * ck_ceildiv(p->oh, p->rpt), conv_one, &j);
     }
     /* an activation the output stage cannot do (zero-preserving when the
      * output is blocked: the layout pass sees to it) */
@@ -181,14 +177,14 @@ static bool plan_winograd(ck_session *s, rt_step *st) {
         return false;
     rt_fconv q = *p;
     const isa_fns *f = fns_of(q.vw);
-    q.tiles_w = cdiv(q.ow, 2);
-    q.ntiles = cdiv(q.oh, 2) * q.tiles_w;
+    q.tiles_w = ck_ceildiv(q.ow, 2);
+    q.ntiles = ck_ceildiv(q.oh, 2) * q.tiles_w;
     /* the register tile for the 1x1 reductions over tiles */
     rt_fconv v = q;
     v.ow = q.ntiles, v.oh = 1;
     if (!pick_tile(f, &v, s->threads)) return false;
     q.ocb = v.ocb, q.tw = v.tw;
-    q.ob = cdiv(cdiv(q.o, q.vw), q.ocb) * q.ocb;
+    q.ob = ck_ceildiv(ck_ceildiv(q.o, q.vw), q.ocb) * q.ocb;
     q.ngroups = q.ob / q.ocb;
     q.wob = q.cb * q.vw * q.vw;
     /* tiles per task: V and M within 768 KiB (of a 1 MiB L2), enough tasks.
@@ -197,9 +193,9 @@ static bool plan_winograd(ck_session *s, rt_step *st) {
     int64_t per = 16 * (q.cb + q.ocb) * q.vw, k = (196608 / per) / q.tw;
     if (k < 1) k = 1;
     q.tb = k * q.tw;
-    if (q.tb > cdiv(q.ntiles, q.tw) * q.tw) q.tb = cdiv(q.ntiles, q.tw) * q.tw;
-    while (q.tb > q.tw && cdiv(q.ntiles, q.tb) * q.ngroups < 4 * s->threads) q.tb -= q.tw;
-    q.ntg = cdiv(q.ntiles, q.tb);
+    if (q.tb > ck_ceildiv(q.ntiles, q.tw) * q.tw) q.tb = ck_ceildiv(q.ntiles, q.tw) * q.tw;
+    while (q.tb > q.tw && ck_ceildiv(q.ntiles, q.tb) * q.ngroups < 4 * s->threads) q.tb -= q.tw;
+    q.ntg = ck_ceildiv(q.ntiles, q.tb);
     q.wsz = per * q.tb;
     int64_t nu = 16 * q.ob * q.wob;
     float *u = rt_owned(s, nu), *bb = rt_owned(s, q.ob * q.vw);
@@ -247,7 +243,7 @@ bool rt_fastconv_layout(ck_session *s, rt_step *st, bool in_blocked, bool out_bl
     int64_t vw = p->vw, tw = p->depthwise ? 8 : p->tw;
     p->in_blocked = in_blocked;
     p->out_blocked = out_blocked;
-    int64_t owp = cdiv(p->ow, tw) * tw;
+    int64_t owp = ck_ceildiv(p->ow, tw) * tw;
     int64_t rows = (p->oh - 1) * p->sh + (p->kh - 1) * p->dh + 1;
     int64_t cols = (owp - 1) * p->sw + (p->kw - 1) * p->dw + 1;
     /* read in place when every valid output pixel's taps are inside the
@@ -277,7 +273,7 @@ bool rt_fastconv_layout(ck_session *s, rt_step *st, bool in_blocked, bool out_bl
     }
     if (out_blocked) {
         p->ycs = p->oh * p->ow * vw;
-        p->yns = cdiv(p->o, vw) * p->ycs;
+        p->yns = ck_ceildiv(p->o, vw) * p->ycs;
     } else {
         p->ycs = y->sc, p->yns = y->sn;
     }
@@ -290,8 +286,8 @@ bool rt_fastconv_layout(ck_session *s, rt_step *st, bool in_blocked, bool out_bl
     int64_t blk = (int64_t)p->ocb * p->kh * p->kw * vw * vw;
     if (!p->depthwise && out_blocked && p->cb * blk > 65536) {
         p->kc = 65536 / blk > 0 ? 65536 / blk : 1;
-        p->rpt = cdiv(16, cdiv(p->ow, p->tw));
-        while (p->rpt > 1 && p->ngroups * cdiv(p->oh, p->rpt) < 4 * s->threads) p->rpt--;
+        p->rpt = ck_ceildiv(16, ck_ceildiv(p->ow, p->tw));
+        while (p->rpt > 1 && p->ngroups * ck_ceildiv(p->oh, p->rpt) < 4 * s->threads) p->rpt--;
         if (p->rpt > p->oh) p->rpt = p->oh;
     }
     if (in_blocked && plan_winograd(s, st)) return true;
@@ -327,7 +323,7 @@ bool rt_fastconv_plan(ck_session *s, rt_step *st, rt_isa isa, int threads) {
     p.pt = st->u.conv.pb[1], p.pl = st->u.conv.pb[2];
     if (p.oh <= 0 || p.ow <= 0 || p.pt < 0 || p.pl < 0) return false;
     p.clamp = rt_act_clamp(&st->post, &p.lo, &p.hi);
-    p.cb = cdiv(C, p.vw);
+    p.cb = ck_ceildiv(C, p.vw);
     if (dw) {
         p.tw = 8;
         p.ocb = 1;
@@ -349,7 +345,7 @@ bool rt_fastconv_plan(ck_session *s, rt_step *st, rt_isa isa, int threads) {
         st->w[3] = wb;
         st->w[4] = bb;
     } else {
-        p.ob = cdiv(cdiv(O, p.vw), p.ocb) * p.ocb;
+        p.ob = ck_ceildiv(ck_ceildiv(O, p.vw), p.ocb) * p.ocb;
         p.ngroups = p.ob / p.ocb;
         p.wob = p.cb * K * p.vw * p.vw;
         int64_t nw = p.ob * p.wob;
@@ -439,8 +435,8 @@ bool rt_fastlinear_plan(ck_session *s, rt_step *st, rt_isa isa) {
     p.m = st->u.lin.m, p.k = st->u.lin.k, p.n = st->u.lin.n;
     if (p.m <= 0 || p.k <= 0 || p.n <= 0) return false;
     p.mr = p.m >= 4 ? 4 : 1;
-    p.mgrp = cdiv(p.m, p.mr);
-    p.npair = cdiv(p.n, 2 * p.vw);
+    p.mgrp = ck_ceildiv(p.m, p.mr);
+    p.npair = ck_ceildiv(p.n, 2 * p.vw);
     int64_t np = 2 * p.npair * p.vw;
     float *wp = rt_owned(s, np * p.k), *bp = rt_owned(s, np);
     if (!wp || !bp) return false;

@@ -39,10 +39,6 @@ static const bfns *bfns_of(int vw) {
     return vw == 16 ? &b512 : &b256;
 }
 
-static int64_t cdiv(int64_t a, int64_t b) {
-    return (a + b - 1) / b;
-}
-
 /* Activations with f(0) = 0: they keep the padded channels zero. */
 static bool zero_act(const rt_act *a) {
     switch (a->act) {
@@ -150,7 +146,7 @@ static void affine_one(void *a, int64_t t, int thread) {
     const bjob *j = a;
     const rt_step *st = j->st;
     int vw = st->blk.vw;
-    int64_t cb = t % cdiv(st->blk.c, vw), off = t * st->blk.hw * vw;
+    int64_t cb = t % ck_ceildiv(st->blk.c, vw), off = t * st->blk.hw * vw;
     j->f->affine(st->blk.hw, st->w[2] + cb * vw, st->w[3] + cb * vw, j->in[0] + off,
                  j->out[0] + off);
     post_act(st, j->out[0] + off, st->blk.hw * vw);
@@ -168,7 +164,7 @@ static void gpool_one(void *a, int64_t t, int thread) {
     const bjob *j = a;
     const rt_step *st = j->st;
     int vw = st->blk.vw;
-    int64_t ncb = cdiv(st->blk.c, vw), n = t / ncb, cb = t % ncb;
+    int64_t ncb = ck_ceildiv(st->blk.c, vw), n = t / ncb, cb = t % ncb;
     int64_t nc = st->blk.c - cb * vw < vw ? st->blk.c - cb * vw : vw;
     j->f->gpool(st->blk.hw, nc, st->u.apool.max, j->in[0] + t * st->blk.hw * vw,
                 j->out[0] + n * st->u.apool.y.sn + cb * vw);
@@ -183,17 +179,18 @@ static void run_blocked(const rt_step *st, const float *const *in, float *const 
 
 static void b_act(const rt_step *st, const float *const *in, float *const *out, float *scratch,
                   rt_pool *pool) {
-    run_blocked(st, in, out, scratch, pool, act_one, cdiv(st->blk.floats, CHUNK));
+    run_blocked(st, in, out, scratch, pool, act_one, ck_ceildiv(st->blk.floats, CHUNK));
 }
 
 static void b_binary(const rt_step *st, const float *const *in, float *const *out, float *scratch,
                      rt_pool *pool) {
-    run_blocked(st, in, out, scratch, pool, binary_one, cdiv(st->blk.floats, CHUNK));
+    run_blocked(st, in, out, scratch, pool, binary_one, ck_ceildiv(st->blk.floats, CHUNK));
 }
 
 static void b_affine(const rt_step *st, const float *const *in, float *const *out, float *scratch,
                      rt_pool *pool) {
-    run_blocked(st, in, out, scratch, pool, affine_one, st->blk.n * cdiv(st->blk.c, st->blk.vw));
+    run_blocked(st, in, out, scratch, pool, affine_one,
+                st->blk.n * ck_ceildiv(st->blk.c, st->blk.vw));
 }
 
 static void b_pool(const rt_step *st, const float *const *in, float *const *out, float *scratch,
@@ -203,7 +200,8 @@ static void b_pool(const rt_step *st, const float *const *in, float *const *out,
 
 static void b_gpool(const rt_step *st, const float *const *in, float *const *out, float *scratch,
                     rt_pool *pool) {
-    run_blocked(st, in, out, scratch, pool, gpool_one, st->blk.n * cdiv(st->blk.c, st->blk.vw));
+    run_blocked(st, in, out, scratch, pool, gpool_one,
+                st->blk.n * ck_ceildiv(st->blk.c, st->blk.vw));
 }
 
 /* A step whose work was folded into the convolution before it. */
@@ -219,7 +217,7 @@ static bool to_blocked(ck_session *s, rt_step *st, kind k, int vw) {
     st->blk.n = x->d[0];
     st->blk.c = x->d[1];
     st->blk.hw = x->d[2] * x->d[3];
-    st->blk.floats = x->d[0] * cdiv(x->d[1], vw) * vw * st->blk.hw;
+    st->blk.floats = x->d[0] * ck_ceildiv(x->d[1], vw) * vw * st->blk.hw;
     if (k == K_GPOOL) {
         st->fn_mt = b_gpool;
     } else if (st->fn == rt_ref_act) {
@@ -228,7 +226,7 @@ static bool to_blocked(ck_session *s, rt_step *st, kind k, int vw) {
         st->fn_mt = b_binary;
     } else if (st->fn == rt_ref_affine) {
         /* scale and shift padded with zeros to whole blocks (w[2], w[3]) */
-        int64_t cp = cdiv(st->blk.c, vw) * vw;
+        int64_t cp = ck_ceildiv(st->blk.c, vw) * vw;
         float *sc = rt_owned(s, cp), *sh = rt_owned(s, cp);
         if (!sc || !sh) return false;
         memset(sc, 0, (size_t)cp * sizeof *sc);
@@ -244,7 +242,7 @@ static bool to_blocked(ck_session *s, rt_step *st, kind k, int vw) {
         *p = (rt_bpool){.vw = vw,
                         .max = st->u.pool.max,
                         .include_pad = st->u.pool.include_pad,
-                        .nb = gx->n * cdiv(gx->c, vw),
+                        .nb = gx->n * ck_ceildiv(gx->c, vw),
                         .h = gx->sp[1],
                         .w = gx->sp[2],
                         .oh = gy->sp[1],
@@ -348,7 +346,7 @@ static bool plan_layout(plan *pl, int vw) {
     for (int i = 0; i < ns; i++)
         if (blk[i] && rep[i] >= 0) {
             const ck_shape *sh = shape_of(s, rep[i]);
-            s->stores[i].floats = sh->d[0] * cdiv(sh->d[1], vw) * vw * sh->d[2] * sh->d[3];
+            s->stores[i].floats = sh->d[0] * ck_ceildiv(sh->d[1], vw) * vw * sh->d[2] * sh->d[3];
         }
     free(blk);
     free(rep);
