@@ -160,11 +160,6 @@ bool rt_act_clamp(const rt_act *a, float *lo, float *hi) {
     }
 }
 
-static bool nchw(const rt_geom *g) {
-    return g->sp[0] == 1 && g->ss[2] == 1 && (g->sp[1] == 1 || g->ss[1] == g->sp[2]) &&
-           g->sc == g->sp[1] * g->sp[2] && g->sn == g->c * g->sc;
-}
-
 /* Winograd F(2x2, 3x3) for a 3x3 stride-1 layer on blocked input: the
  * weights become U = G g G^T per (output, input) channel pair, packed as
  * sixteen 1x1 convolutions [16][ob][cb][VW ic][VW oc]. False: the direct
@@ -310,7 +305,8 @@ int64_t rt_fastconv_overread(const rt_step *st) {
 bool rt_fastconv_plan(ck_session *s, rt_step *st, rt_isa isa, int threads) {
     if (st->fn != rt_ref_conv || isa == RT_ISA_REF || st->u.conv.prepad) return false;
     const rt_geom *x = &st->u.conv.x, *y = &st->u.conv.y;
-    if (!nchw(x) || !nchw(y) || st->u.conv.k[0] != 1 || st->u.conv.s[0] != 1) return false;
+    if (!rt_geom_nchw2d(x) || !rt_geom_nchw2d(y) || st->u.conv.k[0] != 1 || st->u.conv.s[0] != 1)
+        return false;
     int64_t C = x->c, O = y->c, G = st->u.conv.groups;
     bool dw = G == C && O == C && G > 1;
     if (G != 1 && !dw) return false;

@@ -94,17 +94,13 @@ static kind kind_of(const ck_session *s, const rt_step *st) {
         return K_FOLLOW;
     }
     if (st->fn == rt_ref_pool) {
-        const rt_geom *x = &st->u.pool.x;
-        bool nchw = x->sc == x->sp[1] * x->sp[2] && x->ss[2] == 1;
-        return nchw && x->sp[0] == 1 && st->u.pool.k[0] == 1 && st->u.pool.pb[0] == 0 ? K_FOLLOW
-                                                                                      : K_OTHER;
+        bool two_d = st->u.pool.k[0] == 1 && st->u.pool.pb[0] == 0;
+        return rt_geom_nchw2d(&st->u.pool.x) && two_d ? K_FOLLOW : K_OTHER;
     }
     if (st->fn == rt_ref_adaptive_pool) {
         const rt_geom *x = &st->u.apool.x, *g = &st->u.apool.y;
         bool one = g->sp[0] == 1 && g->sp[1] == 1 && g->sp[2] == 1 && g->sc == 1;
-        bool nchw = x->sc == x->sp[1] * x->sp[2] && x->ss[2] == 1;
-        return one && nchw && x->sp[0] == 1 && shape_of(s, st->in[0])->rank == 4 ? K_GPOOL
-                                                                                 : K_OTHER;
+        return one && rt_geom_nchw2d(x) && shape_of(s, st->in[0])->rank == 4 ? K_GPOOL : K_OTHER;
     }
     return K_OTHER;
 }

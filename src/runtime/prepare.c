@@ -37,6 +37,11 @@ static const ck_shape *out_shape(const rt_wctx *w, const rt_step *st, int k) {
     return &w->s->vals[st->out[k]].shape;
 }
 
+bool rt_geom_nchw2d(const rt_geom *g) {
+    return g->sp[0] == 1 && g->ss[2] == 1 && (g->sp[1] == 1 || g->ss[1] == g->sp[2]) &&
+           g->sc == g->sp[1] * g->sp[2] && g->sn == g->c * g->sc;
+}
+
 rt_geom rt_geom_of(const ck_attrs *a, const ck_shape *s, int nsp) {
     rt_geom g = {.n = 1, .c = 1, .sp = {1, 1, 1}};
     int r = s->rank;

@@ -276,6 +276,8 @@ int64_t rt_step_flops(const rt_step *st);
 
 /* The window-op view of `shape` for a layer with attrs a and nsp spatial axes. */
 rt_geom rt_geom_of(const ck_attrs *a, const ck_shape *shape, int nsp);
+/* g is a 1-D or 2-D tensor in C-order NCHW (what the blocked kernels take). */
+bool rt_geom_nchw2d(const rt_geom *g);
 int64_t rt_numel(const ck_shape *s);
 
 /* ---- weights (weights.c) ------------------------------------------------ */
