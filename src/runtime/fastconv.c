@@ -289,7 +289,11 @@ bool rt_fastconv_layout(ck_session *s, rt_step *st, bool in_blocked, bool out_bl
     return !s->oom_plan;
 }
 
-int64_t rt_fastconv_packed_floats(const rt_step *st) {
+int64_t rt_fast_packed_floats(const rt_step *st) {
+    if (rt_fastlinear_is(st)) {
+        const rt_flin *l = &st->u.lin.fl;
+        return 2 * l->npair * l->vw * (l->k + 1);
+    }
     const rt_fconv *p = &st->u.conv.fc;
     if (p->wino) return p->ob * (16 * p->wob + p->vw);
     return p->depthwise ? p->cb * (p->kh * p->kw + 1) * p->vw : p->ob * (p->wob + p->vw);

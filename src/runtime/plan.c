@@ -530,9 +530,7 @@ static bool drop_unpacked(ck_session *s) {
             ok = rt_release(s, p);
             st->w[k] = NULL;
         }
-        s->weight_bytes += rt_fastconv_is(st) ? rt_fastconv_packed_floats(st) * 4
-                                              : 4 * (2 * st->u.lin.fl.npair * st->u.lin.fl.vw) *
-                                                    (st->u.lin.fl.k + 1);
+        s->weight_bytes += 4 * rt_fast_packed_floats(st);
     }
     free(all);
     return ok;

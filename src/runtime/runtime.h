@@ -248,8 +248,8 @@ bool rt_fastlinear_is(const rt_step *st);
 /* Sets a fast conv step's activation layouts (blocked or NCHW) and the
  * geometry and scratch that follow from them. */
 bool rt_fastconv_layout(ck_session *s, rt_step *st, bool in_blocked, bool out_blocked);
-/* Floats of its packed weights and bias. */
-int64_t rt_fastconv_packed_floats(const rt_step *st);
+/* Floats of a fast conv or dense step's packed weights and bias. */
+int64_t rt_fast_packed_floats(const rt_step *st);
 /* Floats a fast conv step may read past the end of its blocked input. */
 int64_t rt_fastconv_overread(const rt_step *st);
 /* Folds y = x * sc[c] + sh[c] after a fast conv into its packed weights and bias. */
