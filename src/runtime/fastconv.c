@@ -365,7 +365,7 @@ bool rt_fastconv_plan(ck_session *s, rt_step *st, rt_isa isa, int threads) {
     }
     st->u.conv.fc = p;
     st->fn_mt = fast_conv_run;
-    return rt_fastconv_layout(s, st, false, false);
+    return true; /* the layout pass (plan.c) sets layouts, geometry and scratch */
 }
 
 /* Folds y = x * sc + sh (an inference batch norm after the convolution)

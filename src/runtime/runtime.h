@@ -238,8 +238,9 @@ struct ck_session_ctx {
 };
 
 /* Replaces a reference conv step's kernel with a fast one when the CPU and
- * the layer allow; packs its weights into s (NCHW in and out until the
- * layout pass says otherwise). False: the step keeps fn. */
+ * the layer allow; packs its weights into s. The layout pass
+ * (rt_plan_network) then sets its layouts through rt_fastconv_layout().
+ * False: the step keeps fn. */
 bool rt_fastconv_plan(ck_session *s, rt_step *st, rt_isa isa, int threads);
 bool rt_fastconv_is(const rt_step *st);
 /* The same for a dense layer (Linear, Dense, Gemm without scales). */
