@@ -40,7 +40,6 @@ static const char usage[] =
     "                  median_ms, pct, gflops)\n"
     "exit status: 0 ran, 1 invalid model, 2 bad usage, unreadable file or missing weights\n";
 
-#define MAX_IO 16
 #define MAX_RUNS 1000000
 #define MAX_PROFILE_RUNS 1000
 
@@ -235,7 +234,7 @@ int cmd_bench(int argc, char **argv) {
     ck_graph *g = NULL;
     ck_session *s = NULL;
     ck_session_ctx *ctx = NULL;
-    ck_tensor_f32 *in[MAX_IO] = {0}, *out[MAX_IO] = {0};
+    ck_tensor_f32 *in[CLI_MAX_IO] = {0}, *out[CLI_MAX_IO] = {0};
     double *times = NULL, *sorted = NULL;
     profile prof = {0};
     ck_diags d = {0};
@@ -250,7 +249,7 @@ int cmd_bench(int argc, char **argv) {
         goto done;
     }
     int ni = ck_graph_num_inputs(g);
-    if (ni > MAX_IO) {
+    if (ni > CLI_MAX_IO) {
         code = cli_usage_error(&o, usage, "%s", "the model has more than 16 inputs");
         goto done;
     }
@@ -283,13 +282,8 @@ int cmd_bench(int argc, char **argv) {
     }
     /* what the planner chose: the threads and kernels that really ran */
     ck_session_info info = ck_session_describe(s);
-    int no = ck_session_num_outputs(s);
-    if (no > MAX_IO) {
-        code = cli_usage_error(&o, usage, "%s", "the model has more than 16 outputs");
-        goto done;
-    }
-    const float *ip[MAX_IO];
-    float *op[MAX_IO];
+    const float *ip[CLI_MAX_IO];
+    float *op[CLI_MAX_IO];
     const char *oom = cli_session_tensors(s, b.seed, in, out, ip, op);
     if (oom) {
         code = cli_usage_error(&o, usage, "%s", oom);
@@ -377,7 +371,7 @@ int cmd_bench(int argc, char **argv) {
     code = EXIT_VALID;
 
 done:
-    for (int i = 0; i < MAX_IO; i++) {
+    for (int i = 0; i < CLI_MAX_IO; i++) {
         ck_tensor_f32_free(in[i]);
         ck_tensor_f32_free(out[i]);
     }

@@ -35,10 +35,15 @@ int cli_usage_error(const cli_opts *o, const char *usage, const char *fmt, ...)
 int cli_fail(const cli_opts *o, const ck_diags *d, int code);
 double cli_now_ms(void); /* monotonic clock */
 
+/* Inputs and outputs a command handles at most (arrays of this size). */
+#define CLI_MAX_IO 16
+
 /* The tensors a session run needs: inputs the caller left NULL are filled
  * with seeded normal values (one stream per input, so `run --seed` and
  * `bench --seed` see the same data), outputs are allocated; ip/op point at
- * their data. NULL on success, else what ran out of memory. */
+ * their data (CLI_MAX_IO entries; the caller has checked the inputs' count
+ * while reading them). NULL on success, else what went wrong (too many
+ * outputs, out of memory). */
 const char *cli_session_tensors(const ck_session *s, uint64_t seed, ck_tensor_f32 **in,
                                 ck_tensor_f32 **out, const float **ip, float **op);
 

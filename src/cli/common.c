@@ -215,6 +215,7 @@ double cli_now_ms(void) {
 
 const char *cli_session_tensors(const ck_session *s, uint64_t seed, ck_tensor_f32 **in,
                                 ck_tensor_f32 **out, const float **ip, float **op) {
+    if (ck_session_num_outputs(s) > CLI_MAX_IO) return "the model has more than 16 outputs";
     for (int i = 0; i < ck_session_num_inputs(s); i++) {
         if (!in[i]) {
             ck_shape shape = ck_session_input_shape(s, i);

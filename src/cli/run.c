@@ -29,14 +29,12 @@ static const char usage[] =
     "exit status: 0 ran, 1 invalid model or input shape, 2 bad usage, unreadable file or\n"
     "missing weights; no output file is written unless the run succeeded\n";
 
-#define MAX_IO 16
-
 typedef struct run_opts {
     int n_in;
-    const char *in_name[MAX_IO]; /* NULL: positional */
-    const char *in_src[MAX_IO];
+    const char *in_name[CLI_MAX_IO]; /* NULL: positional */
+    const char *in_src[CLI_MAX_IO];
     int n_out;
-    const char *out[MAX_IO];
+    const char *out[CLI_MAX_IO];
     uint64_t seed;
     const char *weights_dir;
     int threads;        /* 0: the CPUs online */
@@ -102,7 +100,7 @@ static int take_run_opts(int argc, char **argv, run_opts *r, char **rest) {
             continue;
         }
         if (is_in) {
-            if (r->n_in == MAX_IO) {
+            if (r->n_in == CLI_MAX_IO) {
                 r->bad = "too many --input options";
                 continue;
             }
@@ -119,7 +117,7 @@ static int take_run_opts(int argc, char **argv, run_opts *r, char **rest) {
                 r->in_src[r->n_in++] = val;
             }
         } else if (is_out) {
-            if (r->n_out == MAX_IO)
+            if (r->n_out == CLI_MAX_IO)
                 r->bad = "too many -o options";
             else
                 r->out[r->n_out++] = val;
@@ -183,8 +181,8 @@ int cmd_run(int argc, char **argv) {
     ck_graph *g = NULL;
     ck_session *s = NULL;
     ck_session_ctx *ctx = NULL;
-    ck_tensor_f32 *in[MAX_IO] = {0}, *out[MAX_IO] = {0};
-    const char *in_desc[MAX_IO] = {0};
+    ck_tensor_f32 *in[CLI_MAX_IO] = {0}, *out[CLI_MAX_IO] = {0};
+    const char *in_desc[CLI_MAX_IO] = {0};
     ck_diags d = {0};
     if (rc < 0) goto done;
     rc = cli_parse(rc, rest, &o, NULL, NULL, NULL, usage);
@@ -209,14 +207,14 @@ int cmd_run(int argc, char **argv) {
         code = cli_usage_error(&o, usage, "%s", msg);
         goto done;
     }
-    if (ni > MAX_IO) {
+    if (ni > CLI_MAX_IO) {
         code = cli_usage_error(&o, usage, "%s", "the model has more than 16 inputs");
         goto done;
     }
 
     /* inputs: files are read now; random inputs get their shape now and
      * their values once the shape is final */
-    const char *src[MAX_IO] = {0};
+    const char *src[CLI_MAX_IO] = {0};
     for (int i = 0; i < r.n_in; i++) {
         int idx = i;
         if (r.in_name[i]) {
@@ -329,12 +327,8 @@ int cmd_run(int argc, char **argv) {
         code = cli_usage_error(&o, usage, "%s", msg);
         goto done;
     }
-    if (no > MAX_IO) {
-        code = cli_usage_error(&o, usage, "%s", "the model has more than 16 outputs");
-        goto done;
-    }
-    const float *ip[MAX_IO];
-    float *op[MAX_IO];
+    const float *ip[CLI_MAX_IO];
+    float *op[CLI_MAX_IO];
     const char *oom = cli_session_tensors(s, r.seed, in, out, ip, op);
     if (oom) {
         code = cli_usage_error(&o, usage, "%s", oom);
@@ -423,7 +417,7 @@ int cmd_run(int argc, char **argv) {
     code = EXIT_VALID;
 
 done:
-    for (int i = 0; i < MAX_IO; i++) {
+    for (int i = 0; i < CLI_MAX_IO; i++) {
         ck_tensor_f32_free(in[i]);
         ck_tensor_f32_free(out[i]);
         free((char *)r.in_name[i]);
