@@ -139,7 +139,7 @@ static uint64_t load(const unsigned char *p, int size, bool big) {
     return v;
 }
 
-static float half_to_float(uint16_t h) {
+float rt_half_to_float(uint16_t h) {
     int e = (h >> 10) & 31, m = h & 1023;
     float v = e == 0    ? ldexpf((float)m, -24)
               : e == 31 ? (m ? NAN : INFINITY)
@@ -153,7 +153,7 @@ static bool decode(const unsigned char *p, kind k, int size, bool big, float *ou
     switch (k) {
     case K_FLOAT:
         if (size == 2) {
-            *out = half_to_float((uint16_t)u);
+            *out = rt_half_to_float((uint16_t)u);
         } else if (size == 4) {
             uint32_t w = (uint32_t)u;
             memcpy(out, &w, 4);

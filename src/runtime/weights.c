@@ -104,14 +104,6 @@ static bool safe_path(const char *p) {
     return true;
 }
 
-static float half(uint16_t h) {
-    int e = (h >> 10) & 31, m = h & 1023;
-    float v = e == 0    ? ldexpf((float)m, -24)
-              : e == 31 ? (m ? NAN : INFINITY)
-                        : ldexpf((float)(m | 1024), e - 25);
-    return (h & 0x8000) ? -v : v;
-}
-
 /* Reads external data of tensor t into session memory. */
 static const float *read_external(rt_wctx *w, const ck_tensor *t, const ck_node *n) {
     int es = t->onnx_type == OT_FLOAT                                      ? 4
@@ -190,7 +182,7 @@ static const float *read_external(rt_wctx *w, const ck_tensor *t, const ck_node 
             memcpy(&dv, &u, 8);
             dst[i] = (float)dv;
         } else if (t->onnx_type == OT_FLOAT16) {
-            dst[i] = half((uint16_t)u);
+            dst[i] = rt_half_to_float((uint16_t)u);
         } else {
             uint32_t v = (uint32_t)u << 16; /* bfloat16: the high half of a float */
             memcpy(&dst[i], &v, 4);
