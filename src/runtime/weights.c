@@ -6,7 +6,6 @@
 #include "runtime/runtime.h"
 
 #include <errno.h>
-#include <math.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
