@@ -18,7 +18,8 @@ GEN_C := $(BUILD)/gen/onnx/onnx.pb-c.c
 GEN_H := $(BUILD)/gen/onnx/onnx.pb-c.h
 
 LIB_SRC := $(sort $(wildcard src/core/*.c src/ops/*.c src/graph/*.c src/analyze/*.c \
-                             src/import/*.c src/runtime/*.c src/runtime/kernels/*.c))
+                             src/import/*.c src/report/*.c src/runtime/*.c \
+                             src/runtime/kernels/*.c))
 CLI_SRC := $(sort $(wildcard src/cli/*.c))
 TEST_SRC := $(sort $(wildcard tests/unit/*.c))
 

@@ -21,6 +21,14 @@
 extern "C" {
 #endif
 
+/* Marks the library's public symbols: the shared library is built with
+ * -fvisibility=hidden, so only declarations carrying CK_API are exported. */
+#if defined(__GNUC__) || defined(__clang__)
+#define CK_API __attribute__((visibility("default")))
+#else
+#define CK_API
+#endif
+
 #define CK_MAX_RANK 8
 
 typedef enum ck_status {
