@@ -388,6 +388,8 @@ static void bind_node(ck_graph *g, int ni, bool warn) {
                   .g = g,
                   .n_params = n->n_params,
                   .params = n->params,
+                  .n_in = n->n_in,
+                  .in = n->in,
                   .d = &cfg};
     if (np <= 64 && bind_args(fe, n, warn, bound, np, &b) && fe->build) fe->build(&b);
     n = &g->nodes[ni];

@@ -361,6 +361,10 @@ typedef struct {
     char *in_names[16];
     ck_shape in_shapes[16];
     int in_line[16];
+    /* output: a, b (default: the last layer) */
+    int n_out;
+    char *out_names[16];
+    int out_line;
     int max_nodes;
 } program;
 
@@ -377,6 +381,7 @@ static void program_free(program *p) {
     for (int i = 0; i < p->n; i++) stmt_free(&p->v[i]);
     free(p->v);
     for (int i = 0; i < p->n_in; i++) free(p->in_names[i]);
+    for (int i = 0; i < p->n_out; i++) free(p->out_names[i]);
 }
 
 static stmt *push_stmt(lexer *L, program *p) {
@@ -451,12 +456,32 @@ static bool parse_args(lexer *L, ck_args *a) {
     return next(L);
 }
 
+/* Elementwise joins that take a Python number for one operand: x * 0.5, 1 - x. */
+static bool takes_scalar(const char *type) {
+    static const char *const j[] = {"add", "sub", "mul", "div", "floordiv", "mod", NULL};
+    for (int i = 0; j[i]; i++)
+        if (!strcmp(type, j[i])) return true;
+    return false;
+}
+
 /* Moves positional bare names of `a` (a list [a, b] is flattened) into the
- * statement's inputs and its keyword arguments into *kw. */
+ * statement's inputs and its keyword arguments into *kw. A number operand of
+ * add/sub/mul/div/floordiv/mod becomes the keyword scalar= (with
+ * scalar_first=True when it comes first). */
 static bool take_inputs(lexer *L, stmt *s, ck_args *a, ck_args *kw, const token *at) {
     s->explicit_inputs = true;
     for (int i = 0; i < a->npos; i++) {
         ck_value *v = &a->pos[i];
+        if ((v->kind == CK_V_INT || v->kind == CK_V_FLOAT) && takes_scalar(s->type) && kw) {
+            if (ck_args_get(kw, -1, "scalar"))
+                return perr(L, at, "%s() takes at most one number operand", s->type);
+            ck_value sv = *v, fv = {.kind = CK_V_BOOL, .i = 1};
+            *v = (ck_value){0};
+            if (!ck_args_push_kw(kw, "scalar", sv) ||
+                (i == 0 && !ck_args_push_kw(kw, "scalar_first", fv)))
+                return perr(L, at, "out of memory");
+            continue;
+        }
         int cnt = v->kind == CK_V_LIST ? v->n : 1;
         for (int k = 0; k < cnt; k++) {
             ck_value *it = v->kind == CK_V_LIST ? &v->items[k] : v;
@@ -471,12 +496,10 @@ static bool take_inputs(lexer *L, stmt *s, ck_args *a, ck_args *kw, const token 
             if (!(s->inputs[s->n_inputs++] = ck_strdup(it->s))) return perr(L, at, "out of memory");
         }
     }
-    kw->nkw = a->nkw;
-    kw->kw = a->kw;
-    kw->kw_names = a->kw_names;
-    a->nkw = 0;
-    a->kw = NULL;
-    a->kw_names = NULL;
+    for (int i = 0; i < a->nkw; i++) {
+        if (!ck_args_push_kw(kw, a->kw_names[i], a->kw[i])) return perr(L, at, "out of memory");
+        a->kw[i] = (ck_value){0};
+    }
     return true;
 }
 
@@ -491,8 +514,8 @@ static bool parse_inputs_call(lexer *L, stmt *s, ck_args *kw) {
 }
 
 static bool is_join(const char *type) {
-    static const char *const j[] = {"add", "sub",    "mul",         "div",
-                                    "cat", "concat", "concatenate", NULL};
+    static const char *const j[] = {"add", "sub", "mul",    "div",         "floordiv",
+                                    "mod", "cat", "concat", "concatenate", NULL};
     for (int i = 0; j[i]; i++)
         if (!strcmp(type, j[i])) return true;
     return false;
@@ -706,7 +729,38 @@ static bool parse_input_decl(lexer *L, program *p) {
     return true;
 }
 
+/* output: a, b -- the values the network returns (default: the last layer). */
+static bool parse_output_decl(lexer *L, program *p) {
+    token at = L->t;
+    if (p->n_out) return perr(L, &at, "the outputs are declared twice");
+    if (!next(L) || !expect(L, ':', "':' after output")) return false;
+    p->out_line = at.line;
+    for (;;) {
+        if (L->t.k != T_NAME) return expected(L, "the name of a layer or input");
+        if (p->n_out == 16) return perr(L, &L->t, "more than 16 outputs");
+        if (!(p->out_names[p->n_out++] = tok_str(&L->t))) return perr(L, &L->t, "out of memory");
+        if (!next(L)) return false;
+        if (!is_punct(L, ',')) return true;
+        if (!next(L)) return false;
+    }
+}
+
+/* PyTorch's functional calls (view, interpolate, size, ...): their inputs are
+ * the values their arguments name, found when the graph is built. */
+static bool is_functional(const char *type) {
+    const ck_frontend *fe = ck_frontend_find(CK_DIALECT_PYTORCH, type);
+    return fe && fe->functional;
+}
+
 static bool parse_statement(lexer *L, program *p) {
+    if (name_is(L, "output")) {
+        lexer save = *L;
+        next(L);
+        bool decl = is_punct(L, ':');
+        L->failed = save.failed;
+        *L = save;
+        if (decl) return parse_output_decl(L, p);
+    }
     if (name_is(L, "input")) {
         lexer save = *L;
         next(L);
@@ -761,15 +815,37 @@ static bool parse_statement(lexer *L, program *p) {
     if (is_join(s->type)) {
         /* add(a, b), cat([a, b], dim=1): names are inputs */
         if (!parse_inputs_call(L, s, &s->args)) return false;
-        if (s->n_inputs < 2) return perr(L, &tt, "%s() needs at least two inputs", s->type);
+        if (s->n_inputs < 2 && !(s->n_inputs == 1 && ck_args_get(&s->args, -1, "scalar")))
+            return perr(L, &tt, "%s() needs at least two inputs", s->type);
         return true;
     }
     if (!parse_args(L, &s->args)) return false;
+    if (is_functional(s->type)) {
+        s->explicit_inputs = true; /* filled from the arguments in pass 2 */
+        return true;
+    }
     if (is_punct(L, '(')) {
         if (!next(L)) return false;
         if (!parse_inputs_call(L, s, &s->fwd)) return false;
     }
     return true;
+}
+
+/* Adds the values that the bare names in v name to the statement's inputs
+ * (each once, in the order they appear). */
+static bool collect_refs(const ck_graph *g, stmt *s, const ck_value *v) {
+    if (v->kind == CK_V_LIST) {
+        for (int i = 0; i < v->n; i++)
+            if (!collect_refs(g, s, &v->items[i])) return false;
+        return true;
+    }
+    if (v->kind != CK_V_STR || !v->bare || ck_graph_find_val(g, v->s) < 0) return true;
+    for (int i = 0; i < s->n_inputs; i++)
+        if (!strcmp(s->inputs[i], v->s)) return true;
+    char **in = realloc(s->inputs, (size_t)(s->n_inputs + 1) * sizeof *in);
+    if (!in) return false;
+    s->inputs = in;
+    return (s->inputs[s->n_inputs++] = ck_strdup(v->s)) != NULL;
 }
 
 /* ---- pass 2: dialect and graph ------------------------------------------ */
@@ -876,6 +952,19 @@ ck_status ck_parse_cnn(const char *text, size_t len, const char *filename, const
     const char *prev = ck_graph_input_name(g, 0);
     for (int i = 0; i < p.n; i++) {
         stmt *s = &p.v[i];
+        if (is_functional(s->type) && s->n_inputs == 0) {
+            for (int k = 0; k < s->args.npos; k++)
+                if (!collect_refs(g, s, &s->args.pos[k])) goto oom;
+            for (int k = 0; k < s->args.nkw; k++)
+                if (!collect_refs(g, s, &s->args.kw[k])) goto oom;
+            if (s->n_inputs == 0) {
+                ck_diag_parse(diags, filename, s->line, s->col,
+                              "%s: %s() reads no earlier layer or input; name the tensor it "
+                              "works on, like %s(x, ...)",
+                              s->name, s->type, s->type);
+                goto done;
+            }
+        }
         const char *one[1] = {prev};
         const char *const *ins = s->explicit_inputs ? (const char *const *)s->inputs : one;
         int n_in = s->explicit_inputs ? s->n_inputs : 1;
@@ -907,7 +996,16 @@ ck_status ck_parse_cnn(const char *text, size_t len, const char *filename, const
         }
         prev = s->name;
     }
-    ck_graph_mark_output(g, g->nodes[g->n_nodes - 1].out[0]);
+    if (p.n_out == 0) ck_graph_mark_output(g, g->nodes[g->n_nodes - 1].out[0]);
+    for (int i = 0; i < p.n_out; i++) {
+        int v = ck_graph_find_val(g, p.out_names[i]);
+        if (v < 0) {
+            ck_diag_parse(diags, filename, p.out_line, 1,
+                          "output: '%s' is neither an input nor a layer", p.out_names[i]);
+            goto done;
+        }
+        ck_graph_mark_output(g, v);
+    }
     *out = g;
     g = NULL;
     st = CK_OK;

@@ -766,7 +766,7 @@ static const char *const p_upsample[] = {"mode", NULL};
 static const char *const p_pad[] = {"mode", "value", NULL};
 
 #define OX(name, op, params, nreq, build)                                                          \
-    { name, CK_DIALECT_ONNX, &op, 0, params, nreq, build }
+    { name, CK_DIALECT_ONNX, &op, 0, params, nreq, build, false }
 
 const ck_frontend ck_fe_onnx[] = {
     OX("Conv", ck_op_conv, p_conv, 0, build_conv),

@@ -546,6 +546,164 @@ static bool build_cat(ck_build *b) {
     return true;
 }
 
+/* ---- functional calls: view(x, [n, -1]), interpolate(x, size=s), ... ------ */
+
+/* The tensor a functional call works on: its first argument, which must name
+ * the call's first input. */
+static bool fn_input(ck_build *b) {
+    if (ck_arg_ref(b, ck_arg(b, "input")) == 1) return true;
+    ck_build_fail(b, CK_INVALID_CONFIG,
+                  "%s: the first argument must name the tensor it works on (an earlier layer or "
+                  "input)",
+                  b->fe->name);
+    return false;
+}
+
+static bool build_fsize(ck_build *b) {
+    return fn_input(b) && ck_arg_dyn(b, "dim", &b->a->dyn);
+}
+
+/* index: i, or a list with one item per axis: i (an index), None (all of the
+ * axis) or [start, stop] / [start, stop, step] (a slice); entries may name
+ * values. Stored as (start, stop, step) triples, step CK_DYN_SELECT for an
+ * index. */
+static bool index_item(ck_build *b, const ck_value *it, ck_dynlist *dl) {
+    static const ck_value none = {.kind = CK_V_NONE};
+    if (dl->n + 3 > CK_DYN_MAX) {
+        ck_build_fail(b, CK_LIMIT_EXCEEDED, "getitem: at most %d indices", CK_DYN_MAX / 3);
+        return false;
+    }
+    if (it->kind == CK_V_LIST) {
+        if (it->n < 2 || it->n > 3) {
+            ck_build_fail(b, CK_INVALID_CONFIG,
+                          "getitem: a slice is [start, stop] or [start, stop, step], got %d "
+                          "entries",
+                          it->n);
+            return false;
+        }
+        for (int k = 0; k < 3; k++)
+            if (!ck_dyn_push(b, "index", k < it->n ? &it->items[k] : &none, dl)) return false;
+        return true;
+    }
+    if (it->kind == CK_V_NONE) {
+        for (int k = 0; k < 3; k++)
+            if (!ck_dyn_push(b, "index", &none, dl)) return false;
+        return true;
+    }
+    const ck_value sel = {.kind = CK_V_INT, .i = CK_DYN_SELECT};
+    return ck_dyn_push(b, "index", it, dl) && ck_dyn_push(b, "index", &none, dl) &&
+           ck_dyn_push(b, "index", &sel, dl);
+}
+
+static bool build_fgetitem(ck_build *b) {
+    if (!fn_input(b)) return false;
+    const ck_value *v = ck_arg(b, "index");
+    ck_dynlist *dl = &b->a->dyn;
+    memset(dl, 0, sizeof *dl);
+    dl->given = true;
+    if (v->kind != CK_V_LIST) return index_item(b, v, dl);
+    for (int i = 0; i < v->n; i++)
+        if (!index_item(b, &v->items[i], dl)) return false;
+    return true;
+}
+
+static bool build_fview(ck_build *b) {
+    return fn_input(b) && ck_arg_dyn(b, "shape", &b->a->dyn);
+}
+
+/* F.interpolate: nn.Upsample's rules; a size naming other values is read
+ * when the layer is checked. */
+static bool build_finterp(ck_build *b) {
+    if (!fn_input(b)) return false;
+    const ck_value *sz = ck_arg(b, "size");
+    bool dyn = false;
+    if (sz && sz->kind == CK_V_LIST)
+        for (int i = 0; i < sz->n; i++) dyn |= sz->items[i].kind == CK_V_STR;
+    if (sz && sz->kind == CK_V_STR) dyn = true;
+    if (!dyn) return build_upsample(b);
+    if (!ck_arg_dyn(b, "size", &b->a->dyn)) return false;
+    /* the other arguments as nn.Upsample reads them, with a placeholder size */
+    static const ck_value one = {.kind = CK_V_INT, .i = 1};
+    const ck_value *arg[16] = {0};
+    int np = 0;
+    while (b->fe->params[np] && np < 16) np++;
+    for (int i = 0; i < np; i++) arg[i] = b->arg[i];
+    arg[ck_param_index(b->fe, "size")] = &one;
+    ck_build b2 = *b;
+    b2.arg = arg;
+    bool ok = build_upsample(&b2);
+    b->failed = b2.failed;
+    return ok;
+}
+
+static bool build_fpad(ck_build *b) {
+    ck_attrs *a = b->a;
+    const char *mode = "constant";
+    if (!fn_input(b) || !ck_arg_dyn(b, "pad", &a->dyn) || !ck_arg_str(b, "mode", &mode))
+        return false;
+    if (!strcmp(mode, "constant"))
+        a->border = CK_BORDER_ZEROS;
+    else if (!strcmp(mode, "reflect"))
+        a->border = CK_BORDER_REFLECT;
+    else if (!strcmp(mode, "replicate"))
+        a->border = CK_BORDER_REPLICATE;
+    else if (!strcmp(mode, "circular"))
+        a->border = CK_BORDER_CIRCULAR;
+    else {
+        ck_build_fail(b, CK_INVALID_CONFIG,
+                      "pad: mode must be 'constant', 'reflect', 'replicate' or 'circular', got "
+                      "'%s'",
+                      mode);
+        return false;
+    }
+    const ck_value *v = ck_arg(b, "value");
+    if (v && v->kind != CK_V_NONE && !ck_arg_float(b, "value", &a->pad_value)) return false;
+    return true;
+}
+
+static bool build_fpermute(ck_build *b) {
+    return fn_input(b) && ck_arg_dyn(b, "dims", &b->a->dyn);
+}
+
+static bool build_ftranspose(ck_build *b) {
+    ck_dynlist d1;
+    if (!fn_input(b) || !ck_arg_dyn(b, "dim0", &b->a->dyn) || !ck_arg_dyn(b, "dim1", &d1))
+        return false;
+    if (b->a->dyn.n != 1 || d1.n != 1) {
+        ck_build_fail(b, CK_INVALID_CONFIG, "transpose: dim0 and dim1 must be integers");
+        return false;
+    }
+    b->a->dyn.lit[1] = d1.lit[0];
+    b->a->dyn.ref[1] = d1.ref[0];
+    b->a->dyn.n = 2;
+    return true;
+}
+
+static bool build_freduce(ck_build *b) {
+    b->a->keepdims = false;
+    return fn_input(b) && ck_arg_dyn(b, "dim", &b->a->dyn) &&
+           ck_arg_bool(b, "keepdim", &b->a->keepdims);
+}
+
+/* torch.flatten: start_dim defaults to 0 (nn.Flatten's to 1) */
+static bool build_fflatten(ck_build *b) {
+    int64_t s = 0, e = -1;
+    if (!fn_input(b) || !ck_arg_int(b, "start_dim", &s) || !ck_arg_int(b, "end_dim", &e))
+        return false;
+    b->a->start_dim = (int)s;
+    b->a->end_dim = (int)e;
+    return true;
+}
+
+/* add(a, b), mul(x, scalar=0.5), sub(x, scalar=1, scalar_first=True) */
+static bool build_join(ck_build *b) {
+    const ck_value *v = ck_arg(b, "scalar");
+    if (!v || v->kind == CK_V_NONE) return true;
+    b->a->has_scalar = true;
+    return ck_arg_float(b, "scalar", &b->a->scalar) &&
+           ck_arg_bool(b, "scalar_first", &b->a->scalar_first);
+}
+
 /* ---- the table ---------------------------------------------------------- */
 
 static const char *const p_conv[] = {
@@ -582,11 +740,25 @@ static const char *const p_identity[] = {"args", NULL};
 static const char *const p_linear[] = {"in_features", "out_features", "bias", NULL};
 static const char *const p_flatten[] = {"start_dim", "end_dim", NULL};
 static const char *const p_unflatten[] = {"dim", "unflattened_size", NULL};
-static const char *const p_join[] = {"alpha", NULL};
+static const char *const p_join[] = {"alpha", "scalar", "scalar_first", NULL};
+static const char *const p_fsize[] = {"input", "dim", NULL};
+static const char *const p_fgetitem[] = {"input", "index", NULL};
+static const char *const p_fview[] = {"input", "shape", NULL};
+static const char *const p_finterp[] = {
+    "input",     "size", "scale_factor", "mode", "align_corners", "recompute_scale_factor",
+    "antialias", NULL};
+static const char *const p_fpad[] = {"input", "pad", "mode", "value", NULL};
+static const char *const p_fpermute[] = {"input", "dims", NULL};
+static const char *const p_ftranspose[] = {"input", "dim0", "dim1", NULL};
+static const char *const p_freduce[] = {"input", "dim", "keepdim", "dtype", NULL};
+static const char *const p_fflatten[] = {"input", "start_dim", "end_dim", NULL};
 static const char *const p_cat[] = {"dim", NULL};
 
 #define PT(name, op, nsp, params, req, build)                                                      \
-    { name, CK_DIALECT_PYTORCH, &op, nsp, params, req, build }
+    { name, CK_DIALECT_PYTORCH, &op, nsp, params, req, build, false }
+/* a call of PyTorch's functional API: its inputs are the values its arguments name */
+#define PF(name, op, params, req, build)                                                           \
+    { name, CK_DIALECT_PYTORCH, &op, 0, params, req, build, true }
 
 const ck_frontend ck_fe_pytorch[] = {
     PT("Conv1d", ck_op_conv, 1, p_conv, 3, build_conv),
@@ -654,11 +826,26 @@ const ck_frontend ck_fe_pytorch[] = {
     PT("Flatten", ck_op_flatten, 0, p_flatten, 0, build_flatten),
     PT("Unflatten", ck_op_unflatten, 0, p_unflatten, 2, build_unflatten),
     PT("Linear", ck_op_linear, 0, p_linear, 2, build_linear),
-    PT("add", ck_op_add, 0, p_join, 0, build_nothing),
-    PT("sub", ck_op_sub, 0, p_join, 0, build_nothing),
-    PT("mul", ck_op_mul, 0, p_join, 0, build_nothing),
-    PT("div", ck_op_div, 0, p_join, 0, build_nothing),
+    PT("add", ck_op_add, 0, p_join, 0, build_join),
+    PT("sub", ck_op_sub, 0, p_join, 0, build_join),
+    PT("mul", ck_op_mul, 0, p_join, 0, build_join),
+    PT("div", ck_op_div, 0, p_join, 0, build_join),
+    PT("floordiv", ck_op_floordiv, 0, p_join, 0, build_join),
+    PT("mod", ck_op_mod, 0, p_join, 0, build_join),
     PT("cat", ck_op_concat, 0, p_cat, 0, build_cat),
     PT("concat", ck_op_concat, 0, p_cat, 0, build_cat),
+    PF("size", ck_op_torch_size, p_fsize, 1, build_fsize),
+    PF("getitem", ck_op_torch_getitem, p_fgetitem, 2, build_fgetitem),
+    PF("view", ck_op_torch_view, p_fview, 2, build_fview),
+    PF("reshape", ck_op_torch_view, p_fview, 2, build_fview),
+    PF("interpolate", ck_op_torch_interpolate, p_finterp, 1, build_finterp),
+    PF("pad", ck_op_torch_pad, p_fpad, 2, build_fpad),
+    PF("permute", ck_op_torch_permute, p_fpermute, 2, build_fpermute),
+    PF("transpose", ck_op_torch_transpose, p_ftranspose, 3, build_ftranspose),
+    PF("mean", ck_op_torch_reduce, p_freduce, 1, build_freduce),
+    PF("sum", ck_op_torch_reduce, p_freduce, 1, build_freduce),
+    PF("amax", ck_op_torch_reduce, p_freduce, 1, build_freduce),
+    PF("amin", ck_op_torch_reduce, p_freduce, 1, build_freduce),
+    PF("flatten", ck_op_flatten, p_fflatten, 1, build_fflatten),
     {0},
 };

@@ -66,6 +66,22 @@ typedef enum ck_act {
     CK_ACT_IDENTITY,
 } ck_act;
 
+/* A PyTorch functional argument whose entries may be computed from other
+ * values of the graph: x.view(x.size(0), -1), F.interpolate(x,
+ * size=skip.shape[2:]), F.pad(x, [dx // 2, dx - dx // 2]). Entry i is lit[i]
+ * when ref[i] is 0, else the known contents of the layer's input ref[i] - 1
+ * (one entry for a 0-D value, all of them for a 1-D value), read when the
+ * layer is checked (ck_dyn_resolve). CK_DYN_NONE stands for Python's None. */
+#define CK_DYN_MAX 24
+#define CK_DYN_NONE INT64_MIN
+#define CK_DYN_SELECT (INT64_MIN + 1) /* getitem: the step of a plain index */
+typedef struct ck_dynlist {
+    bool given; /* the argument was given (not None) */
+    int n;
+    int64_t lit[CK_DYN_MAX];
+    int8_t ref[CK_DYN_MAX];
+} ck_dynlist;
+
 typedef struct ck_attrs {
     ck_dialect dialect;
     bool channels_last; /* NHWC-style layout of this layer's tensors */
@@ -123,6 +139,15 @@ typedef struct ck_attrs {
 
     /* ONNX Gemm */
     bool trans_a, trans_b;
+
+    /* PyTorch functional ops: the list argument that may come from other
+     * values (view's shape, interpolate's size, pad's pads, getitem's index
+     * as (start, stop, step) triples with step 0 for a plain index, size's
+     * dim, permute's dims, a reduction's dims) */
+    ck_dynlist dyn;
+    /* an elementwise op with a Python number as one operand: x * 0.5, 1 - x */
+    bool has_scalar, scalar_first;
+    double scalar;
 } ck_attrs;
 
 #endif

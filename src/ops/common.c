@@ -423,6 +423,130 @@ bool ck_arg_int_list(ck_build *b, const char *name, int max, int64_t *out, int *
     return true;
 }
 
+int ck_arg_ref(const ck_build *b, const ck_value *v) {
+    if (!v || v->kind != CK_V_STR || !v->bare || !v->s || !b->g) return 0;
+    for (int k = 0; k < b->n_in; k++)
+        if (strcmp(b->g->vals[b->in[k]].name, v->s) == 0) return k + 1;
+    return 0;
+}
+
+bool ck_dyn_push(ck_build *b, const char *name, const ck_value *it, ck_dynlist *out) {
+    if (out->n >= CK_DYN_MAX) {
+        ck_build_fail(b, CK_LIMIT_EXCEEDED, "%s: %s has more than %d entries", b->fe->name, name,
+                      CK_DYN_MAX);
+        return false;
+    }
+    int r = ck_arg_ref(b, it);
+    if (it->kind == CK_V_INT || it->kind == CK_V_NONE || r > 0) {
+        out->lit[out->n] = it->kind == CK_V_INT ? it->i : CK_DYN_NONE;
+        out->ref[out->n] = (int8_t)r;
+        out->n++;
+        return true;
+    }
+    if (it->kind == CK_V_STR && it->bare) {
+        ck_build_fail(b, CK_INVALID_CONFIG, "%s: %s names '%s', which is not an input of %s",
+                      b->fe->name, name, it->s, b->layer);
+        return false;
+    }
+    return bad_type(b, name, it, "integers or sizes of earlier values");
+}
+
+bool ck_arg_dyn(ck_build *b, const char *name, ck_dynlist *out) {
+    memset(out, 0, sizeof *out);
+    const ck_value *v = ck_arg(b, name);
+    if (!v || v->kind == CK_V_NONE) return true;
+    out->given = true;
+    if (v->kind != CK_V_LIST) return ck_dyn_push(b, name, v, out);
+    for (int i = 0; i < v->n; i++)
+        if (!ck_dyn_push(b, name, &v->items[i], out)) return false;
+    return true;
+}
+
+bool ck_dyn_resolve(ck_ctx *c, const ck_dynlist *dl, int64_t *out, int max, int *n,
+                    const char *what) {
+    int k = 0;
+    for (int i = 0; i < dl->n; i++) {
+        if (dl->ref[i] == 0) {
+            if (k >= max) goto many;
+            out[k++] = dl->lit[i];
+            continue;
+        }
+        int in = dl->ref[i] - 1;
+        int64_t cnt;
+        const int64_t *v = ck_known_ints(c, in, &cnt);
+        if (!v || c->in[in]->shape.rank > 1) {
+            ck_fail(c, CK_UNSUPPORTED,
+                    "%s: %s uses '%s', whose value convkit cannot compute before running (only "
+                    "sizes of tensors and integer arithmetic on them are known)",
+                    c->n->type, what, c->in[in]->name);
+            return false;
+        }
+        for (int64_t j = 0; j < cnt; j++) {
+            if (k >= max) goto many;
+            out[k++] = v[j];
+        }
+    }
+    *n = k;
+    return true;
+many:
+    ck_fail(c, CK_LIMIT_EXCEEDED, "%s: %s has more than %d entries", c->n->type, what, max);
+    return false;
+}
+
+/* ---- known contents of small integer values (shape arithmetic) --------- */
+
+const int64_t *ck_known_ints(const ck_ctx *c, int k, int64_t *n) {
+    if (k < 0 || k >= c->n_in) return NULL;
+    const ck_val *v = c->in[k];
+    if (v->kval) {
+        *n = v->nkval;
+        return v->kval;
+    }
+    if (v->tensor >= 0) {
+        const ck_tensor *t = &c->g->tensors[v->tensor];
+        int64_t cnt;
+        if (t->i64 && ck_shape_numel(&t->shape, &cnt)) {
+            *n = cnt;
+            return t->i64;
+        }
+    }
+    return NULL;
+}
+
+void ck_set_kval(ck_val *o, const int64_t *v, int64_t n) {
+    free(o->kval);
+    o->kval = NULL;
+    o->nkval = 0;
+    if (n < 0 || n > CK_MAX_KVAL) return;
+    o->kval = malloc((size_t)(n ? n : 1) * sizeof *o->kval);
+    if (!o->kval) return;
+    if (n) memcpy(o->kval, v, (size_t)n * sizeof *v);
+    o->nkval = n;
+}
+
+bool ck_call_shape(ck_ctx *c, const ck_op *op, const ck_attrs *a, int n_in) {
+    ck_node tmp = *c->n;
+    tmp.a = *a;
+    ck_ctx c2 = *c;
+    c2.n = &tmp;
+    c2.n_in = n_in < c->n_in ? n_in : c->n_in;
+    bool ok = op->shape(&c2);
+    c->err = c2.err;
+    c->fail_axis = c2.fail_axis;
+    c->fail_value = c2.fail_value;
+    return ok;
+}
+
+void ck_call_cost(const ck_ctx *c, const ck_op *op, const ck_attrs *a, int n_in, ck_cost *k) {
+    if (!op->cost) return;
+    ck_node tmp = *c->n;
+    tmp.a = *a;
+    ck_ctx c2 = *c;
+    c2.n = &tmp;
+    c2.n_in = n_in < c->n_in ? n_in : c->n_in;
+    op->cost(&c2, k);
+}
+
 /* ---- registry ----------------------------------------------------------- */
 
 static const ck_frontend *find_in(const ck_frontend *t, const char *name) {

@@ -2,6 +2,8 @@
  * concatenation along an axis. */
 #include "ops/ops.h"
 
+#include <math.h>
+
 /* Names the axis of a tensor in the node's layout for messages. */
 static const char *axis_word(const ck_attrs *a, int rank, int ax) {
     if (rank >= 3) {
@@ -12,6 +14,51 @@ static const char *axis_word(const ck_attrs *a, int rank, int ax) {
         if (ax == 0) return "batch";
     }
     return NULL;
+}
+
+/* Python's integer arithmetic on known sizes (x.size(2) - y.size(2), d // 2):
+ * the PyTorch dialect's add, sub, mul, floordiv and mod of 0-D/1-D integer
+ * values keep their contents, so shapes computed from them fold. */
+static void python_kval(ck_ctx *c) {
+    const ck_op *op = c->n->op;
+    const ck_attrs *a = &c->n->a;
+    if (a->dialect != CK_DIALECT_PYTORCH || c->n_in < 1 || c->n_in > 2 || op == &ck_op_div) return;
+    if (op != &ck_op_add && op != &ck_op_sub && op != &ck_op_mul && op != &ck_op_floordiv &&
+        op != &ck_op_mod)
+        return;
+    int64_t cnt[2] = {1, 1}, sv = 0;
+    const int64_t *v[2] = {&sv, &sv};
+    if (a->has_scalar) {
+        if (c->n_in != 1 || a->scalar != floor(a->scalar) || fabs(a->scalar) > 9.0e15) return;
+        sv = (int64_t)a->scalar;
+    }
+    for (int k = 0; k < c->n_in; k++) {
+        int slot = (a->has_scalar && a->scalar_first) ? 1 : k;
+        if (c->in[k]->shape.rank > 1 || !(v[slot] = ck_known_ints(c, k, &cnt[slot]))) return;
+    }
+    if (cnt[0] != cnt[1] && cnt[0] != 1 && cnt[1] != 1) return;
+    int64_t n = cnt[0] > cnt[1] ? cnt[0] : cnt[1], r[CK_MAX_KVAL];
+    if (n > CK_MAX_KVAL) return;
+    for (int64_t i = 0; i < n; i++) {
+        int64_t x = v[0][cnt[0] == 1 ? 0 : i], y = v[1][cnt[1] == 1 ? 0 : i];
+        bool ok = true;
+        if (op == &ck_op_add)
+            ok = ck_add(x, y, &r[i]);
+        else if (op == &ck_op_sub)
+            ok = ck_sub(x, y, &r[i]);
+        else if (op == &ck_op_mul)
+            ok = ck_mul(x, y, &r[i]);
+        else if (y == 0 || (x == INT64_MIN && y == -1))
+            ok = false;
+        else { /* floor division and a remainder with the divisor's sign */
+            int64_t q = x / y, m = x % y;
+            if (m != 0 && ((m < 0) != (y < 0))) q--, m += y;
+            r[i] = op == &ck_op_floordiv ? q : m;
+        }
+        if (!ok) return;
+    }
+    c->out[0]->dtype = CK_I64;
+    ck_set_kval(c->out[0], r, n);
 }
 
 static bool binary_shape(ck_ctx *c) {
@@ -40,10 +87,12 @@ static bool binary_shape(ck_ctx *c) {
         y = z;
     }
     c->out[0]->shape = y;
+    python_kval(c);
     return true;
 }
 
 static void binary_cost(const ck_ctx *c, ck_cost *k) {
+    if (c->out[0]->kval) return; /* arithmetic on sizes, not on data */
     k->ops = ck_sat_mul(ck_numel_sat(&c->out[0]->shape), c->n_in > 1 ? c->n_in - 1 : 1);
 }
 
@@ -54,6 +103,8 @@ const ck_op ck_op_div = {"div", binary_shape, binary_cost};
 const ck_op ck_op_max = {"max", binary_shape, binary_cost};
 const ck_op ck_op_min = {"min", binary_shape, binary_cost};
 const ck_op ck_op_mean = {"mean", binary_shape, binary_cost};
+const ck_op ck_op_floordiv = {"floordiv", binary_shape, binary_cost};
+const ck_op ck_op_mod = {"mod", binary_shape, binary_cost};
 
 static bool concat_shape(ck_ctx *c) {
     const ck_attrs *a = &c->n->a;

@@ -19,30 +19,10 @@ static bool absent(const ck_ctx *c, int k) {
     return v->tensor >= 0 && ck_shape_numel(&v->shape, &n) && n == 0;
 }
 
-/* Known integer contents of input k (kval, or a constant's integer data);
- * NULL when unknown. */
-static const int64_t *known_ints(const ck_ctx *c, int k, int64_t *n) {
-    if (k >= c->n_in) return NULL;
-    const ck_val *v = c->in[k];
-    if (v->kval) {
-        *n = v->nkval;
-        return v->kval;
-    }
-    if (v->tensor >= 0) {
-        const ck_tensor *t = &c->g->tensors[v->tensor];
-        int64_t cnt;
-        if (t->i64 && ck_shape_numel(&t->shape, &cnt)) {
-            *n = cnt;
-            return t->i64;
-        }
-    }
-    return NULL;
-}
-
 /* Known numbers of input k (float constants, or integers); false if unknown. */
 static bool known_nums(const ck_ctx *c, int k, double *out, int max, int *n) {
     int64_t cnt;
-    const int64_t *iv = known_ints(c, k, &cnt);
+    const int64_t *iv = ck_known_ints(c, k, &cnt);
     if (iv) {
         if (cnt > max) return false;
         for (int64_t i = 0; i < cnt; i++) out[i] = (double)iv[i];
@@ -57,22 +37,10 @@ static bool known_nums(const ck_ctx *c, int k, double *out, int max, int *n) {
     return true;
 }
 
-/* Stores known contents on an output value (only small tensors). */
-static void set_kval(ck_val *o, const int64_t *v, int64_t n) {
-    free(o->kval);
-    o->kval = NULL;
-    o->nkval = 0;
-    if (n < 0 || n > CK_ONNX_MAX_KVAL) return;
-    o->kval = malloc((size_t)(n ? n : 1) * sizeof *o->kval);
-    if (!o->kval) return;
-    if (n) memcpy(o->kval, v, (size_t)n * sizeof *v);
-    o->nkval = n;
-}
-
 static void copy_kval(ck_ctx *c, int from, int to) {
     int64_t n;
-    const int64_t *v = known_ints(c, from, &n);
-    if (v && to < c->n_out) set_kval(c->out[to], v, n);
+    const int64_t *v = ck_known_ints(c, from, &n);
+    if (v && to < c->n_out) ck_set_kval(c->out[to], v, n);
 }
 
 /* "[1, 3, 224, 224]" of input k into buf. */
@@ -100,31 +68,6 @@ static bool unknown_input(ck_ctx *c, int k, const char *what) {
     return false;
 }
 
-/* Calls a canonical op's shape rule with overlaid attributes and only the
- * first n_in inputs. */
-static bool call_shape(ck_ctx *c, const ck_op *op, const ck_attrs *a, int n_in) {
-    ck_node tmp = *c->n;
-    tmp.a = *a;
-    ck_ctx c2 = *c;
-    c2.n = &tmp;
-    c2.n_in = n_in < c->n_in ? n_in : c->n_in;
-    bool ok = op->shape(&c2);
-    c->err = c2.err;
-    c->fail_axis = c2.fail_axis;
-    c->fail_value = c2.fail_value;
-    return ok;
-}
-
-static void call_cost(const ck_ctx *c, const ck_op *op, const ck_attrs *a, int n_in, ck_cost *k) {
-    if (!op->cost) return;
-    ck_node tmp = *c->n;
-    tmp.a = *a;
-    ck_ctx c2 = *c;
-    c2.n = &tmp;
-    c2.n_in = n_in < c->n_in ? n_in : c->n_in;
-    op->cost(&c2, k);
-}
-
 static void out_int(ck_ctx *c, int k) {
     if (k < c->n_out) c->out[k]->dtype = CK_I64;
 }
@@ -142,7 +85,7 @@ static bool shape_shape(ck_ctx *c) {
     int64_t n = e > s ? e - s : 0;
     c->out[0]->shape = (ck_shape){.rank = 1, .d = {n}};
     out_int(c, 0);
-    set_kval(c->out[0], x->d + s, n);
+    ck_set_kval(c->out[0], x->d + s, n);
     return true;
 }
 
@@ -174,7 +117,7 @@ static bool gather_shape(ck_ctx *c) {
         return false;
     }
     int64_t dim = x->d[ax], ni;
-    const int64_t *iv = known_ints(c, 1, &ni);
+    const int64_t *iv = ck_known_ints(c, 1, &ni);
     if (iv)
         for (int64_t i = 0; i < ni; i++)
             if (iv[i] < -dim || iv[i] >= dim) {
@@ -192,11 +135,11 @@ static bool gather_shape(ck_ctx *c) {
     c->out[0]->shape = y;
     c->out[0]->dtype = c->in[0]->dtype;
     int64_t nd;
-    const int64_t *dv = known_ints(c, 0, &nd);
+    const int64_t *dv = ck_known_ints(c, 0, &nd);
     if (dv && iv && x->rank == 1 && ni <= CK_ONNX_MAX_KVAL) {
         int64_t tmp[CK_ONNX_MAX_KVAL];
         for (int64_t i = 0; i < ni; i++) tmp[i] = dv[iv[i] < 0 ? iv[i] + dim : iv[i]];
-        set_kval(c->out[0], tmp, ni);
+        ck_set_kval(c->out[0], tmp, ni);
     }
     return true;
 }
@@ -208,7 +151,7 @@ const ck_op ck_op_onnx_gather = {"gather", gather_shape, shape_cost};
 static bool unsqueeze_shape(ck_ctx *c) {
     const ck_shape *x = &c->in[0]->shape;
     int64_t na;
-    const int64_t *axes = known_ints(c, 1, &na);
+    const int64_t *axes = ck_known_ints(c, 1, &na);
     if (absent(c, 1)) {
         ck_fail(c, CK_INVALID_CONFIG, "%s needs axes", c->n->type);
         return false;
@@ -249,7 +192,7 @@ static bool squeeze_shape(ck_ctx *c) {
         for (int i = 0; i < x->rank; i++) drop[i] = x->d[i] == 1;
     } else {
         int64_t na;
-        const int64_t *axes = known_ints(c, 1, &na);
+        const int64_t *axes = ck_known_ints(c, 1, &na);
         if (!axes) return unknown_input(c, 1, "axes");
         for (int64_t i = 0; i < na; i++) {
             int a;
@@ -284,11 +227,12 @@ static bool slice_shape(ck_ctx *c) {
         ck_fail(c, CK_INVALID_CONFIG, "%s needs starts and ends", c->n->type);
         return false;
     }
-    const int64_t *st = known_ints(c, 1, &ns), *en = known_ints(c, 2, &ne), *ax = NULL, *sp = NULL;
+    const int64_t *st = ck_known_ints(c, 1, &ns), *en = ck_known_ints(c, 2, &ne), *ax = NULL,
+                  *sp = NULL;
     if (!st) return unknown_input(c, 1, "starts");
     if (!en) return unknown_input(c, 2, "ends");
-    if (!absent(c, 3) && !(ax = known_ints(c, 3, &na))) return unknown_input(c, 3, "axes");
-    if (!absent(c, 4) && !(sp = known_ints(c, 4, &nst))) return unknown_input(c, 4, "steps");
+    if (!absent(c, 3) && !(ax = ck_known_ints(c, 3, &na))) return unknown_input(c, 3, "axes");
+    if (!absent(c, 4) && !(sp = ck_known_ints(c, 4, &nst))) return unknown_input(c, 4, "steps");
     if (ns != ne || (ax && na != ns) || (sp && nst != ns)) {
         ck_fail(
             c, CK_INVALID_CONFIG,
@@ -338,11 +282,11 @@ static bool slice_shape(ck_ctx *c) {
     c->out[0]->shape = y;
     c->out[0]->dtype = c->in[0]->dtype;
     int64_t nd;
-    const int64_t *dv = known_ints(c, 0, &nd);
+    const int64_t *dv = ck_known_ints(c, 0, &nd);
     if (dv && x->rank == 1 && y.d[0] <= CK_ONNX_MAX_KVAL && beg[0] >= 0) {
         int64_t tmp[CK_ONNX_MAX_KVAL];
         for (int64_t i = 0; i < y.d[0]; i++) tmp[i] = dv[beg[0] + i * step[0]];
-        set_kval(c->out[0], tmp, y.d[0]);
+        ck_set_kval(c->out[0], tmp, y.d[0]);
     }
     return true;
 }
@@ -369,7 +313,7 @@ static bool cos_shape(ck_ctx *c) {
         return false;
     }
     int64_t n;
-    const int64_t *v = known_ints(c, 0, &n);
+    const int64_t *v = ck_known_ints(c, 0, &n);
     if (!v) return unknown_input(c, 0, "the shape");
     if (n > CK_MAX_RANK) {
         ck_fail(c, CK_LIMIT_EXCEEDED, "%s: %lld axes; at most %d are supported", c->n->type,
@@ -392,7 +336,7 @@ static bool cos_shape(ck_ctx *c) {
     if (is_int && ck_shape_numel(&y, &cnt) && cnt <= CK_ONNX_MAX_KVAL && y.rank <= 1) {
         int64_t tmp[CK_ONNX_MAX_KVAL];
         for (int64_t i = 0; i < cnt; i++) tmp[i] = (int64_t)c->n->a.pad_value;
-        set_kval(c->out[0], tmp, cnt);
+        ck_set_kval(c->out[0], tmp, cnt);
     }
     return true;
 }
@@ -424,10 +368,10 @@ static bool range_shape(ck_ctx *c) {
     c->out[0]->shape = (ck_shape){.rank = 1, .d = {len}};
     c->out[0]->dtype = c->in[0]->dtype;
     int64_t dummy;
-    if (known_ints(c, 0, &dummy) && len <= CK_ONNX_MAX_KVAL) {
+    if (ck_known_ints(c, 0, &dummy) && len <= CK_ONNX_MAX_KVAL) {
         int64_t tmp[CK_ONNX_MAX_KVAL];
         for (int64_t i = 0; i < len; i++) tmp[i] = (int64_t)v[0] + i * (int64_t)v[2];
-        set_kval(c->out[0], tmp, len);
+        ck_set_kval(c->out[0], tmp, len);
     }
     return true;
 }
@@ -452,7 +396,7 @@ static bool split_shape(ck_ctx *c) {
     }
     if (!absent(c, 1)) {
         int64_t ns;
-        const int64_t *sv = known_ints(c, 1, &ns);
+        const int64_t *sv = ck_known_ints(c, 1, &ns);
         if (!sv) return unknown_input(c, 1, "split");
         if (ns != nout) {
             ck_fail(c, CK_INVALID_CONFIG, "%s: split has %lld entries but the node has %d outputs",
@@ -508,7 +452,7 @@ static bool reduce_shape(ck_ctx *c) {
         for (int i = 0; i < x->rank; i++) red[i] = true;
     } else {
         int64_t na;
-        const int64_t *axes = known_ints(c, 1, &na);
+        const int64_t *axes = ck_known_ints(c, 1, &na);
         if (!axes) return unknown_input(c, 1, "axes");
         for (int64_t i = 0; i < na; i++) {
             int ax;
@@ -612,7 +556,7 @@ typedef enum { KB_ADD, KB_SUB, KB_MUL, KB_DIV } kbin;
 static void binary_kval(ck_ctx *c, kbin op) {
     int64_t na, nb;
     if (c->n_in != 2) return;
-    const int64_t *a = known_ints(c, 0, &na), *b = known_ints(c, 1, &nb);
+    const int64_t *a = ck_known_ints(c, 0, &na), *b = ck_known_ints(c, 1, &nb);
     if (!a || !b || c->in[0]->shape.rank > 1 || c->in[1]->shape.rank > 1) return;
     if (na != nb && na != 1 && nb != 1) return;
     int64_t n = na > nb ? na : nb, r[CK_ONNX_MAX_KVAL];
@@ -637,7 +581,7 @@ static void binary_kval(ck_ctx *c, kbin op) {
         }
         if (!ok) return;
     }
-    set_kval(c->out[0], r, n);
+    ck_set_kval(c->out[0], r, n);
 }
 
 static bool int_operands(const ck_ctx *c) {
@@ -676,12 +620,12 @@ static bool oconcat_shape(ck_ctx *c) {
     int64_t tmp[CK_ONNX_MAX_KVAL], n = 0;
     for (int i = 0; i < c->n_in; i++) {
         int64_t k;
-        const int64_t *v = known_ints(c, i, &k);
+        const int64_t *v = ck_known_ints(c, i, &k);
         if (!v || c->in[i]->shape.rank != 1 || n + k > CK_ONNX_MAX_KVAL) return true;
         memcpy(tmp + n, v, (size_t)k * sizeof *v);
         n += k;
     }
-    set_kval(c->out[0], tmp, n);
+    ck_set_kval(c->out[0], tmp, n);
     return true;
 }
 
@@ -796,13 +740,13 @@ static bool resize_attrs(ck_ctx *c, ck_attrs *t) {
 static bool oresize_shape(ck_ctx *c) {
     ck_attrs t;
     if (!resize_attrs(c, &t)) return false;
-    return call_shape(c, &ck_op_resize, &t, 1);
+    return ck_call_shape(c, &ck_op_resize, &t, 1);
 }
 
 static void oresize_cost(const ck_ctx *c, ck_cost *k) {
     ck_attrs t = c->n->a;
     t.nsp = c->in[0]->shape.rank - 2;
-    call_cost(c, &ck_op_resize, &t, 1, k);
+    ck_call_cost(c, &ck_op_resize, &t, 1, k);
 }
 
 const ck_op ck_op_onnx_resize = {"resize", oresize_shape, oresize_cost};
@@ -818,12 +762,12 @@ static bool pad_attrs(ck_ctx *c, ck_attrs *t) {
         return false;
     }
     int64_t np;
-    const int64_t *pads = known_ints(c, 1, &np);
+    const int64_t *pads = ck_known_ints(c, 1, &np);
     if (!pads) return unknown_input(c, 1, "pads");
     int axes[CK_MAX_RANK], na = r;
     if (!absent(c, 3)) {
         int64_t n;
-        const int64_t *av = known_ints(c, 3, &n);
+        const int64_t *av = ck_known_ints(c, 3, &n);
         if (!av) return unknown_input(c, 3, "axes");
         if (n > CK_MAX_RANK) n = CK_MAX_RANK + 1;
         na = (int)n;
@@ -868,14 +812,14 @@ static bool opad_shape(ck_ctx *c) {
     ck_attrs t;
     if (!pad_attrs(c, &t)) return false;
     if (t.nsp == 0) return ck_op_identity.shape(c);
-    return call_shape(c, &ck_op_pad, &t, 1);
+    return ck_call_shape(c, &ck_op_pad, &t, 1);
 }
 
 static void opad_cost(const ck_ctx *c, ck_cost *k) {
     ck_attrs t = c->n->a;
     int r = c->in[0]->shape.rank;
     t.nsp = r > 2 ? (r - 2 > CK_MAX_SP ? CK_MAX_SP : r - 2) : 0;
-    if (t.nsp) call_cost(c, &ck_op_pad, &t, 1, k);
+    if (t.nsp) ck_call_cost(c, &ck_op_pad, &t, 1, k);
 }
 
 const ck_op ck_op_onnx_pad = {"pad", opad_shape, opad_cost};

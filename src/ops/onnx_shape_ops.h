@@ -37,7 +37,7 @@
 
 #include "ops/ops.h"
 
-#define CK_ONNX_MAX_KVAL 64
+#define CK_ONNX_MAX_KVAL CK_MAX_KVAL
 
 /* shape-tensor ops */
 extern const ck_op ck_op_onnx_shape, ck_op_onnx_gather, ck_op_onnx_unsqueeze, ck_op_onnx_squeeze;

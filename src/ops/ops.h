@@ -45,7 +45,9 @@ typedef struct ck_build {
     ck_graph *g;
     int n_params;
     const int *params; /* tensor indices (ONNX initializers) */
-    ck_diags *d;       /* collects the (first) configuration error */
+    int n_in;
+    const int *in; /* the layer's input values (references in functional arguments) */
+    ck_diags *d;   /* collects the (first) configuration error */
     bool failed;
 } ck_build;
 
@@ -57,6 +59,10 @@ typedef struct ck_frontend {
     const char *const *params;  /* parameter names in positional order, NULL-terminated */
     int n_required;             /* leading parameters that must be given */
     bool (*build)(ck_build *b); /* fills b->a; on error calls ck_build_fail and returns false */
+    /* A function call of PyTorch's functional API (view, interpolate, size,
+     * getitem): its inputs are the earlier values its arguments name, not the
+     * previous layer's output. */
+    bool functional;
 } ck_frontend;
 
 /* Looks up a layer name in a dialect (DIALECT_NONE: any dialect, pytorch first). */
@@ -96,7 +102,24 @@ const ck_frontend *const *ck_frontend_all(int *n);
  *  transpose       shape[] = permutation
  *  add, sub, mul, div, max, min, mean  broadcasting (Keras dialect: equal shapes)
  *  concat          axis
+ *  floordiv, mod   Python's // and % (PyTorch dialect), on tensors or on known sizes
+ *  add ... mod     has_scalar: the other operand is the number `scalar` (first when
+ *                  scalar_first); PyTorch dialect: known integer contents are computed
+ *
+ * PyTorch functional calls (src/ops/torch_fn.c; the list argument in dyn):
+ *  torch_size      size(x) (1-D) or size(x, dim) (0-D): integers with known contents
+ *  torch_getitem   s[i], s[a:b], x[:, :, a:b]: dyn holds (start, stop, step) per axis,
+ *                  step 0 for a plain index
+ *  torch_view      view/reshape(x, shape): the canonical reshape with dyn as the target
+ *  torch_interpolate  F.interpolate: Upsample's attributes, size from dyn when given
+ *  torch_pad       F.pad: pads in dyn (last axis first), border, pad_value
+ *  torch_permute, torch_transpose  dims in dyn
+ *  torch_reduce    mean/sum/amax/amin over dyn (none: every axis), keepdims
  */
+extern const ck_op ck_op_torch_size, ck_op_torch_getitem, ck_op_torch_view;
+extern const ck_op ck_op_torch_interpolate, ck_op_torch_pad, ck_op_torch_permute;
+extern const ck_op ck_op_torch_transpose, ck_op_torch_reduce;
+
 extern const ck_op ck_op_conv, ck_op_conv_transpose, ck_op_separable_conv;
 extern const ck_op ck_op_max_pool, ck_op_avg_pool, ck_op_global_avg_pool, ck_op_global_max_pool;
 extern const ck_op ck_op_adaptive_avg_pool, ck_op_adaptive_max_pool;
@@ -105,6 +128,7 @@ extern const ck_op ck_op_batch_norm, ck_op_instance_norm, ck_op_group_norm, ck_o
 extern const ck_op ck_op_activation, ck_op_identity, ck_op_linear;
 extern const ck_op ck_op_flatten, ck_op_unflatten, ck_op_reshape, ck_op_transpose;
 extern const ck_op ck_op_add, ck_op_sub, ck_op_mul, ck_op_div, ck_op_max, ck_op_min, ck_op_mean;
+extern const ck_op ck_op_floordiv, ck_op_mod;
 extern const ck_op ck_op_concat;
 
 /* The op that stands for a layer type convkit does not know. */
@@ -172,6 +196,23 @@ char *ck_shape_dup(const ck_shape *s);
  * nsp+2, the others nsp+2. Reports rank_mismatch and returns false. */
 bool ck_check_rank(ck_ctx *c, const ck_shape *x, int nsp, bool unbatched_ok, const char *what);
 
+/* ---- known contents of small integer values ---------------------------- */
+
+/* Shape arithmetic (ONNX Shape -> Gather -> Concat chains, PyTorch x.size(0))
+ * tracks the contents of small 0-D/1-D integer values (ck_val.kval). */
+#define CK_MAX_KVAL 64
+
+/* Known integer contents of input k (kval, or a constant's integer data);
+ * NULL when unknown. */
+const int64_t *ck_known_ints(const ck_ctx *c, int k, int64_t *n);
+/* Stores known contents on an output value (only up to CK_MAX_KVAL). */
+void ck_set_kval(ck_val *o, const int64_t *v, int64_t n);
+/* Calls op's shape (cost) rule for the current node with overlaid attributes
+ * and only the first n_in inputs: how a wrapper that reads some arguments
+ * from other values reuses the canonical rule without repeating it. */
+bool ck_call_shape(ck_ctx *c, const ck_op *op, const ck_attrs *a, int n_in);
+void ck_call_cost(const ck_ctx *c, const ck_op *op, const ck_attrs *a, int n_in, ck_cost *k);
+
 /* ---- helpers for frontend builders ------------------------------------- */
 
 ck_diag *ck_build_fail(ck_build *b, ck_code code, const char *fmt, ...)
@@ -191,6 +232,21 @@ bool ck_arg_str(ck_build *b, const char *name, const char **out);
 bool ck_arg_ints(ck_build *b, const char *name, int n, int64_t *out);
 /* A list of ints of any length up to max; *count receives the length. */
 bool ck_arg_int_list(ck_build *b, const char *name, int max, int64_t *out, int *count);
+
+/* The input (1-based) that argument value v names: a bare name in a PyTorch
+ * functional call such as view(x, [n, -1]); 0 when v names no input. */
+int ck_arg_ref(const ck_build *b, const ck_value *v);
+/* Argument `name` as a list whose entries are ints, None or references to
+ * earlier values; one int, None or reference counts as a list of one.
+ * Absent or None leaves out->given false. */
+bool ck_arg_dyn(ck_build *b, const char *name, ck_dynlist *out);
+/* Appends one entry (an int, None or a reference) to a dynamic list. */
+bool ck_dyn_push(ck_build *b, const char *name, const ck_value *it, ck_dynlist *out);
+/* The entries of dl with references replaced by the referenced values'
+ * known contents. Reports `unsupported` (naming `what` and the value) and
+ * returns false when a value's contents are not known or are too many. */
+bool ck_dyn_resolve(ck_ctx *c, const ck_dynlist *dl, int64_t *out, int max, int *n,
+                    const char *what);
 
 /* Default attribute values (stride 1, dilation 1, groups 1, bias true, ...). */
 void ck_attrs_init(ck_attrs *a, ck_dialect d, int nsp);
