@@ -521,14 +521,122 @@ typedef struct ck_rf {
  * The table reads the graph when asked: it is valid until the graph is
  * freed or checked again. */
 typedef struct ck_rf_table ck_rf_table;
-ck_status ck_rf_analyze(const ck_graph *g, ck_rf_table **out);
-void ck_rf_table_free(ck_rf_table *t);
+CK_API ck_status ck_rf_analyze(const ck_graph *g, ck_rf_table **out);
+CK_API void ck_rf_table_free(ck_rf_table *t);
 /* Layer i's (first) output. CK_EUSAGE for an index out of range. */
-ck_status ck_rf_layer(const ck_rf_table *t, int layer, ck_rf *out);
+CK_API ck_status ck_rf_layer(const ck_rf_table *t, int layer, ck_rf *out);
 /* The value layer i reads as its input k: one path into a join (add, concat). */
-ck_status ck_rf_operand(const ck_rf_table *t, int layer, int k, ck_rf *out);
+CK_API ck_status ck_rf_operand(const ck_rf_table *t, int layer, int k, ck_rf *out);
 /* ck_rf_analyze + ck_rf_layer for one layer. */
-ck_status ck_receptive_field(const ck_graph *g, int layer, ck_rf *out);
+CK_API ck_status ck_receptive_field(const ck_graph *g, int layer, ck_rf *out);
+
+/* ---- layer vocabulary and sources --------------------------------------- */
+
+/* The layer types a dialect knows (PyTorch: "Conv2d", "BatchNorm2d", ...;
+ * not its functional calls such as view or interpolate), one per line.
+ * Released with ck_free(); NULL on OOM. */
+CK_API char *ck_layer_types(ck_dialect dialect);
+
+/* Where layer i comes from, for bindings that build a graph from code (the
+ * Python package: "net.py:14: self.fc = nn.Linear(400, 10)" for the line that
+ * constructed the module, "net.py:30: x = self.fc(x)" for the forward() line
+ * that called it). Every error on the layer then carries the notes "defined
+ * at ..." and "called at ...". Either string may be NULL; both are copied. */
+CK_API ck_status ck_graph_set_layer_source(ck_graph *g, int layer, const char *defined,
+                                           const char *called);
+
+/* ---- reports ----------------------------------------------------------- */
+
+/* The documents convkit prints (`convkit check`, `summary`, `sizes`, `fix`:
+ * text, JSON, Markdown, SVG), rendered by the library so that the command
+ * line and every binding print the same bytes. Every string returned here
+ * is NUL-terminated, belongs to the caller and is released with ck_free(). */
+
+typedef enum ck_report_kind {
+    CK_REPORT_CHECK = 0, /* text, JSON */
+    CK_REPORT_SUMMARY,   /* text (the table), JSON, Markdown, SVG */
+    CK_REPORT_SIZES,     /* text, JSON */
+    CK_REPORT_FIX,       /* text, JSON */
+} ck_report_kind;
+
+typedef enum ck_format { CK_FORMAT_TEXT = 0, CK_FORMAT_JSON, CK_FORMAT_MD, CK_FORMAT_SVG } ck_format;
+
+typedef struct ck_report_options {
+    const char *model; /* the name printed as the model (CLI: the path); NULL: the graph's source name */
+    ck_dialect as;     /* CHECK: also check under this framework's rules (check --as); NONE: no */
+    int64_t lo, hi;    /* SIZES: the range scanned; 0, 0: the default 1..1024 */
+    int input;         /* SIZES: which network input is varied */
+    bool color;        /* TEXT: ANSI colours on diagnostic headers (the CLI passes isatty && !NO_COLOR) */
+    bool no_fixes;     /* CHECK: skip the fix search (faster); default false = fixes attached as today */
+} ck_report_options;
+
+/* Runs the analysis of `convkit <kind>` on g at its current input shapes and
+ * renders it exactly as the CLI prints it (stdout bytes). g is not modified:
+ * the report checks its own copy, so several threads may report on one graph
+ * at once. *out receives the text, released with ck_free(); it is set also
+ * when the model is invalid. Returns CK_OK for a valid model (SIZES: some
+ * size in the range is valid), CK_EINVALID for an invalid one, CK_EUSAGE for
+ * a format the kind does not have (e.g. SVG for SIZES; *out is NULL), CK_ENOMEM.
+ * When the analysis cannot run at all (an input without a shape, a bad size
+ * range: what ck_check or ck_solve_sizes refuse with CK_EUSAGE) that status is
+ * returned and *out holds ck_report_failure()'s output in fmt (the CLI prints
+ * the text one on stderr). opt may be NULL.
+ *
+ * The JSON of CHECK and FIX gives every diagnostic, beside `fixes` (the
+ * text of each fix), `fix_details`: one ck_fix_json() object per fix. */
+CK_API ck_status ck_report(const ck_graph *g, ck_report_kind kind, ck_format fmt,
+                           const ck_report_options *opt, char **out);
+
+/* The FIX report for fixes already found (ck_find_fixes on g; NULL: the
+ * report searches) and for the outcome of writing the first one as .cnn
+ * (`convkit fix --write`): `written` is the file written or NULL, and
+ * write_errors (may be NULL) says why it was not. The text then ends with
+ * "wrote FILE with the first fix; ...", the JSON has `written` and
+ * `write_errors`; the text of write_errors is not included (the CLI prints
+ * ck_diags_text of it on stderr). Otherwise as ck_report(g, CK_REPORT_FIX, ...). */
+CK_API ck_status ck_report_fixes(const ck_graph *g, const ck_fixes *fixes, const char *written,
+                                 const ck_diags *write_errors, ck_format fmt,
+                                 const ck_report_options *opt, char **out);
+
+/* The output of a model that could not be read: its diagnostics as text
+ * (CK_FORMAT_JSON: the one JSON object {model, ok:false, layers:[],
+ * diagnostics} that every --json subcommand prints then; any other format:
+ * the text). d may be NULL (no diagnostics). */
+CK_API ck_status ck_report_failure(const char *model, const ck_diags *d, ck_format fmt, bool color,
+                                   char **out);
+
+/* Diagnostics as the CLI prints them (errors first, then warnings), and as
+ * the JSON array of the reports (`fix_details` is [] for a diagnostic without
+ * fixes and left out for one whose fixes are known only as text). NULL on
+ * out of memory; d may be NULL (nothing: "" and "[]"). */
+CK_API char *ck_diags_text(const ck_diags *d, bool color);
+CK_API char *ck_diags_json(const ck_diags *d);
+
+/* One fix as a JSON object: kind ("input", "layer", "upstream", "insert"),
+ * layer, change, why, output_shape, and args: the changed arguments of
+ * `layer` with their new values as JSON ({"padding": 1}, {"in_features":
+ * 2704}, {"kernel_size": [1, 1]}); for an input fix {"input": [shape]}; for
+ * an insertion the new layer's arguments, with insert_name, insert_type and
+ * layer_args (what changes on `layer` itself). */
+CK_API char *ck_fix_json(const ck_fix *f);
+
+/* The graph's inputs as every JSON report lists them: [{name, shape, layout}]. */
+CK_API char *ck_inputs_json(const ck_graph *g);
+
+/* Appends a diagnostic (for callers that report their own problems in the
+ * same form, e.g. a command-line option): every string is copied; layer, op
+ * may be NULL. Returns it for ck_diag_append_note, or NULL (d NULL, out of
+ * memory). */
+CK_API ck_diag *ck_diags_append(ck_diags *d, ck_severity sev, ck_code code, const char *layer,
+                                const char *op, const char *message);
+/* Adds an explanation line to a diagnostic; false when dg is NULL or out of memory. */
+CK_API bool ck_diag_append_note(ck_diag *dg, const char *note);
+
+/* Releases memory the library returned: the strings of ck_report,
+ * ck_report_fixes, ck_report_failure, ck_diags_text, ck_diags_json,
+ * ck_fix_json, ck_inputs_json, ck_runs_str, ck_size_fn_str, ck_fix_str, and
+ * the text of ck_graph_write_cnn. Plain free() semantics; NULL is fine. */
+CK_API void ck_free(void *p);
 
 #ifdef __cplusplus
 }

@@ -200,24 +200,30 @@ ck_status ck_check(ck_graph *g, ck_diags *d) {
             n->fail_code = c.err ? c.err->code : CK_INVALID_CONFIG;
             explain_input(g, n, c.err);
             explain_shrink(g, n, c.err, c.fail_axis, c.fail_value);
+            if (c.err && n->src_def) ck_diag_note(c.err, "defined at %s", n->src_def);
+            if (c.err && n->src_call) ck_diag_note(c.err, "called at %s", n->src_call);
         }
     }
     return ok ? CK_OK : CK_EINVALID;
 }
 
-int ck_graph_num_layers(const ck_graph *g) {
-    return g->n_nodes;
+ck_status ck_check(ck_graph *g, ck_diags *d) {
+    if (!g) return CK_EUSAGE;
+    ck_diags local = {0};
+    ck_status st = check_graph(g, d ? d : &local);
+    ck_diags_free(&local);
+    return st;
 }
 
+int ck_graph_num_layers(const ck_graph *g) {
+    return g ? g->n_nodes : 0;
+}
+
+/* Reads only: in_names is kept current by whoever changes a node's inputs. */
 ck_layer_info ck_graph_layer(const ck_graph *g, int i) {
     ck_layer_info li = {0};
-    if (i < 0 || i >= g->n_nodes) return li;
-    ck_node *n = &((ck_graph *)g)->nodes[i];
-    if (!n->in_names && n->n_in > 0) {
-        n->in_names = malloc((size_t)n->n_in * sizeof *n->in_names);
-        if (n->in_names)
-            for (int k = 0; k < n->n_in; k++) n->in_names[k] = g->vals[n->in[k]].name;
-    }
+    if (!g || i < 0 || i >= g->n_nodes) return li;
+    const ck_node *n = &g->nodes[i];
     li.name = n->name;
     li.type = n->type;
     li.op = n->op->name;

@@ -53,6 +53,8 @@ static void node_free(ck_node *n) {
     free(n->out);
     free(n->params);
     free(n->in_names);
+    free(n->src_def);
+    free(n->src_call);
     ck_args_free(&n->args);
     ck_args_free(&n->fwd);
     if (n->config_error) {
@@ -403,6 +405,33 @@ static void bind_node(ck_graph *g, int ni, bool warn) {
     ck_diags_free(&cfg);
 }
 
+bool ck_node_set_in_names(const ck_graph *g, ck_node *n) {
+    if (n->n_in == 0) return true;
+    if (!n->in_names) {
+        n->in_names = malloc((size_t)n->n_in * sizeof *n->in_names);
+        if (!n->in_names) return false;
+    }
+    for (int k = 0; k < n->n_in; k++) n->in_names[k] = g->vals[n->in[k]].name;
+    return true;
+}
+
+ck_status ck_graph_set_layer_source(ck_graph *g, int layer, const char *defined,
+                                    const char *called) {
+    if (!g || layer < 0 || layer >= g->n_nodes) return CK_EUSAGE;
+    ck_node *n = &g->nodes[layer];
+    char *d = defined ? ck_strdup(defined) : NULL, *c = called ? ck_strdup(called) : NULL;
+    if ((defined && !d) || (called && !c)) {
+        free(d);
+        free(c);
+        return CK_ENOMEM;
+    }
+    free(n->src_def);
+    free(n->src_call);
+    n->src_def = d;
+    n->src_call = c;
+    return CK_OK;
+}
+
 void ck_graph_rebuild_node(ck_graph *g, int ni) {
     if (ni >= 0 && ni < g->n_nodes) bind_node(g, ni, false);
 }
@@ -522,6 +551,9 @@ static bool clone_node(ck_node *d, const ck_node *s) {
     if (!d->name || !d->type || !copy_ints(&d->in, s->in, s->n_in) ||
         !copy_ints(&d->out, s->out, s->n_out) || !copy_ints(&d->params, s->params, s->n_params) ||
         !ck_args_copy(&d->args, &s->args) || !ck_args_copy(&d->fwd, &s->fwd))
+        return false;
+    if ((s->src_def && !(d->src_def = ck_strdup(s->src_def))) ||
+        (s->src_call && !(d->src_call = ck_strdup(s->src_call))))
         return false;
     if (s->config_error) {
         ck_diags tmp = {0};

@@ -56,6 +56,10 @@ typedef struct ck_node {
     int n_params;
     int *params; /* tensor indices of weights (ONNX initializers), -1 if absent */
     int line;
+    /* Where a binding says the layer comes from (the Python package: the line
+     * that constructed the module, the forward() line that called it); each
+     * error on the layer shows them as notes. NULL when not given. */
+    char *src_def, *src_call;
     /* The arguments as written (kept so fixes can edit them and rebuild the
      * layer, and so the graph can be written back as .cnn). */
     ck_args args, fwd;

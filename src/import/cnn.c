@@ -120,6 +120,18 @@ static bool next(lexer *L) {
     if (ch == '\n') {
         t.k = T_NL;
         advance_char(L);
+    } else if (ch == '`') {
+        /* `0`, `features.0`: a name that is not an identifier (the layers of a
+         * top-level nn.Sequential are named 0, 1, ...) */
+        advance_char(L);
+        t.p = L->text + L->pos;
+        while (L->pos < L->len && L->text[L->pos] != '`' && L->text[L->pos] != '\n')
+            advance_char(L), t.n++;
+        if (L->pos >= L->len || L->text[L->pos] != '`' || t.n == 0)
+            return perr(L, &t, "a name in backquotes must end with ` on the same line");
+        advance_char(L);
+        t.k = T_NAME;
+        if (t.n > 4096) return perr(L, &t, "name longer than 4096 characters");
     } else if (isalpha(ch) || ch == '_') {
         while (L->pos < L->len && (isalnum((unsigned char)L->text[L->pos]) ||
                                    L->text[L->pos] == '_' || L->text[L->pos] == '.' ||

@@ -549,6 +549,18 @@ void ck_call_cost(const ck_ctx *c, const ck_op *op, const ck_attrs *a, int n_in,
 
 /* ---- registry ----------------------------------------------------------- */
 
+char *ck_layer_types(ck_dialect dialect) {
+    const ck_frontend *t = dialect == CK_DIALECT_PYTORCH ? ck_fe_pytorch
+                           : dialect == CK_DIALECT_KERAS ? ck_fe_keras
+                           : dialect == CK_DIALECT_ONNX  ? ck_fe_onnx
+                                                         : NULL;
+    ck_str s = {0};
+    ck_str_add(&s, "");
+    for (; t && t->name; t++)
+        if (!t->functional) ck_str_addf(&s, "%s\n", t->name);
+    return ck_str_take(&s);
+}
+
 static const ck_frontend *find_in(const ck_frontend *t, const char *name) {
     for (; t->name; t++)
         if (strcmp(t->name, name) == 0) return t;

@@ -69,8 +69,6 @@ typedef struct ck_frontend {
 const ck_frontend *ck_frontend_find(ck_dialect dialect, const char *name);
 /* True when `name` is a known layer name in `dialect`. */
 bool ck_frontend_known(ck_dialect dialect, const char *name);
-/* Every frontend entry, for listings; n set to the count. */
-const ck_frontend *const *ck_frontend_all(int *n);
 
 /* The canonical ops. Attribute use (ck_attrs):
  *  conv            nsp, kernel/stride/dilation, pads+pad_mode, border, in_ch, out_ch, groups, bias.
