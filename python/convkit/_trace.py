@@ -181,7 +181,7 @@ def user_frame():
     f = sys._getframe(1)
     while f is not None:
         fn = os.path.abspath(f.f_code.co_filename)
-        if not fn.startswith(_TORCH_DIR) and not fn.startswith(_PKG_DIR) and "<" not in fn[:1]:
+        if not fn.startswith(_TORCH_DIR + os.sep) and not fn.startswith(_PKG_DIR + os.sep) and "<" not in fn[:1]:
             return (f.f_code.co_filename, f.f_lineno)
         f = f.f_back
     return None
@@ -190,10 +190,29 @@ def user_frame():
 # ---- the fx tracer -------------------------------------------------------------------------
 
 
+class _Proxy(torch.fx.Proxy):
+    """fx's Proxy, with `a, b, c, d = x.size()` working on Python 3.11: fx 1.13
+    finds the unpacking instruction by f_lasti // 2, which inline caches break."""
+
+    def __iter__(self):
+        import dis
+
+        frame = inspect.currentframe().f_back
+        for inst in dis.get_instructions(frame.f_code):
+            if inst.offset == frame.f_lasti:
+                if inst.opname == "UNPACK_SEQUENCE":
+                    return (self[i] for i in range(inst.argval))
+                break
+        return self.tracer.iter(self)
+
+
 class _Tracer(torch.fx.Tracer):
     def __init__(self):
         super().__init__()
         self.scope = [""]
+
+    def proxy(self, node):
+        return _Proxy(node, self)
 
     def is_leaf_module(self, m, qualname):
         return leaf_type(m) is not None
@@ -271,6 +290,7 @@ _F_SIG = {
     "size": ["input", "dim"],
     "binary": ["input", "other", "alpha"],
     "chunk": ["input", "chunks", "dim"],
+    "split": ["input", "split_size_or_sections", "dim"],
     "unsqueeze": ["input", "dim"],
     "squeeze": ["input", "dim"],
 }
@@ -535,8 +555,10 @@ class _Converter:
         kv = {k: self.val(v) for k, v in kwargs.items()}
 
         # no-ops: the value itself
+        if key == "torchvision.ops.stochastic_depth.stochastic_depth" and vals:
+            return vals[0]  # drops whole samples or rows: the shape is the input's
         if base in ("contiguous", "clone", "detach", "float", "cpu", "cuda", "to", "type_as", "requires_grad",
-                    "_assert", "_log_api_usage_once", "double", "half", "view_as_real") and vals:
+                    "_assert", "_log_api_usage_once", "double", "half") and vals:
             if base == "_assert":
                 return const(None)
             return vals[0]
@@ -706,6 +728,24 @@ class _Converter:
             if b.get("keepdim"):
                 parts.append("keepdim=True")
             return self.simple(node, fname, "%s(%s)" % (fname, ", ".join(parts)), key)
+        if fname in ("chunk", "split"):
+            b = _bind("chunk", args, kwargs) if fname == "chunk" else _bind("split", args, kwargs)
+            x = self.tensor(self.val(b["input"]))
+            d = self.val(b.get("dim", 0)).value
+            if fname == "chunk":
+                k = self.val(b["chunks"]).value
+                rhs = "chunk(%s, %s, dim=%s)" % (cnn_name(x.name), literal(k), literal(d))
+            else:
+                sz = self.val(b["split_size_or_sections"])
+                if sz.kind != "c" or not isinstance(sz.value, (list, tuple)):
+                    raise Unsupported("split into pieces of one size (give the list of sizes)")
+                k = len(sz.value)
+                rhs = "split(%s, %s, dim=%s)" % (cnn_name(x.name), literal(list(sz.value)), literal(d))
+            if not isinstance(k, int) or k < 1 or k > 64:
+                raise Unsupported("%s into %r pieces" % (fname, k))
+            name = self.fn_name(node, fname)
+            self.emit(name, rhs, self.layer_for(node, name, fname, key))
+            return V("seq", items=[V(T, "%s.%d" % (name, i)) for i in range(k)])
         if fname == "t" and vals and vals[0].kind == T:
             return self.simple(node, "transpose", "transpose(%s, 0, 1)" % cnn_name(vals[0].name), key)
         raise Unsupported("%s is not a function convkit knows" % key)

@@ -843,6 +843,22 @@ static bool parse_statement(lexer *L, program *p) {
     return true;
 }
 
+/* Functional calls with several outputs (chunk, split with sizes) name them
+ * <layer>.0, <layer>.1, ...; the count comes from the arguments. 0 for one
+ * output named like the layer. */
+static int piece_count(const stmt *s) {
+    const ck_value *v = NULL;
+    if (!strcmp(s->type, "chunk"))
+        v = ck_args_get(&s->args, 1, "chunks");
+    else if (!strcmp(s->type, "split"))
+        v = ck_args_get(&s->args, 1, "split_size_or_sections");
+    else
+        return 0;
+    if (v && v->kind == CK_V_INT && s->type[0] == 'c') return v->i > 0 && v->i <= 64 ? (int)v->i : 0;
+    if (v && v->kind == CK_V_LIST && s->type[0] == 's') return v->n > 0 && v->n <= 64 ? v->n : 0;
+    return 0;
+}
+
 /* Adds the values that the bare names in v name to the statement's inputs
  * (each once, in the order they appear). */
 static bool collect_refs(const ck_graph *g, stmt *s, const ck_value *v) {
@@ -987,7 +1003,16 @@ ck_status ck_parse_cnn(const char *text, size_t len, const char *filename, const
                               s->name, ins[k]);
                 goto done;
             }
+        int pieces = piece_count(s);
+        char *piece_names[64] = {0};
+        for (int k = 0; k < pieces; k++)
+            if (!(piece_names[k] = ck_sprintf("%s.%d", s->name, k))) {
+                for (int j = 0; j < k; j++) free(piece_names[j]);
+                goto oom;
+            }
         ck_layer_spec sp = {.dialect = dialect,
+                            .n_outputs = pieces,
+                            .outputs = (const char *const *)piece_names,
                             .type = s->type,
                             .name = s->name,
                             .args = &s->args,
@@ -996,7 +1021,9 @@ ck_status ck_parse_cnn(const char *text, size_t len, const char *filename, const
                             .inputs = ins,
                             .line = s->line};
         int before = diags->n;
-        if (ck_graph_add_layer(g, &sp, diags) < 0) {
+        int added = ck_graph_add_layer(g, &sp, diags);
+        for (int k = 0; k < pieces; k++) free(piece_names[k]);
+        if (added < 0) {
             for (int k = before; k < diags->n; k++)
                 if (!diags->v[k].file) {
                     diags->v[k].file = ck_strdup(filename);

@@ -685,6 +685,23 @@ static bool build_freduce(ck_build *b) {
            ck_arg_bool(b, "keepdim", &b->a->keepdims);
 }
 
+static bool build_fchunk(ck_build *b) {
+    int64_t k = 0, d = 0;
+    if (!fn_input(b) || !ck_arg_int(b, "chunks", &k) || !ck_arg_int(b, "dim", &d)) return false;
+    b->a->num_groups = k;
+    b->a->axis = (int)d;
+    return true;
+}
+
+static bool build_fsplit(ck_build *b) {
+    int64_t d = 0;
+    if (!fn_input(b) || !ck_arg_dyn(b, "split_size_or_sections", &b->a->dyn) ||
+        !ck_arg_int(b, "dim", &d))
+        return false;
+    b->a->axis = (int)d;
+    return true;
+}
+
 /* torch.flatten: start_dim defaults to 0 (nn.Flatten's to 1) */
 static bool build_fflatten(ck_build *b) {
     int64_t s = 0, e = -1;
@@ -752,6 +769,8 @@ static const char *const p_fpermute[] = {"input", "dims", NULL};
 static const char *const p_ftranspose[] = {"input", "dim0", "dim1", NULL};
 static const char *const p_freduce[] = {"input", "dim", "keepdim", "dtype", NULL};
 static const char *const p_fflatten[] = {"input", "start_dim", "end_dim", NULL};
+static const char *const p_fchunk[] = {"input", "chunks", "dim", NULL};
+static const char *const p_fsplit[] = {"input", "split_size_or_sections", "dim", NULL};
 static const char *const p_cat[] = {"dim", NULL};
 
 #define PT(name, op, nsp, params, req, build)                                                      \
@@ -847,5 +866,7 @@ const ck_frontend ck_fe_pytorch[] = {
     PF("amax", ck_op_torch_reduce, p_freduce, 1, build_freduce),
     PF("amin", ck_op_torch_reduce, p_freduce, 1, build_freduce),
     PF("flatten", ck_op_flatten, p_fflatten, 1, build_fflatten),
+    PF("chunk", ck_op_torch_pieces, p_fchunk, 2, build_fchunk),
+    PF("split", ck_op_torch_pieces, p_fsplit, 2, build_fsplit),
     {0},
 };

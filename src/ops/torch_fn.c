@@ -334,3 +334,62 @@ static void reduce_cost(const ck_ctx *c, ck_cost *k) {
 }
 
 const ck_op ck_op_torch_reduce = {"reduce", reduce_shape, reduce_cost};
+
+/* ---- chunk(x, chunks, dim), split(x, [sizes], dim): several outputs ---------------- */
+
+static bool pieces_shape(ck_ctx *c) {
+    const ck_shape *x = &c->in[0]->shape;
+    const ck_attrs *a = &c->n->a;
+    int d;
+    if (!norm_dim(c, a->axis, x->rank, &d, "dim")) return false;
+    int64_t len = x->d[d], sizes[CK_MAX_KVAL];
+    int n = 0;
+    bool chunk = a->dyn.n == 0;
+    if (chunk) { /* torch.chunk: pieces of ceil(len / chunks), the last may be smaller */
+        int64_t k = a->num_groups, each = k > 0 ? (len + k - 1) / k : 0;
+        if (k <= 0) {
+            ck_fail(c, CK_INVALID_CONFIG, "%s: chunks must be greater than 0, got %lld",
+                    c->n->type, (long long)k);
+            return false;
+        }
+        for (int64_t at = 0; each > 0 && at < len && n < CK_MAX_KVAL; at += each)
+            sizes[n++] = len - at < each ? len - at : each;
+        if (len == 0) sizes[n++] = 0;
+    } else {
+        int64_t sum = 0;
+        if (!ck_dyn_resolve(c, &a->dyn, sizes, CK_MAX_KVAL, &n, "split_size_or_sections"))
+            return false;
+        for (int i = 0; i < n; i++) sum = ck_sat_add(sum, sizes[i]);
+        if (sum != len) {
+            char buf[160];
+            ck_diag *dg =
+                ck_fail(c, CK_SKIP_MISMATCH,
+                        "%s expects split sizes that sum exactly to %lld (input %s along dim %d), "
+                        "but they sum to %lld",
+                        c->n->type, (long long)len, ck_shape_str(x, buf, sizeof buf), d,
+                        (long long)sum);
+            (void)dg;
+            c->fail_axis = d;
+            c->fail_value = len;
+            return false;
+        }
+    }
+    if (n != c->n_out) {
+        char buf[160];
+        ck_fail(c, CK_RESHAPE_MISMATCH,
+                "%s gives %d piece%s of the input %s along dim %d, but %d %s used (Python: not "
+                "enough values to unpack)",
+                c->n->type, n, n == 1 ? "" : "s", ck_shape_str(x, buf, sizeof buf), d, c->n_out,
+                c->n_out == 1 ? "is" : "are");
+        c->fail_axis = d;
+        c->fail_value = len;
+        return false;
+    }
+    for (int i = 0; i < n; i++) {
+        c->out[i]->shape = *x;
+        c->out[i]->shape.d[d] = sizes[i];
+    }
+    return true;
+}
+
+const ck_op ck_op_torch_pieces = {"split", pieces_shape, no_cost};
