@@ -685,6 +685,11 @@ static bool build_freduce(ck_build *b) {
            ck_arg_bool(b, "keepdim", &b->a->keepdims);
 }
 
+static bool build_ferror(ck_build *b) {
+    const char *s = NULL;
+    return fn_input(b) && ck_arg_str(b, "code", &s) && ck_arg_str(b, "message", &s);
+}
+
 static bool build_fchunk(ck_build *b) {
     int64_t k = 0, d = 0;
     if (!fn_input(b) || !ck_arg_int(b, "chunks", &k) || !ck_arg_int(b, "dim", &d)) return false;
@@ -769,6 +774,7 @@ static const char *const p_fpermute[] = {"input", "dims", NULL};
 static const char *const p_ftranspose[] = {"input", "dim0", "dim1", NULL};
 static const char *const p_freduce[] = {"input", "dim", "keepdim", "dtype", NULL};
 static const char *const p_fflatten[] = {"input", "start_dim", "end_dim", NULL};
+static const char *const p_ferror[] = {"input", "code", "message", NULL};
 static const char *const p_fchunk[] = {"input", "chunks", "dim", NULL};
 static const char *const p_fsplit[] = {"input", "split_size_or_sections", "dim", NULL};
 static const char *const p_cat[] = {"dim", NULL};
@@ -867,6 +873,7 @@ const ck_frontend ck_fe_pytorch[] = {
     PF("amin", ck_op_torch_reduce, p_freduce, 1, build_freduce),
     PF("flatten", ck_op_flatten, p_fflatten, 1, build_fflatten),
     PF("chunk", ck_op_torch_pieces, p_fchunk, 2, build_fchunk),
+    PF("error", ck_op_torch_error, p_ferror, 1, build_ferror),
     PF("split", ck_op_torch_pieces, p_fsplit, 2, build_fsplit),
     {0},
 };

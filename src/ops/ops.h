@@ -115,10 +115,13 @@ bool ck_frontend_known(ck_dialect dialect, const char *name);
  *  torch_reduce    mean/sum/amax/amin over dyn (none: every axis), keepdims
  *  torch_pieces    chunk (num_groups = chunks) or split (dyn = sizes) along axis; one
  *                  output per piece, named <layer>.0, <layer>.1, ...
+ *  torch_error     error(x, code, message): always fails with that code and message (a
+ *                  failure the Python package saw PyTorch raise where it cannot trace)
  */
 extern const ck_op ck_op_torch_size, ck_op_torch_getitem, ck_op_torch_view;
 extern const ck_op ck_op_torch_interpolate, ck_op_torch_pad, ck_op_torch_permute;
 extern const ck_op ck_op_torch_transpose, ck_op_torch_reduce, ck_op_torch_pieces;
+extern const ck_op ck_op_torch_error;
 
 extern const ck_op ck_op_conv, ck_op_conv_transpose, ck_op_separable_conv;
 extern const ck_op ck_op_max_pool, ck_op_avg_pool, ck_op_global_avg_pool, ck_op_global_max_pool;

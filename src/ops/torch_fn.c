@@ -348,8 +348,8 @@ static bool pieces_shape(ck_ctx *c) {
     if (chunk) { /* torch.chunk: pieces of ceil(len / chunks), the last may be smaller */
         int64_t k = a->num_groups, each = k > 0 ? (len + k - 1) / k : 0;
         if (k <= 0) {
-            ck_fail(c, CK_INVALID_CONFIG, "%s: chunks must be greater than 0, got %lld",
-                    c->n->type, (long long)k);
+            ck_fail(c, CK_INVALID_CONFIG, "%s: chunks must be greater than 0, got %lld", c->n->type,
+                    (long long)k);
             return false;
         }
         for (int64_t at = 0; each > 0 && at < len && n < CK_MAX_KVAL; at += each)
@@ -362,12 +362,11 @@ static bool pieces_shape(ck_ctx *c) {
         for (int i = 0; i < n; i++) sum = ck_sat_add(sum, sizes[i]);
         if (sum != len) {
             char buf[160];
-            ck_diag *dg =
-                ck_fail(c, CK_SKIP_MISMATCH,
-                        "%s expects split sizes that sum exactly to %lld (input %s along dim %d), "
-                        "but they sum to %lld",
-                        c->n->type, (long long)len, ck_shape_str(x, buf, sizeof buf), d,
-                        (long long)sum);
+            ck_diag *dg = ck_fail(
+                c, CK_SKIP_MISMATCH,
+                "%s expects split sizes that sum exactly to %lld (input %s along dim %d), "
+                "but they sum to %lld",
+                c->n->type, (long long)len, ck_shape_str(x, buf, sizeof buf), d, (long long)sum);
             (void)dg;
             c->fail_axis = d;
             c->fail_value = len;
@@ -393,3 +392,20 @@ static bool pieces_shape(ck_ctx *c) {
 }
 
 const ck_op ck_op_torch_pieces = {"split", pieces_shape, no_cost};
+
+/* ---- error(x, code=..., message=...): a failure a binding saw happen -------------- */
+
+/* The Python package's fallback runs a model fx cannot trace on meta tensors;
+ * when PyTorch raises between the layers it records, the graph ends in this
+ * layer, so the failure is reported where it happened like any other. */
+static bool error_shape(ck_ctx *c) {
+    const ck_value *code = ck_args_get(&c->n->args, 1, "code");
+    const ck_value *msg = ck_args_get(&c->n->args, 2, "message");
+    ck_code k = CK_UNSUPPORTED;
+    for (int i = 0; code && code->kind == CK_V_STR && i < CK_CODE_COUNT; i++)
+        if (!strcmp(ck_code_name((ck_code)i), code->s)) k = (ck_code)i;
+    ck_fail(c, k, "%s", msg && msg->kind == CK_V_STR ? msg->s : "the model failed here");
+    return false;
+}
+
+const ck_op ck_op_torch_error = {"error", error_shape, NULL};
