@@ -22,6 +22,7 @@ __all__ = [
     "fix",
     "to_cnn",
     "explain",
+    "ShapeError",
     "Result",
     "LayerInfo",
     "Fix",
@@ -35,7 +36,7 @@ __all__ = [
 
 def __getattr__(name):
     # explain() and the IPython extension import their module on first use
-    if name in ("explain", "load_ipython_extension", "unload_ipython_extension"):
+    if name in ("explain", "ShapeError", "load_ipython_extension", "unload_ipython_extension"):
         from . import _explain
 
         return getattr(_explain, name)

@@ -145,6 +145,10 @@ def record(model, input_shapes, fx_error):
     if error is not None and failed_inside:
         notes.append("running the model on meta tensors raised %s in %s: %s"
                      % (type(error).__name__, stack[-1][0], _first_line(error)))
+    if len(ins) + len(extra) > 16:
+        raise _trace.TraceError(
+            "torch.fx could not trace the model (%s), and the layers recorded on meta tensors read %d "
+            "tensors made between them, more than convkit can take as inputs" % (_first_line(fx_error), len(extra)))
     head = ["input %s: %s" % (cnn_name(n), literal(s)) for n, s in ins + extra]
     text = "\n".join(head + lines + ["output: " + ", ".join(cnn_name(o) for o in outputs)]) + "\n"
     tr = Traced(text, layers, ins + extra, notes, "hooks", order, outputs)

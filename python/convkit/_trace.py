@@ -206,9 +206,27 @@ class _Proxy(torch.fx.Proxy):
         return self.tracer.iter(self)
 
 
+def _functional_functions():
+    """The public functions of torch.nn.functional (not the classes and
+    helpers it imports)."""
+    out = []
+    for name, v in vars(F).items():
+        if name.startswith("_"):
+            continue
+        if (inspect.isfunction(v) and v.__module__ == "torch.nn.functional") or inspect.isbuiltin(v):
+            out.append(v)
+    return out
+
+
 class _Tracer(torch.fx.Tracer):
     def __init__(self):
-        super().__init__()
+        # The functions of torch.nn.functional become nodes as they are called,
+        # not traced into: F.pad(x, [dx // 2, ...]) takes sizes known only as
+        # proxies, which the builtin refuses, and F.interpolate's own checks
+        # would otherwise branch on proxies.
+        super().__init__(autowrap_modules=(math,))
+        self._autowrap_search.append(F)
+        self._autowrap_function_ids.update(id(f) for f in _functional_functions())
         self.scope = [""]
 
     def proxy(self, node):
@@ -874,6 +892,9 @@ class _Converter:
         return self.simple(node, op, rhs, "operator." + op, kind=kind)
 
     def finish(self):
+        if len(self.inputs) < len(self.input_shapes):
+            raise TraceError("forward() takes %d input%s but %d input sizes were given"
+                             % (len(self.inputs), "" if len(self.inputs) == 1 else "s", len(self.input_shapes)))
         head = []
         for name, shape in self.inputs:
             head.append("input %s: %s" % (cnn_name(name), literal(list(shape))))
