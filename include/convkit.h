@@ -273,6 +273,12 @@ typedef struct ck_fix {
     char *why;       /* "smallest input every layer accepts", ...; may be NULL */
     ck_shape output; /* the network's output with the fix */
     ck_graph *graph; /* the fixed, checked network (owned) */
+    /* What the fix edits, for tools that rewrite the model's source (the
+     * values are graph's; ck_fix_json writes them): */
+    int n_args;
+    char **args;       /* names of the arguments of `layer` that the fix changes (owned) */
+    char *insert_name; /* INSERT: the new layer's name and type in graph; NULL otherwise */
+    char *insert_type;
 } ck_fix;
 
 typedef struct ck_fixes {

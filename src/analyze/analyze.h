@@ -26,5 +26,12 @@ int ck_graph_output_val(const ck_graph *g);
 int ck_input_spatial_axes(const ck_graph *g, int input, int *axes);
 /* The spatial axis name for spatial axis i of nsp. */
 const char *ck_spatial_name(int nsp, int i);
+/* The index of the node called `name`, -1 if none (a linear search). */
+int ck_graph_node_named(const ck_graph *g, const char *name);
+/* The index of the first error in d, -1 if none. */
+int ck_first_error(const ck_diags *d);
+/* Adds the text of each fix (ck_fix_str) to the first error in d; returns
+ * that error's index, -1 if there is none. */
+int ck_fixes_attach(const ck_fixes *f, ck_diags *d);
 
 #endif

@@ -16,6 +16,7 @@ typedef struct search {
     ck_graph *base; /* shape-only copy of the network, checked */
     ck_probe p0;    /* its first failure */
     ck_fixes *out;
+    const char *ins_name, *ins_type; /* the layer insert_fix is inserting */
 } search;
 
 void ck_fixes_free(ck_fixes *f) {
@@ -25,20 +26,68 @@ void ck_fixes_free(ck_fixes *f) {
         free(f->v[i].change);
         free(f->v[i].why);
         ck_graph_free(f->v[i].graph);
+        for (int k = 0; k < f->v[i].n_args; k++) free(f->v[i].args[k]);
+        free(f->v[i].args);
+        free(f->v[i].insert_name);
+        free(f->v[i].insert_type);
     }
     free(f->v);
     memset(f, 0, sizeof *f);
 }
 
 char *ck_fix_str(const ck_fix *f) {
+    if (!f) return NULL;
     ck_str s = {0};
     char buf[256];
     if (f->layer && f->kind != CK_FIX_INSERT) ck_str_addf(&s, "%s: ", f->layer);
-    ck_str_add(&s, f->change);
+    ck_str_add(&s, f->change ? f->change : "");
     ck_str_addf(&s, " (output %s", ck_shape_str(&f->output, buf, sizeof buf));
     if (f->why) ck_str_addf(&s, "; %s", f->why);
     ck_str_add(&s, ")");
     return ck_str_take(&s);
+}
+
+int ck_graph_node_named(const ck_graph *g, const char *name) {
+    for (int i = 0; name && i < g->n_nodes; i++)
+        if (!strcmp(g->nodes[i].name, name)) return i;
+    return -1;
+}
+
+static bool value_same(const ck_value *a, const ck_value *b) {
+    if (!a || !b) return a == b;
+    if (a->kind != b->kind || a->n != b->n || a->is_tuple != b->is_tuple) return false;
+    switch (a->kind) {
+    case CK_V_BOOL:
+    case CK_V_INT:
+        return a->i == b->i;
+    case CK_V_FLOAT:
+        return a->f == b->f;
+    case CK_V_STR:
+        return !strcmp(a->s ? a->s : "", b->s ? b->s : "");
+    case CK_V_LIST:
+        for (int i = 0; i < a->n; i++)
+            if (!value_same(&a->items[i], &b->items[i])) return false;
+        return true;
+    default:
+        return true;
+    }
+}
+
+/* f->args: the parameters of f->layer whose values differ between the
+ * network searched and the fixed one (what the user edits). */
+static void record_args(const search *s, ck_fix *f) {
+    int a = ck_graph_node_named(s->base, f->layer), b = ck_graph_node_named(f->graph, f->layer);
+    if (a < 0 || b < 0 || !f->graph->nodes[b].fe) return;
+    const ck_node *na = &s->base->nodes[a], *nb = &f->graph->nodes[b];
+    const char *const *params = nb->fe->params;
+    for (int i = 0; params && params[i]; i++) {
+        if (value_same(ck_args_get(&na->args, i, params[i]), ck_args_get(&nb->args, i, params[i])))
+            continue;
+        char **v = realloc(f->args, (size_t)(f->n_args + 1) * sizeof *v);
+        if (!v) return;
+        f->args = v;
+        if ((v[f->n_args] = ck_strdup(params[i]))) f->n_args++;
+    }
 }
 
 /* Checks a candidate; keeps it (taking ownership of g) when the whole
@@ -81,6 +130,11 @@ static bool keep(search *s, ck_graph *g, ck_fix_kind kind, const char *layer, co
     f->layer = layer ? ck_strdup(layer) : NULL;
     f->why = why ? ck_strdup(why) : NULL;
     f->change = ck_str_take(&c);
+    if (kind == CK_FIX_INSERT) {
+        f->insert_name = ck_strdup(s->ins_name);
+        f->insert_type = ck_strdup(s->ins_type);
+    }
+    record_args(s, f);
     return true;
 }
 
@@ -470,9 +524,12 @@ static bool insert_fix(search *s, ck_graph *c, int before, int slot, ck_dialect 
                         .args = &args,
                         .line = c ? c->nodes[before].line : 0};
     bool ok = false;
-    if (c && pushed && ck_graph_insert_layer(c, before, slot, &sp, &d) >= 0)
+    if (c && pushed && ck_graph_insert_layer(c, before, slot, &sp, &d) >= 0) {
+        s->ins_name = name;
+        s->ins_type = type;
         ok = keep(s, c, CK_FIX_INSERT, layer, why, "insert %s = %s %s", name, call.p, where);
-    else
+        s->ins_name = s->ins_type = NULL;
+    } else
         ck_graph_free(c);
     ck_diags_free(&d);
     ck_args_free(&args);
@@ -797,7 +854,9 @@ static void rank_fixes(search *s) {
 
 ck_status ck_find_fixes(const ck_graph *g0, ck_fixes *out, ck_diags *diags) {
     (void)diags;
+    if (!out) return CK_EUSAGE;
     memset(out, 0, sizeof *out);
+    if (!g0) return CK_EUSAGE;
     search s = {.out = out};
     s.base = ck_graph_clone(g0, false);
     if (!s.base) return CK_ENOMEM;
@@ -852,19 +911,29 @@ ck_status ck_find_fixes(const ck_graph *g0, ck_fixes *out, ck_diags *diags) {
     return CK_OK;
 }
 
+int ck_first_error(const ck_diags *d) {
+    for (int i = 0; d && i < d->n; i++)
+        if (d->v[i].severity == CK_SEV_ERROR) return i;
+    return -1;
+}
+
+int ck_fixes_attach(const ck_fixes *f, ck_diags *d) {
+    int first = ck_first_error(d);
+    for (int i = 0; first >= 0 && i < f->n; i++) {
+        char *t = ck_fix_str(&f->v[i]);
+        if (t) ck_diag_fix(&d->v[first], "%s", t);
+        free(t);
+    }
+    return first;
+}
+
 ck_status ck_attach_fixes(const ck_graph *g, ck_diags *diags) {
-    ck_diag *first = NULL;
-    for (int i = 0; i < diags->n && !first; i++)
-        if (diags->v[i].severity == CK_SEV_ERROR) first = &diags->v[i];
-    if (!first) return CK_OK;
+    if (!g) return CK_EUSAGE;
+    if (ck_first_error(diags) < 0) return CK_OK;
     ck_fixes f;
     ck_status st = ck_find_fixes(g, &f, diags);
     if (st != CK_OK) return st;
-    for (int i = 0; i < f.n; i++) {
-        char *t = ck_fix_str(&f.v[i]);
-        if (t) ck_diag_fix(first, "%s", t);
-        free(t);
-    }
+    ck_fixes_attach(&f, diags);
     ck_fixes_free(&f);
     return CK_OK;
 }
