@@ -565,15 +565,26 @@ typedef enum ck_report_kind {
     CK_REPORT_FIX,       /* text, JSON */
 } ck_report_kind;
 
-typedef enum ck_format { CK_FORMAT_TEXT = 0, CK_FORMAT_JSON, CK_FORMAT_MD, CK_FORMAT_SVG } ck_format;
+typedef enum ck_format {
+    CK_FORMAT_TEXT = 0, /* what the CLI prints by default (summary: the table) */
+    CK_FORMAT_JSON,     /* --json: one JSON object */
+    CK_FORMAT_MD,       /* summary --format md */
+    CK_FORMAT_SVG,      /* summary --format svg */
+} ck_format;
 
 typedef struct ck_report_options {
-    const char *model; /* the name printed as the model (CLI: the path); NULL: the graph's source name */
-    ck_dialect as;     /* CHECK: also check under this framework's rules (check --as); NONE: no */
-    int64_t lo, hi;    /* SIZES: the range scanned; 0, 0: the default 1..1024 */
-    int input;         /* SIZES: which network input is varied */
-    bool color;        /* TEXT: ANSI colours on diagnostic headers (the CLI passes isatty && !NO_COLOR) */
-    bool no_fixes;     /* CHECK: skip the fix search (faster); default false = fixes attached as today */
+    /* the name printed as the model (CLI: the path); NULL: the graph's source name */
+    const char *model;
+    /* CHECK: also check under this framework's rules (check --as); NONE: no */
+    ck_dialect as;
+    /* SIZES: the range scanned; 0, 0: the default 1..1024 */
+    int64_t lo, hi;
+    /* SIZES: which network input is varied */
+    int input;
+    /* TEXT: ANSI colours on diagnostic headers (the CLI passes isatty && !NO_COLOR) */
+    bool color;
+    /* CHECK: skip the fix search (faster); default false = fixes attached as today */
+    bool no_fixes;
 } ck_report_options;
 
 /* Runs the analysis of `convkit <kind>` on g at its current input shapes and
@@ -640,8 +651,9 @@ CK_API bool ck_diag_append_note(ck_diag *dg, const char *note);
 
 /* Releases memory the library returned: the strings of ck_report,
  * ck_report_fixes, ck_report_failure, ck_diags_text, ck_diags_json,
- * ck_fix_json, ck_inputs_json, ck_runs_str, ck_size_fn_str, ck_fix_str, and
- * the text of ck_graph_write_cnn. Plain free() semantics; NULL is fine. */
+ * ck_fix_json, ck_inputs_json, ck_runs_str, ck_size_fn_str, ck_fix_str,
+ * ck_layer_types, and the text of ck_graph_write_cnn. Plain free()
+ * semantics; NULL is fine. */
 CK_API void ck_free(void *p);
 
 #ifdef __cplusplus

@@ -1,0 +1,141 @@
+/* The public report API: which kind has which format, the shared steps
+ * (a checked copy of the graph, the output of a model that cannot be used),
+ * and the small diagnostics helpers bindings and the CLI use. */
+#include "analyze/analyze.h"
+#include "report/report.h"
+
+#include <string.h>
+
+static bool has_format(ck_report_kind kind, ck_format fmt) {
+    switch (fmt) {
+    case CK_FORMAT_TEXT:
+    case CK_FORMAT_JSON:
+        return kind == CK_REPORT_CHECK || kind == CK_REPORT_SUMMARY || kind == CK_REPORT_SIZES ||
+               kind == CK_REPORT_FIX;
+    case CK_FORMAT_MD:
+    case CK_FORMAT_SVG:
+        return kind == CK_REPORT_SUMMARY;
+    }
+    return false;
+}
+
+/* Check, summary and fix: the renderer gets a checked copy of g, or the
+ * failure is rendered when g cannot be checked (an input without a shape). */
+static ck_status checked(const ck_graph *g, const ck_rp_request *r, ck_str *s) {
+    ck_graph *c = ck_graph_clone(g, false);
+    if (!c) return CK_ENOMEM;
+    ck_diags d = {0};
+    ck_status st = ck_check(c, &d);
+    if (st != CK_OK && st != CK_EINVALID)
+        ck_rp_failure(s, r->opt.model, &d, r->fmt, r->opt.color);
+    else if (r->kind == CK_REPORT_CHECK)
+        st = ck_rp_check(c, &d, st, r, s);
+    else if (r->kind == CK_REPORT_SUMMARY)
+        st = ck_rp_summary(c, &d, st, r, s);
+    else
+        st = ck_rp_fix(c, &d, st, r, s);
+    ck_diags_free(&d);
+    ck_graph_free(c);
+    return st;
+}
+
+/* Hands s over as *out: the report's status, or CK_ENOMEM. */
+static ck_status finish(ck_str *s, ck_status st, char **out) {
+    if (st == CK_ENOMEM || s->oom) {
+        ck_str_free(s);
+        return CK_ENOMEM;
+    }
+    *out = ck_str_take(s);
+    return *out ? st : CK_ENOMEM;
+}
+
+static ck_status render(const ck_graph *g, ck_rp_request *r, const ck_report_options *opt,
+                        char **out) {
+    if (out) *out = NULL;
+    if (!g || !out || !has_format(r->kind, r->fmt)) return CK_EUSAGE;
+    if (opt) r->opt = *opt;
+    if (!r->opt.model) r->opt.model = g->source ? g->source : "";
+    ck_str s = {0};
+    ck_status st = r->kind == CK_REPORT_SIZES ? ck_rp_sizes(g, r, &s) : checked(g, r, &s);
+    return finish(&s, st, out);
+}
+
+ck_status ck_report(const ck_graph *g, ck_report_kind kind, ck_format fmt,
+                    const ck_report_options *opt, char **out) {
+    ck_rp_request r = {.kind = kind, .fmt = fmt};
+    return render(g, &r, opt, out);
+}
+
+ck_status ck_report_fixes(const ck_graph *g, const ck_fixes *fixes, const char *written,
+                          const ck_diags *write_errors, ck_format fmt, const ck_report_options *opt,
+                          char **out) {
+    ck_rp_request r = {.kind = CK_REPORT_FIX,
+                       .fmt = fmt,
+                       .fixes = fixes,
+                       .written = written,
+                       .write_errors = write_errors};
+    return render(g, &r, opt, out);
+}
+
+void ck_rp_failure(ck_str *s, const char *model, const ck_diags *d, ck_format fmt, bool color) {
+    if (fmt != CK_FORMAT_JSON) {
+        ck_rp_diags_text(s, d, color);
+        return;
+    }
+    json_t *j = json_object();
+    json_object_set_new(j, "model", json_string(model ? model : ""));
+    json_object_set_new(j, "ok", json_false());
+    json_object_set_new(j, "layers", json_array());
+    json_object_set_new(j, "diagnostics", ck_rp_diags_json(d, -1, NULL));
+    ck_rp_add_json(s, j);
+}
+
+ck_status ck_report_failure(const char *model, const ck_diags *d, ck_format fmt, bool color,
+                            char **out) {
+    if (!out) return CK_EUSAGE;
+    *out = NULL;
+    ck_str s = {0};
+    ck_rp_failure(&s, model, d, fmt, color);
+    return finish(&s, CK_OK, out);
+}
+
+/* A JSON value as its own document (the reports' JSON layout). */
+static char *json_text(json_t *j) {
+    ck_str s = {0};
+    ck_rp_add_json(&s, j);
+    return ck_str_take(&s);
+}
+
+char *ck_diags_text(const ck_diags *d, bool color) {
+    ck_str s = {0};
+    ck_rp_diags_text(&s, d, color);
+    return ck_str_take(&s);
+}
+
+char *ck_diags_json(const ck_diags *d) {
+    return json_text(ck_rp_diags_json(d, -1, NULL));
+}
+
+char *ck_fix_json(const ck_fix *f) {
+    return f ? json_text(ck_rp_fix_json(f)) : NULL;
+}
+
+char *ck_inputs_json(const ck_graph *g) {
+    return g ? json_text(ck_rp_inputs_json(g)) : NULL;
+}
+
+ck_diag *ck_diags_append(ck_diags *d, ck_severity sev, ck_code code, const char *layer,
+                         const char *op, const char *message) {
+    return d ? ck_diag_add(d, sev, code, layer, op, "%s", message ? message : "") : NULL;
+}
+
+bool ck_diag_append_note(ck_diag *dg, const char *note) {
+    if (!dg || !note) return false;
+    int n = dg->n_notes;
+    ck_diag_note(dg, "%s", note);
+    return dg->n_notes > n;
+}
+
+void ck_free(void *p) {
+    free(p);
+}
