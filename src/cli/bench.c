@@ -5,7 +5,6 @@
  * profiled passes (ck_session_run_profiled) follow and give each step's
  * median time, its kernel and its rate. */
 #include "cli/cli.h"
-#include "core/core.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -322,8 +321,8 @@ int cmd_bench(int argc, char **argv) {
         json_object_set_new(j, "dialect", json_string(ck_dialect_name(ck_graph_dialect(g))));
         json_object_set_new(j, "ok", json_true());
         ck_shape s0 = ck_session_input_shape(s, 0);
-        json_object_set_new(j, "input", shape_json(&s0));
-        json_object_set_new(j, "inputs", inputs_json(g));
+        json_object_set_new(j, "input", cli_shape_json(&s0));
+        json_object_set_new(j, "inputs", cli_json_of(ck_inputs_json(g)));
         json_object_set_new(j, "threads", json_integer(info.threads));
         json_object_set_new(j, "kernels", json_string(kernels_name(info.kernels)));
         json_object_set_new(j, "fast_steps", json_integer(info.fast_steps));
@@ -345,12 +344,12 @@ int cmd_bench(int argc, char **argv) {
         json_object_set_new(jm, "scratch_bytes", json_integer(m.scratch_bytes));
         json_object_set_new(jm, "weight_bytes", json_integer(m.weight_bytes));
         json_object_set_new(j, "memory", jm);
-        json_object_set_new(j, "diagnostics", diags_json(&d));
+        json_object_set_new(j, "diagnostics", cli_json_of(ck_diags_json(&d)));
         if (b.profile) json_object_set_new(j, "profile", profile_json(&prof));
-        print_json(j);
+        cli_print_json(j);
     } else {
         char buf[160];
-        render_diags_text(stderr, &d); /* warnings */
+        cli_print_diags(stderr, &d); /* warnings */
         printf("model: %s (%s)\n", o.model, ck_dialect_name(ck_graph_dialect(g)));
         for (int i = 0; i < ni; i++) {
             ck_shape sh = ck_session_input_shape(s, i);

@@ -1,30 +1,61 @@
 /* Option parsing and model loading shared by the subcommands. */
 #include "cli/cli.h"
-#include "core/core.h"
 
 #include <errno.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
-/* A usage error: text on stderr, or the one JSON object with --json. */
-int cli_usage_error(const cli_opts *o, const char *usage, const char *fmt, ...) {
-    ck_str s = {0};
+void cli_usage_json(const char *message) {
+    json_t *j = json_object();
+    json_object_set_new(j, "ok", json_false());
+    json_object_set_new(j, "error", json_string("usage"));
+    json_object_set_new(j, "message", json_string(message));
+    cli_print_json(j);
+}
+
+static char *vformat(const char *fmt, va_list ap) __attribute__((format(printf, 1, 0)));
+static char *vformat(const char *fmt, va_list ap) {
+    va_list ap2;
+    va_copy(ap2, ap);
+    int n = vsnprintf(NULL, 0, fmt, ap2);
+    va_end(ap2);
+    char *s = n >= 0 ? malloc((size_t)n + 1) : NULL;
+    if (s) vsnprintf(s, (size_t)n + 1, fmt, ap);
+    return s;
+}
+
+char *cli_format(const char *fmt, ...) {
     va_list ap;
     va_start(ap, fmt);
-    ck_str_vaddf(&s, fmt, ap);
+    char *s = vformat(fmt, ap);
     va_end(ap);
-    if (o->json) {
-        json_t *j = json_object();
-        json_object_set_new(j, "ok", json_false());
-        json_object_set_new(j, "error", json_string("usage"));
-        json_object_set_new(j, "message", json_string(s.p ? s.p : ""));
-        print_json(j);
-    } else {
-        fprintf(stderr, "convkit: %s\n\n%s", s.p ? s.p : "", usage);
-    }
-    ck_str_free(&s);
+    return s;
+}
+
+ck_diag *cli_diag(ck_diags *d, ck_code code, const char *layer, const char *op, const char *fmt,
+                  ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    char *msg = vformat(fmt, ap);
+    va_end(ap);
+    ck_diag *dg = ck_diags_append(d, CK_SEV_ERROR, code, layer, op, msg ? msg : "");
+    free(msg);
+    return dg;
+}
+
+int cli_usage_error(const cli_opts *o, const char *usage, const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    char *msg = vformat(fmt, ap);
+    va_end(ap);
+    if (o->json)
+        cli_usage_json(msg ? msg : "");
+    else
+        fprintf(stderr, "convkit: %s\n\n%s", msg ? msg : "", usage);
+    free(msg);
     return EXIT_USAGE;
 }
 
@@ -146,19 +177,18 @@ ck_graph *cli_load(const cli_opts *o, ck_diags *d, int *exit_code) {
             for (int k = 0; k < ck_graph_num_inputs(g); k++)
                 if (!strcmp(ck_graph_input_name(g, k), o->input_names[i])) idx = k;
             if (idx < 0) {
-                ck_diag_add(d, CK_SEV_ERROR, CK_INVALID_CONFIG, o->input_names[i], "input",
-                            "--input names '%s', but the model's inputs are %s%s",
-                            o->input_names[i], ck_graph_input_name(g, 0),
-                            ck_graph_num_inputs(g) > 1 ? ", ..." : "");
+                cli_diag(d, CK_INVALID_CONFIG, o->input_names[i], "input",
+                         "--input names '%s', but the model's inputs are %s%s", o->input_names[i],
+                         ck_graph_input_name(g, 0), ck_graph_num_inputs(g) > 1 ? ", ..." : "");
                 ck_graph_free(g);
                 *exit_code = EXIT_USAGE;
                 return NULL;
             }
         }
         if (idx >= ck_graph_num_inputs(g)) {
-            ck_diag_add(d, CK_SEV_ERROR, CK_INVALID_CONFIG, "input", "input",
-                        "--input is given %d times but the model has %d input(s)", o->n_inputs,
-                        ck_graph_num_inputs(g));
+            cli_diag(d, CK_INVALID_CONFIG, "input", "input",
+                     "--input is given %d times but the model has %d input(s)", o->n_inputs,
+                     ck_graph_num_inputs(g));
             ck_graph_free(g);
             *exit_code = EXIT_USAGE;
             return NULL;
@@ -167,17 +197,6 @@ ck_graph *cli_load(const cli_opts *o, ck_diags *d, int *exit_code) {
     }
     *exit_code = 0;
     return g;
-}
-
-const char *layer_state_name(ck_layer_state s) {
-    switch (s) {
-    case CK_LAYER_OK:
-        return "ok";
-    case CK_LAYER_FAILED:
-        return "failed";
-    default:
-        return "not_reached";
-    }
 }
 
 ck_graph *cli_load_checked(const cli_opts *o, ck_diags *d, ck_status *st, int *exit_code) {
@@ -190,21 +209,59 @@ ck_graph *cli_load_checked(const cli_opts *o, ck_diags *d, ck_status *st, int *e
             *exit_code = EXIT_USAGE;
         }
     }
-    if (!g) {
-        if (o->json)
-            print_json(failure_json(o, d));
-        else
-            render_diags_text(stderr, d);
-    }
+    if (!g) cli_fail(o, d, *exit_code);
     return g;
 }
 
+bool cli_color(FILE *f) {
+    return isatty(fileno(f)) && !getenv("NO_COLOR");
+}
+
 int cli_fail(const cli_opts *o, const ck_diags *d, int code) {
-    if (o->json)
-        print_json(failure_json(o, d));
-    else
-        render_diags_text(stderr, d);
+    FILE *f = o->json ? stdout : stderr;
+    char *text = NULL;
+    ck_report_failure(o->model, d, o->json ? CK_FORMAT_JSON : CK_FORMAT_TEXT, cli_color(f), &text);
+    if (text) fputs(text, f);
+    ck_free(text);
     return code;
+}
+
+int cli_print_report(ck_status st, char *text, ck_format fmt) {
+    bool made = st == CK_OK || st == CK_EINVALID;
+    if (text)
+        fputs(text, made || fmt == CK_FORMAT_JSON ? stdout : stderr);
+    else if (st == CK_ENOMEM)
+        fputs("convkit: out of memory\n", stderr);
+    ck_free(text);
+    return st == CK_OK ? EXIT_VALID : st == CK_EINVALID ? EXIT_INVALID : EXIT_USAGE;
+}
+
+void cli_print_json(json_t *o) {
+    char *s = json_dumps(o, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+    if (s) {
+        fputs(s, stdout);
+        fputc('\n', stdout);
+        free(s);
+    }
+    json_decref(o);
+}
+
+json_t *cli_shape_json(const ck_shape *s) {
+    json_t *a = json_array();
+    for (int i = 0; i < s->rank; i++) json_array_append_new(a, json_integer(s->d[i]));
+    return a;
+}
+
+json_t *cli_json_of(char *text) {
+    json_t *j = text ? json_loads(text, 0, NULL) : NULL;
+    ck_free(text);
+    return j ? j : json_null();
+}
+
+void cli_print_diags(FILE *f, const ck_diags *d) {
+    char *text = ck_diags_text(d, cli_color(f));
+    if (text) fputs(text, f);
+    ck_free(text);
 }
 
 double cli_now_ms(void) {

@@ -2,10 +2,10 @@
  * files, the shape check, weights) is settled before anything runs, and an
  * output file is written only after a successful run. */
 #include "cli/cli.h"
-#include "core/core.h"
 
 #include <errno.h>
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -108,7 +108,7 @@ static int take_run_opts(int argc, char **argv, run_opts *r, char **rest) {
             /* NAME=SRC, but not random:... or a path that holds '=' after a '/' */
             if (e && e != val && strncmp(val, "random:", 7) != 0 &&
                 !memchr(val, '/', (size_t)(e - val))) {
-                char *nm = ck_strndup(val, (size_t)(e - val));
+                char *nm = strndup(val, (size_t)(e - val));
                 if (!nm) return -1;
                 r->in_name[r->n_in] = nm;
                 r->in_src[r->n_in++] = e + 1;
@@ -222,9 +222,9 @@ int cmd_run(int argc, char **argv) {
             for (int k = 0; k < ni; k++)
                 if (!strcmp(ck_graph_input_name(g, k), r.in_name[i])) idx = k;
             if (idx < 0) {
-                ck_diag_add(&d, CK_SEV_ERROR, CK_INVALID_CONFIG, r.in_name[i], "input",
-                            "--input names '%s', but the model's inputs are %s%s", r.in_name[i],
-                            ck_graph_input_name(g, 0), ni > 1 ? ", ..." : "");
+                cli_diag(&d, CK_INVALID_CONFIG, r.in_name[i], "input",
+                         "--input names '%s', but the model's inputs are %s%s", r.in_name[i],
+                         ck_graph_input_name(g, 0), ni > 1 ? ", ..." : "");
                 code = cli_fail(&o, &d, EXIT_USAGE);
                 goto done;
             }
@@ -275,29 +275,30 @@ int cmd_run(int argc, char **argv) {
             for (int k = 0; ok && k < decl.rank; k++)
                 ok = decl.d[k] == 0 || decl.d[k] == shape.d[k];
             if (!ok) {
-                ck_str a = {0};
-                char b[160];
-                ck_str_add(&a, "[");
+                char a[CK_MAX_RANK * 24 + 8], b[160];
+                size_t off = (size_t)snprintf(a, sizeof a, "[");
                 for (int k = 0; k < decl.rank; k++) {
                     if (decl.d[k])
-                        ck_str_addf(&a, "%s%lld", k ? ", " : "", (long long)decl.d[k]);
+                        off += (size_t)snprintf(a + off, sizeof a - off, "%s%lld", k ? ", " : "",
+                                                (long long)decl.d[k]);
                     else
-                        ck_str_addf(&a, "%s?", k ? ", " : "");
+                        off += (size_t)snprintf(a + off, sizeof a - off, "%s?", k ? ", " : "");
                 }
-                ck_str_add(&a, "]");
+                snprintf(a + off, sizeof a - off, "]");
                 int ax = -1;
                 for (int k = 0; decl.rank == shape.rank && k < decl.rank && ax < 0; k++)
                     if (decl.d[k] && decl.d[k] != shape.d[k]) ax = k;
-                ck_diag *dg = ck_diag_add(
-                    &d, CK_SEV_ERROR, ax == 1 ? CK_CHANNEL_MISMATCH : CK_RANK_MISMATCH, name,
-                    "input",
-                    "the model's input '%s' has the fixed shape %s, but the given input "
-                    "has shape %s",
-                    name, a.p ? a.p : "", ck_shape_str(&shape, b, sizeof b));
-                if (dg && ax >= 0)
-                    ck_diag_note(dg, "axis %d must be %lld (? = any size)", ax,
-                                 (long long)decl.d[ax]);
-                ck_str_free(&a);
+                ck_diag *dg =
+                    cli_diag(&d, ax == 1 ? CK_CHANNEL_MISMATCH : CK_RANK_MISMATCH, name, "input",
+                             "the model's input '%s' has the fixed shape %s, but the given input "
+                             "has shape %s",
+                             name, a, ck_shape_str(&shape, b, sizeof b));
+                if (dg && ax >= 0) {
+                    char note[96];
+                    snprintf(note, sizeof note, "axis %d must be %lld (? = any size)", ax,
+                             (long long)decl.d[ax]);
+                    ck_diag_append_note(dg, note);
+                }
                 code = cli_fail(&o, &d, EXIT_INVALID);
                 goto done;
             }
@@ -360,7 +361,7 @@ int cmd_run(int argc, char **argv) {
             json_t *e = json_object();
             ck_shape sh = ck_session_input_shape(s, i);
             json_object_set_new(e, "name", json_string(ck_session_input_name(s, i)));
-            json_object_set_new(e, "shape", shape_json(&sh));
+            json_object_set_new(e, "shape", cli_shape_json(&sh));
             json_object_set_new(e, "source", json_string(in_desc[i]));
             json_array_append_new(ja, e);
         }
@@ -371,7 +372,7 @@ int cmd_run(int argc, char **argv) {
             ck_shape sh = ck_session_output_shape(s, i);
             stats t = stats_of(out[i]);
             json_object_set_new(e, "name", json_string(ck_session_output_name(s, i)));
-            json_object_set_new(e, "shape", shape_json(&sh));
+            json_object_set_new(e, "shape", cli_shape_json(&sh));
             json_object_set_new(e, "file", i < r.n_out ? json_string(r.out[i]) : json_null());
             json_object_set_new(e, "min", num(t.min));
             json_object_set_new(e, "max", num(t.max));
@@ -389,10 +390,10 @@ int cmd_run(int argc, char **argv) {
         json_object_set_new(jm, "buffers", json_integer(m.buffers));
         json_object_set_new(jm, "weight_bytes", json_integer(m.weight_bytes));
         json_object_set_new(j, "memory", jm);
-        json_object_set_new(j, "diagnostics", diags_json(&d));
-        print_json(j);
+        json_object_set_new(j, "diagnostics", cli_json_of(ck_diags_json(&d)));
+        cli_print_json(j);
     } else {
-        render_diags_text(stderr, &d); /* warnings */
+        cli_print_diags(stderr, &d); /* warnings */
         printf("model: %s (%s)\n", o.model, ck_dialect_name(ck_graph_dialect(g)));
         for (int i = 0; i < ni; i++) {
             ck_shape sh = ck_session_input_shape(s, i);
