@@ -5,10 +5,23 @@
  * Ownership: every object returned through an out-pointer belongs to the
  * caller and is released with its matching ck_*_free(). Strings inside a
  * diagnostic or a layer record belong to the object that holds them.
+ * The library keeps no pointer to a caller's argument after the call
+ * returns, except where a function says so (a session reads its graph).
  *
  * Errors: no function prints, exits or aborts because of its input. Each
  * returns a ck_status and, where a ck_diags is given, appends structured
  * diagnostics (code, layer, axis, numbers, message) that callers render.
+ *
+ * NULL: every `ck_diags *` argument may be NULL (the status still says what
+ * happened; the diagnostics are dropped), and so may every `const ck_limits
+ * *` (the defaults), every options pointer and every name used only in
+ * messages. A NULL object or out-pointer that a function needs gives
+ * CK_EUSAGE (or an empty result: 0, NULL, a rank-0 shape, from the getters);
+ * the free functions accept NULL.
+ *
+ * Threads: functions taking a `const` object only read it, so any number of
+ * threads may call them on one graph or session at once, as long as no
+ * thread changes that object (ck_check, ck_graph_set_*) meanwhile.
  */
 #ifndef CONVKIT_H
 #define CONVKIT_H
@@ -28,6 +41,22 @@ extern "C" {
 #else
 #define CK_API
 #endif
+
+/* The library's version. The Makefile reads these three lines for the
+ * shared library's names and convkit.pc; nothing else types the version. */
+#define CONVKIT_VERSION_MAJOR 0
+#define CONVKIT_VERSION_MINOR 1
+#define CONVKIT_VERSION_PATCH 0
+#define CK_VERSION_STR_(x) #x
+#define CK_VERSION_XSTR_(x) CK_VERSION_STR_(x)
+/* "0.1.0" */
+#define CONVKIT_VERSION_STRING                                                                     \
+    CK_VERSION_XSTR_(CONVKIT_VERSION_MAJOR)                                                        \
+    "." CK_VERSION_XSTR_(CONVKIT_VERSION_MINOR) "." CK_VERSION_XSTR_(CONVKIT_VERSION_PATCH)
+
+/* The version of the library actually loaded (CONVKIT_VERSION_STRING when it
+ * was built); a static string. */
+CK_API const char *ck_version(void);
 
 #define CK_MAX_RANK 8
 
@@ -66,7 +95,7 @@ typedef enum ck_code {
         CK_CODE_COUNT
 } ck_code;
 
-const char *ck_code_name(ck_code c);
+CK_API const char *ck_code_name(ck_code c);
 
 typedef enum ck_severity { CK_SEV_ERROR = 0, CK_SEV_WARNING, CK_SEV_NOTE } ck_severity;
 
@@ -99,9 +128,9 @@ typedef struct ck_diags {
     ck_diag *v;
 } ck_diags;
 
-void ck_diags_free(ck_diags *d);
+CK_API void ck_diags_free(ck_diags *d);
 /* Number of diagnostics of severity error. */
-int ck_diags_errors(const ck_diags *d);
+CK_API int ck_diags_errors(const ck_diags *d);
 
 typedef enum ck_dialect {
     CK_DIALECT_NONE = 0,
@@ -110,7 +139,7 @@ typedef enum ck_dialect {
     CK_DIALECT_ONNX,
 } ck_dialect;
 
-const char *ck_dialect_name(ck_dialect d);
+CK_API const char *ck_dialect_name(ck_dialect d);
 
 /* ---- graphs ------------------------------------------------------------- */
 
@@ -129,30 +158,53 @@ typedef struct ck_limits {
 } ck_limits;
 
 /* `lim` with every zero field set to its default (lim may be NULL). */
-ck_limits ck_limits_resolve(const ck_limits *lim);
+CK_API ck_limits ck_limits_resolve(const ck_limits *lim);
+
+/* Loaders. Every loader stores a new graph in *out, which the caller owns
+ * and releases with ck_graph_free(); on failure *out is NULL, the status
+ * says why and diags (when given) holds the diagnostics. `out` is required
+ * (CK_EUSAGE when NULL); `lim` may be NULL (the defaults); `diags` may be
+ * NULL. The loaders never keep a pointer to their arguments: the bytes and
+ * the name may be released as soon as the call returns. */
 
 /* Reads a model file: .cnn text, ONNX protobuf or Keras JSON, told apart by
- * content. On failure *out is NULL and diags says why. */
-ck_status ck_load_file(const char *path, const ck_limits *lim, ck_graph **out, ck_diags *diags);
+ * content. ONNX external data is located relative to the file's folder. */
+CK_API ck_status ck_load_file(const char *path, const ck_limits *lim, ck_graph **out,
+                              ck_diags *diags);
+
+/* The same from `len` bytes in memory (they need no terminating NUL), the
+ * format told from the content as ck_load_file() does. `name` (may be NULL)
+ * names the model in diagnostics and becomes the graph's source; for an
+ * ONNX model it is also the path its external data files are relative to
+ * (NULL: the current directory). lim->max_file_bytes bounds len. */
+CK_API ck_status ck_load_memory(const void *bytes, size_t len, const char *name,
+                                const ck_limits *lim, ck_graph **out, ck_diags *diags);
+/* ONNX ModelProto bytes, whatever they look like. */
+CK_API ck_status ck_load_onnx_memory(const void *bytes, size_t len, const char *name,
+                                     const ck_limits *lim, ck_graph **out, ck_diags *diags);
+/* Keras model JSON text (model.to_json(), a TF.js model.json, a Keras 3
+ * config.json), `len` bytes. */
+CK_API ck_status ck_load_keras_json(const void *bytes, size_t len, const char *name,
+                                    const ck_limits *lim, ck_graph **out, ck_diags *diags);
 
 /* Parses .cnn text. `filename` is used only in diagnostics. */
-ck_status ck_parse_cnn(const char *text, size_t len, const char *filename, const ck_limits *lim,
-                       ck_graph **out, ck_diags *diags);
+CK_API ck_status ck_parse_cnn(const char *text, size_t len, const char *filename,
+                              const ck_limits *lim, ck_graph **out, ck_diags *diags);
 
-void ck_graph_free(ck_graph *g);
+CK_API void ck_graph_free(ck_graph *g);
 /* The limits the graph was read with (resolved), and a way to change them. */
-ck_limits ck_graph_limits(const ck_graph *g);
-void ck_graph_set_limits(ck_graph *g, const ck_limits *lim);
+CK_API ck_limits ck_graph_limits(const ck_graph *g);
+CK_API void ck_graph_set_limits(ck_graph *g, const ck_limits *lim);
 
-ck_dialect ck_graph_dialect(const ck_graph *g);
-int ck_graph_num_inputs(const ck_graph *g);
-const char *ck_graph_input_name(const ck_graph *g, int i);
+CK_API ck_dialect ck_graph_dialect(const ck_graph *g);
+CK_API int ck_graph_num_inputs(const ck_graph *g);
+CK_API const char *ck_graph_input_name(const ck_graph *g, int i);
 /* The declared input shape; rank 0 when the model does not declare one. */
-ck_shape ck_graph_input_shape(const ck_graph *g, int i);
+CK_API ck_shape ck_graph_input_shape(const ck_graph *g, int i);
 /* Replaces the shape of input i (used for --input and by the size solver). */
-ck_status ck_graph_set_input_shape(ck_graph *g, int i, const ck_shape *s);
+CK_API ck_status ck_graph_set_input_shape(ck_graph *g, int i, const ck_shape *s);
 /* True when input i is laid out channels-last (Keras NHWC). */
-bool ck_graph_input_channels_last(const ck_graph *g, int i);
+CK_API bool ck_graph_input_channels_last(const ck_graph *g, int i);
 
 /* ---- checking ----------------------------------------------------------- */
 
@@ -182,10 +234,10 @@ typedef struct ck_layer_info {
 /* Propagates shapes through every layer. Returns CK_OK when every layer is
  * valid, CK_EINVALID when some layer failed (diags holds one error per
  * failing layer; independent branches are still checked). */
-ck_status ck_check(ck_graph *g, ck_diags *diags);
+CK_API ck_status ck_check(ck_graph *g, ck_diags *diags);
 
-int ck_graph_num_layers(const ck_graph *g);
-ck_layer_info ck_graph_layer(const ck_graph *g, int i);
+CK_API int ck_graph_num_layers(const ck_graph *g);
+CK_API ck_layer_info ck_graph_layer(const ck_graph *g, int i);
 
 /* Totals after ck_check() over the layers that were checked. */
 typedef struct ck_totals {
@@ -194,7 +246,7 @@ typedef struct ck_totals {
     int64_t param_bytes;      /* float32 */
     int64_t input_bytes;
 } ck_totals;
-ck_totals ck_graph_totals(const ck_graph *g);
+CK_API ck_totals ck_graph_totals(const ck_graph *g);
 
 /* ---- input sizes ------------------------------------------------------- */
 
@@ -248,13 +300,13 @@ typedef struct ck_sizes {
 
 /* Scans input sizes lo..hi of input `input` (spatial axes only; batch and
  * channels held at the given shape) by running the shape check at each size. */
-ck_status ck_solve_sizes(const ck_graph *g, int input, int64_t lo, int64_t hi, ck_sizes *out,
-                         ck_diags *diags);
-void ck_sizes_free(ck_sizes *s);
+CK_API ck_status ck_solve_sizes(const ck_graph *g, int input, int64_t lo, int64_t hi, ck_sizes *out,
+                                ck_diags *diags);
+CK_API void ck_sizes_free(ck_sizes *s);
 /* Writes runs compactly: "15-1024", "every 16 from 16 to 1024", "3, 5-9". */
-char *ck_runs_str(const ck_runs *r, int64_t hi);
+CK_API char *ck_runs_str(const ck_runs *r, int64_t hi);
 /* Writes a size function as "out = floor((in - 15) / 8) + 1". */
-char *ck_size_fn_str(const ck_size_fn *f);
+CK_API char *ck_size_fn_str(const ck_size_fn *f);
 
 /* ---- fixes -------------------------------------------------------------- */
 
@@ -292,17 +344,18 @@ typedef struct ck_fixes {
  * downsampling layers upstream, channel and feature counts, inserted
  * pooling or padding. Only fixes that make the whole network valid are kept.
  * A valid network gives no fixes. */
-ck_status ck_find_fixes(const ck_graph *g, ck_fixes *out, ck_diags *diags);
-void ck_fixes_free(ck_fixes *f);
+CK_API ck_status ck_find_fixes(const ck_graph *g, ck_fixes *out, ck_diags *diags);
+CK_API void ck_fixes_free(ck_fixes *f);
 /* "conv3: padding=1 (output [1, 64, 1, 1])" */
-char *ck_fix_str(const ck_fix *f);
+CK_API char *ck_fix_str(const ck_fix *f);
 /* Runs the fix search and attaches the fixes, as text, to the first error
  * in diags (which must come from ck_check of g). */
-ck_status ck_attach_fixes(const ck_graph *g, ck_diags *diags);
+CK_API ck_status ck_attach_fixes(const ck_graph *g, ck_diags *diags);
 
 /* Writes a PyTorch- or Keras-dialect graph as .cnn text that ck_parse_cnn
  * reads back to the same network. ONNX graphs give CK_EUSAGE. */
-ck_status ck_graph_write_cnn(const ck_graph *g, const char *comment, char **out, ck_diags *diags);
+CK_API ck_status ck_graph_write_cnn(const ck_graph *g, const char *comment, char **out,
+                                    ck_diags *diags);
 
 /* ---- the same network under another framework's rules ------------------ */
 
@@ -328,14 +381,14 @@ typedef struct ck_dialect_diffs {
  * last window, 'same' with a stride, pooling padding limits), the layers'
  * arguments and layout stay. Lists every layer whose output or validity
  * differs. */
-ck_status ck_check_as(const ck_graph *g, ck_dialect as, ck_dialect_diffs *out);
-void ck_dialect_diffs_free(ck_dialect_diffs *d);
+CK_API ck_status ck_check_as(const ck_graph *g, ck_dialect as, ck_dialect_diffs *out);
+CK_API void ck_dialect_diffs_free(ck_dialect_diffs *d);
 
 /* Formats a shape as "[1, 3, 224, 224]" into buf; returns buf. */
-char *ck_shape_str(const ck_shape *s, char *buf, size_t n);
+CK_API char *ck_shape_str(const ck_shape *s, char *buf, size_t n);
 
 /* Parses "1x3x224x224" or "[1, 3, 224, 224]". Returns false on bad text. */
-bool ck_parse_shape(const char *text, ck_shape *out);
+CK_API bool ck_parse_shape(const char *text, ck_shape *out);
 
 /* ---- running ------------------------------------------------------------ */
 
@@ -348,25 +401,25 @@ typedef struct ck_tensor_f32 {
 
 /* Allocates a zero-filled tensor of `shape`. CK_EUSAGE on a bad shape,
  * CK_ENOMEM when the size overflows or memory runs out. */
-ck_status ck_tensor_f32_new(const ck_shape *shape, ck_tensor_f32 **out);
-void ck_tensor_f32_free(ck_tensor_f32 *t);
-int64_t ck_tensor_f32_numel(const ck_tensor_f32 *t);
+CK_API ck_status ck_tensor_f32_new(const ck_shape *shape, ck_tensor_f32 **out);
+CK_API void ck_tensor_f32_free(ck_tensor_f32 *t);
+CK_API int64_t ck_tensor_f32_numel(const ck_tensor_f32 *t);
 /* Fills t with standard normal values drawn from `seed` (deterministic on
  * every platform). */
-void ck_tensor_f32_fill_normal(ck_tensor_f32 *t, uint64_t seed);
+CK_API void ck_tensor_f32_fill_normal(ck_tensor_f32 *t, uint64_t seed);
 
 /* NumPy .npy files (format versions 1.0, 2.0 and 3.0). Reading accepts
  * float32 in either byte order and Fortran order (converted to C order);
  * float16, bool and integer data are converted, float64 and wide integers
  * only when every value is exactly representable as float32; anything else
  * is a diagnostic naming the file and the dtype. */
-ck_status ck_npy_read(const char *path, ck_tensor_f32 **out, ck_diags *d);
+CK_API ck_status ck_npy_read(const char *path, ck_tensor_f32 **out, ck_diags *d);
 /* The same from bytes in memory; `name` is used only in diagnostics. */
-ck_status ck_npy_parse(const void *bytes, size_t len, const char *name, ck_tensor_f32 **out,
-                       ck_diags *d);
+CK_API ck_status ck_npy_parse(const void *bytes, size_t len, const char *name, ck_tensor_f32 **out,
+                              ck_diags *d);
 /* Writes `<f4`, C order, version 1.0 (2.0 when the header needs it). The
  * file appears whole or not at all (written beside it, then renamed). */
-ck_status ck_npy_write(const char *path, const ck_tensor_f32 *t, ck_diags *d);
+CK_API ck_status ck_npy_write(const char *path, const ck_tensor_f32 *t, ck_diags *d);
 
 /* A session runs one checked graph at the input shapes it was checked with.
  * ck_session_new() does everything that can fail: it validates every layer,
@@ -414,12 +467,12 @@ typedef struct ck_session_options {
  * *out is NULL and d holds one error per layer that cannot run (missing or
  * truncated weights, unsupported attribute combinations), naming the layer
  * and the value. `opt` may be NULL. */
-ck_status ck_session_new(const ck_graph *g, const ck_session_options *opt, ck_session **out,
-                         ck_diags *d);
-void ck_session_free(ck_session *s);
+CK_API ck_status ck_session_new(const ck_graph *g, const ck_session_options *opt, ck_session **out,
+                                ck_diags *d);
+CK_API void ck_session_free(ck_session *s);
 
-int ck_session_num_inputs(const ck_session *s);
-int ck_session_num_outputs(const ck_session *s);
+CK_API int ck_session_num_inputs(const ck_session *s);
+CK_API int ck_session_num_outputs(const ck_session *s);
 /* What the planner chose: the kernel family in use (never above the CPU),
  * threads per context, steps, how many run a fast kernel, and how many
  * (batch norms, ReLUs) were folded into the convolution before them. */
@@ -427,15 +480,16 @@ typedef struct ck_session_info {
     ck_kernels kernels;
     int threads, steps, fast_steps, folded_steps;
 } ck_session_info;
-ck_session_info ck_session_describe(const ck_session *s);
-const char *ck_session_input_name(const ck_session *s, int i);
-const char *ck_session_output_name(const ck_session *s, int i);
-ck_shape ck_session_input_shape(const ck_session *s, int i);
-ck_shape ck_session_output_shape(const ck_session *s, int i);
+CK_API ck_session_info ck_session_describe(const ck_session *s);
+CK_API const char *ck_session_input_name(const ck_session *s, int i);
+CK_API const char *ck_session_output_name(const ck_session *s, int i);
+CK_API ck_shape ck_session_input_shape(const ck_session *s, int i);
+CK_API ck_shape ck_session_output_shape(const ck_session *s, int i);
 
 /* Checks that t fits input i (shape), with a diagnostic naming the input,
  * the expected and the given shape. */
-ck_status ck_session_check_input(const ck_session *s, int i, const ck_tensor_f32 *t, ck_diags *d);
+CK_API ck_status ck_session_check_input(const ck_session *s, int i, const ck_tensor_f32 *t,
+                                        ck_diags *d);
 
 /* Memory of one run, planned once. */
 typedef struct ck_session_memory {
@@ -447,18 +501,18 @@ typedef struct ck_session_memory {
     int buffers;                /* distinct activation buffers */
     int steps;                  /* kernels per run */
 } ck_session_memory;
-ck_session_memory ck_session_memory_plan(const ck_session *s);
+CK_API ck_session_memory ck_session_memory_plan(const ck_session *s);
 
 /* The memory for one run at a time; one per thread. */
-ck_status ck_session_ctx_new(const ck_session *s, ck_session_ctx **out);
-void ck_session_ctx_free(ck_session_ctx *c);
+CK_API ck_status ck_session_ctx_new(const ck_session *s, ck_session_ctx **out);
+CK_API void ck_session_ctx_free(ck_session_ctx *c);
 
 /* Runs the network. inputs[i] holds numel(ck_session_input_shape(s, i))
  * floats in C order; outputs[i] receives numel(ck_session_output_shape(s, i))
  * floats. Nothing is checked here beyond NULL pointers (CK_EUSAGE): every
  * other check happened in ck_session_new(). */
-ck_status ck_session_run(const ck_session *s, ck_session_ctx *ctx, const float *const *inputs,
-                         float *const *outputs);
+CK_API ck_status ck_session_run(const ck_session *s, ck_session_ctx *ctx,
+                                const float *const *inputs, float *const *outputs);
 
 /* Per-step profile. A session runs ck_session_describe(s).steps steps; step
  * i runs one layer (or a layout conversion), with the kernel named in
@@ -471,10 +525,10 @@ typedef struct ck_step_info {
     char kernel[96];
     int64_t flops; /* multiply-adds x 2 of a convolution or linear step, else 0 */
 } ck_step_info;
-ck_status ck_session_step(const ck_session *s, int i, ck_step_info *out);
-ck_status ck_session_run_profiled(const ck_session *s, ck_session_ctx *ctx,
-                                  const float *const *inputs, float *const *outputs,
-                                  double *step_seconds);
+CK_API ck_status ck_session_step(const ck_session *s, int i, ck_step_info *out);
+CK_API ck_status ck_session_run_profiled(const ck_session *s, ck_session_ctx *ctx,
+                                         const float *const *inputs, float *const *outputs,
+                                         double *step_seconds);
 
 /* ---- receptive fields --------------------------------------------------- */
 

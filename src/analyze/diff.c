@@ -38,7 +38,9 @@ static const char *error_of(const ck_diags *d, const char *layer) {
 }
 
 ck_status ck_check_as(const ck_graph *g, ck_dialect as, ck_dialect_diffs *out) {
+    if (!out) return CK_EUSAGE;
     memset(out, 0, sizeof *out);
+    if (!g) return CK_EUSAGE;
     out->a = g->dialect;
     out->b = as;
     ck_graph *ga = ck_graph_clone(g, false), *gb = ck_graph_clone(g, false);

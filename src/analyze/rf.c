@@ -662,6 +662,7 @@ ck_status ck_rf_operand(const ck_rf_table *t, int layer, int k, ck_rf *out) {
 }
 
 ck_status ck_receptive_field(const ck_graph *g, int layer, ck_rf *out) {
+    if (!g || !out) return CK_EUSAGE;
     ck_rf_table *t;
     ck_status st = ck_rf_analyze(g, &t);
     if (st != CK_OK) return st;

@@ -146,6 +146,7 @@ static ck_size_fn fit(const int64_t *x, const int64_t *y, int n) {
 }
 
 char *ck_size_fn_str(const ck_size_fn *f) {
+    if (!f) return NULL;
     ck_str s = {0};
     if (!f->found) return ck_strdup("no closed form");
     ck_str_add(&s, "out = ");
@@ -185,6 +186,7 @@ static ck_size_fn anchor_fn(ck_size_fn f, int64_t m) {
 /* ---- compact printing of size sets --------------------------------------- */
 
 char *ck_runs_str(const ck_runs *r, int64_t hi) {
+    if (!r) return NULL;
     ck_str s = {0};
     if (r->n == 0) return ck_strdup("none");
     /* a periodic set: runs of equal length at a constant period */
@@ -320,10 +322,8 @@ done:
     return st;
 }
 
-ck_status ck_solve_sizes(const ck_graph *g0, int input, int64_t lo, int64_t hi, ck_sizes *out,
-                         ck_diags *d) {
-    memset(out, 0, sizeof *out);
-    if (!g0 || input < 0 || input >= g0->n_inputs) return CK_EUSAGE;
+static ck_status solve_sizes(const ck_graph *g0, int input, int64_t lo, int64_t hi, ck_sizes *out,
+                             ck_diags *d) {
     ck_shape given = g0->declared[input];
     if (given.rank == 0) {
         ck_diag_add(d, CK_SEV_ERROR, CK_INVALID_CONFIG, g0->vals[g0->inputs[input]].name, "input",
@@ -374,5 +374,16 @@ ck_status ck_solve_sizes(const ck_graph *g0, int input, int64_t lo, int64_t hi, 
     }
     ck_graph_free(g);
     if (st != CK_OK) ck_sizes_free(out);
+    return st;
+}
+
+ck_status ck_solve_sizes(const ck_graph *g, int input, int64_t lo, int64_t hi, ck_sizes *out,
+                         ck_diags *d) {
+    if (!out) return CK_EUSAGE;
+    memset(out, 0, sizeof *out);
+    if (!g || input < 0 || input >= g->n_inputs) return CK_EUSAGE;
+    ck_diags local = {0};
+    ck_status st = solve_sizes(g, input, lo, hi, out, d ? d : &local);
+    ck_diags_free(&local);
     return st;
 }

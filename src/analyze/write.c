@@ -69,8 +69,7 @@ static void write_args(ck_str *s, const ck_node *n, bool *first) {
     }
 }
 
-ck_status ck_graph_write_cnn(const ck_graph *g, const char *comment, char **out, ck_diags *d) {
-    *out = NULL;
+static ck_status write_cnn(const ck_graph *g, const char *comment, char **out, ck_diags *d) {
     if (g->dialect != CK_DIALECT_PYTORCH && g->dialect != CK_DIALECT_KERAS) {
         ck_diag_add(d, CK_SEV_ERROR, CK_UNSUPPORTED, NULL, NULL,
                     "a %s model cannot be written as .cnn (its layers carry weights); apply the "
@@ -148,4 +147,14 @@ ck_status ck_graph_write_cnn(const ck_graph *g, const char *comment, char **out,
     }
     *out = ck_str_take(&s);
     return *out ? CK_OK : CK_ENOMEM;
+}
+
+ck_status ck_graph_write_cnn(const ck_graph *g, const char *comment, char **out, ck_diags *d) {
+    if (!out) return CK_EUSAGE;
+    *out = NULL;
+    if (!g) return CK_EUSAGE;
+    ck_diags local = {0};
+    ck_status st = write_cnn(g, comment, out, d ? d : &local);
+    ck_diags_free(&local);
+    return st;
 }

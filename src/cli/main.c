@@ -29,7 +29,7 @@ int main(int argc, char **argv) {
         return argc < 2 ? EXIT_USAGE : 0;
     }
     if (!strcmp(argv[1], "--version")) {
-        puts("convkit 0.1.0");
+        printf("convkit %s\n", ck_version());
         return 0;
     }
     if (!strcmp(argv[1], "check")) return cmd_check(argc - 1, argv + 1);

@@ -52,11 +52,14 @@ void ck_diags_free(ck_diags *d) {
 
 int ck_diags_errors(const ck_diags *d) {
     int n = 0;
-    for (int i = 0; i < d->n; i++) n += d->v[i].severity == CK_SEV_ERROR;
+    for (int i = 0; d && i < d->n; i++) n += d->v[i].severity == CK_SEV_ERROR;
     return n;
 }
 
+/* NULL when there is no list (the public entry points give their callees
+ * one, so this only keeps a stray internal call from crashing) or no memory. */
 static ck_diag *push(ck_diags *d) {
+    if (!d) return NULL;
     if (d->n == d->cap) {
         int cap = d->cap ? d->cap * 2 : 8;
         ck_diag *v = realloc(d->v, (size_t)cap * sizeof *v);

@@ -91,10 +91,11 @@ char *ck_sprintf(const char *fmt, ...) {
 
 char *ck_shape_str(const ck_shape *s, char *buf, size_t n) {
     size_t off = 0;
-    if (n == 0) return buf;
+    if (!buf || n == 0) return buf;
     buf[0] = 0;
+    if (!s) return buf;
     off += (size_t)snprintf(buf, n, "[");
-    for (int i = 0; i < s->rank && off < n; i++)
+    for (int i = 0; i < s->rank && i < CK_MAX_RANK && off < n; i++)
         off += (size_t)snprintf(buf + off, n - off, "%s%lld", i ? ", " : "", (long long)s->d[i]);
     if (off < n) snprintf(buf + off, n - off, "]");
     return buf;
@@ -116,6 +117,7 @@ bool ck_shape_eq(const ck_shape *a, const ck_shape *b) {
 }
 
 bool ck_parse_shape(const char *text, ck_shape *out) {
+    if (!text || !out) return false;
     ck_shape s = {0};
     const char *p = text;
     while (*p == ' ') p++;

@@ -109,7 +109,9 @@ static void explain_shrink(const ck_graph *g, const ck_node *n, ck_diag *dg, int
     }
 }
 
-ck_status ck_check(ck_graph *g, ck_diags *d) {
+static ck_status check_graph(ck_graph *g, ck_diags *d) {
+    for (int i = 0; i < g->n_nodes; i++)
+        if (!g->nodes[i].in_names && !ck_node_set_in_names(g, &g->nodes[i])) return CK_ENOMEM;
     for (int i = 0; i < g->warnings.n; i++) copy_diag(d, &g->warnings.v[i]);
     for (int i = 0; i < g->n_vals; i++) val_reset(&g->vals[i]);
     bool ok = true;
@@ -175,8 +177,7 @@ ck_status ck_check(ck_graph *g, ck_diags *d) {
                                            "%s reads no input; name the value it takes, like "
                                            "%s(...)(x)",
                                            n->name, n->type)
-                                 : ck_fail(&c, CK_INVALID_CONFIG, "%s produces no output",
-                                           n->name);
+                                 : ck_fail(&c, CK_INVALID_CONFIG, "%s produces no output", n->name);
             good = false;
         } else {
             good = n->op->shape(&c);
@@ -241,6 +242,7 @@ ck_layer_info ck_graph_layer(const ck_graph *g, int i) {
 
 ck_totals ck_graph_totals(const ck_graph *g) {
     ck_totals t = {0};
+    if (!g) return t;
     for (int i = 0; i < g->n_nodes; i++) {
         const ck_node *n = &g->nodes[i];
         /* saturating: a hostile model's counts can pass INT64_MAX */

@@ -26,11 +26,11 @@ ck_limits ck_limits_resolve(const ck_limits *lim) {
 }
 
 ck_limits ck_graph_limits(const ck_graph *g) {
-    return g->lim;
+    return g ? g->lim : ck_limits_resolve(NULL);
 }
 
 void ck_graph_set_limits(ck_graph *g, const ck_limits *lim) {
-    g->lim = ck_limits_resolve(lim);
+    if (g) g->lim = ck_limits_resolve(lim);
 }
 
 ck_graph *ck_graph_new(ck_dialect dialect, const char *source) {
@@ -230,22 +230,23 @@ void ck_graph_warn(ck_graph *g, ck_code code, const char *layer, const char *fmt
 }
 
 ck_dialect ck_graph_dialect(const ck_graph *g) {
-    return g->dialect;
+    return g ? g->dialect : CK_DIALECT_NONE;
 }
 int ck_graph_num_inputs(const ck_graph *g) {
-    return g->n_inputs;
+    return g ? g->n_inputs : 0;
 }
 const char *ck_graph_input_name(const ck_graph *g, int i) {
-    return (i >= 0 && i < g->n_inputs) ? g->vals[g->inputs[i]].name : NULL;
+    return (g && i >= 0 && i < g->n_inputs) ? g->vals[g->inputs[i]].name : NULL;
 }
 ck_shape ck_graph_input_shape(const ck_graph *g, int i) {
-    return (i >= 0 && i < g->n_inputs) ? g->declared[i] : (ck_shape){0};
+    return (g && i >= 0 && i < g->n_inputs) ? g->declared[i] : (ck_shape){0};
 }
 bool ck_graph_input_channels_last(const ck_graph *g, int i) {
-    return (i >= 0 && i < g->n_inputs) ? g->vals[g->inputs[i]].channels_last : false;
+    return (g && i >= 0 && i < g->n_inputs) ? g->vals[g->inputs[i]].channels_last : false;
 }
 ck_status ck_graph_set_input_shape(ck_graph *g, int i, const ck_shape *s) {
-    if (i < 0 || i >= g->n_inputs || !s || s->rank < 0 || s->rank > CK_MAX_RANK) return CK_EUSAGE;
+    if (!g || i < 0 || i >= g->n_inputs || !s || s->rank < 0 || s->rank > CK_MAX_RANK)
+        return CK_EUSAGE;
     g->declared[i] = *s;
     /* import warnings about this input's shape (symbolic dims) are moot now */
     const char *name = g->vals[g->inputs[i]].name;
@@ -496,6 +497,10 @@ int ck_graph_add_layer(ck_graph *g, const ck_layer_spec *sp, ck_diags *d) {
     }
     memcpy(n->in, in_idx, (size_t)n_in * sizeof *n->in);
     n->n_in = n_in;
+    if (!ck_node_set_in_names(g, n)) {
+        node_free(n);
+        return -1;
+    }
     for (int i = 0; i < sp->n_params; i++) n->params[i] = sp->params[i];
     n->n_params = sp->n_params;
     if (!ix_put(g, &g->node_ix, &g->node_cap, ni, ni, node_name)) {
@@ -629,7 +634,8 @@ ck_graph *ck_graph_clone(const ck_graph *g, bool weights) {
     }
     for (int i = 0; i < g->n_nodes; i++) {
         c->n_nodes = i + 1;
-        if (!clone_node(&c->nodes[i], &g->nodes[i])) goto fail;
+        if (!clone_node(&c->nodes[i], &g->nodes[i]) || !ck_node_set_in_names(c, &c->nodes[i]))
+            goto fail;
     }
     if (!copy_ints(&c->inputs, g->inputs, g->n_inputs) ||
         !copy_ints(&c->outputs, g->outputs, g->n_outputs))
@@ -676,6 +682,7 @@ int ck_graph_insert_layer(ck_graph *g, int before, int slot, const ck_layer_spec
             v->producer++;
     }
     g->nodes[before + 1].in[slot] = g->nodes[before].out[0];
+    ck_node_set_in_names(g, &g->nodes[before + 1]); /* the same count: nothing to allocate */
     if (!reindex(g)) return -1;
     /* the value name lookup finds the newest value of a name first; the new
      * output is named like the new layer, so nothing else is captured */

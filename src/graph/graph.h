@@ -73,7 +73,10 @@ typedef struct ck_node {
     int64_t fail_value; /* the size that axis would have had */
     ck_code fail_code;
     int64_t params_count, macs, ops;
-    const char **in_names; /* cached for ck_layer_info */
+    /* names of the values in[] reads, for ck_layer_info: kept current
+     * whenever in[] changes (never filled by a reader, so const reads of a
+     * graph write nothing) */
+    const char **in_names;
 } ck_node;
 
 struct ck_graph {
@@ -141,6 +144,9 @@ ck_graph *ck_graph_clone(const ck_graph *g, bool weights);
 /* Rebuilds node `ni` from its (edited) args/fwd through its frontend:
  * new attributes and configuration error. */
 void ck_graph_rebuild_node(ck_graph *g, int ni);
+/* Points n->in_names at the names of the values n->in reads (allocating it
+ * when absent). False on OOM. */
+bool ck_node_set_in_names(const ck_graph *g, ck_node *n);
 /* Inserts a new one-input layer in front of node `before`, reading the value
  * that node reads at input `slot`, and rewires that input to the new layer's
  * output. spec->inputs/n_inputs are ignored. Returns the new node index

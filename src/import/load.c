@@ -77,23 +77,86 @@ static kind detect(const char *p, size_t n) {
     return KIND_CNN;
 }
 
-ck_status ck_load_file(const char *path, const ck_limits *lim, ck_graph **out, ck_diags *diags) {
+/* `name` for the diagnostics of a model read from memory. */
+static const char *mem_name(const char *name, kind k) {
+    if (name) return name;
+    return k == KIND_ONNX ? "<onnx>" : k == KIND_JSON ? "<keras json>" : "<text>";
+}
+
+/* Reads bytes that are whole in memory: the size limit, then the reader of
+ * kind k. `d` is never NULL here. */
+static ck_status load_bytes(const char *bytes, size_t len, const char *name, kind k,
+                            const ck_limits *lim, ck_graph **out, ck_diags *d) {
+    if ((uint64_t)len > (uint64_t)max_file(lim)) {
+        const char *nm = mem_name(name, k);
+        ck_diag *dg = ck_diag_parse(d, nm, 0, 0, "%s is larger than the %lld-byte limit", nm,
+                                    (long long)max_file(lim));
+        if (dg) dg->code = CK_LIMIT_EXCEEDED;
+        return CK_EPARSE;
+    }
+    switch (k) {
+    case KIND_JSON:
+        return ck_load_keras(bytes, len, name, lim, out, d);
+    case KIND_ONNX:
+        return ck_load_onnx((const uint8_t *)bytes, len, name, lim, out, d);
+    default:
+        return ck_parse_cnn(bytes, len, name, lim, out, d);
+    }
+}
+
+/* The public in-memory entry points: argument checks, then load_bytes on
+ * the caller's diagnostics or on a local list dropped afterwards. */
+static ck_status load_public(const void *bytes, size_t len, const char *name, int k,
+                             const ck_limits *lim, ck_graph **out, ck_diags *diags) {
+    if (!out) return CK_EUSAGE;
     *out = NULL;
+    if (!bytes) return CK_EUSAGE;
+    ck_diags local = {0};
+    kind kk = k >= 0 ? (kind)k : detect(bytes, len);
+    ck_status st = load_bytes(bytes, len, name, kk, lim, out, diags ? diags : &local);
+    ck_diags_free(&local);
+    return st;
+}
+
+ck_status ck_load_memory(const void *bytes, size_t len, const char *name, const ck_limits *lim,
+                         ck_graph **out, ck_diags *diags) {
+    return load_public(bytes, len, name, -1, lim, out, diags);
+}
+
+ck_status ck_load_onnx_memory(const void *bytes, size_t len, const char *name, const ck_limits *lim,
+                              ck_graph **out, ck_diags *diags) {
+    return load_public(bytes, len, name, KIND_ONNX, lim, out, diags);
+}
+
+ck_status ck_load_keras_json(const void *bytes, size_t len, const char *name, const ck_limits *lim,
+                             ck_graph **out, ck_diags *diags) {
+    return load_public(bytes, len, name, KIND_JSON, lim, out, diags);
+}
+
+ck_status ck_load_file(const char *path, const ck_limits *lim, ck_graph **out, ck_diags *diags) {
+    if (!out) return CK_EUSAGE;
+    *out = NULL;
+    if (!path) return CK_EUSAGE;
+    ck_diags local = {0};
+    ck_diags *d = diags ? diags : &local;
     char *data;
     size_t len;
-    ck_status st = read_file(path, lim, &data, &len, diags);
-    if (st != CK_OK) return st;
-    switch (detect(data, len)) {
-    case KIND_JSON:
-        st = ck_load_keras(data, len, path, lim, out, diags);
-        break;
-    case KIND_ONNX:
-        st = ck_load_onnx((const uint8_t *)data, len, path, lim, out, diags);
-        break;
-    default:
-        st = ck_parse_cnn(data, len, path, lim, out, diags);
-        break;
+    ck_status st = read_file(path, lim, &data, &len, d);
+    if (st == CK_OK) {
+        st = load_bytes(data, len, path, detect(data, len), lim, out, d);
+        free(data);
     }
-    free(data);
+    ck_diags_free(&local);
+    return st;
+}
+
+ck_status ck_parse_cnn_guard(const char *text, size_t len, const char *filename,
+                             const ck_limits *lim, ck_graph **out, ck_diags *diags) {
+    if (!out) return CK_EUSAGE;
+    *out = NULL;
+    if (!text) return CK_EUSAGE;
+    ck_diags local = {0};
+    ck_status st = ck_parse_cnn(text, len, filename, lim, out, diags ? diags : &local);
+    ck_diags_free(&local);
     return st;
 }

@@ -242,11 +242,8 @@ static int online_cpus(void) {
     return n < 1 ? 1 : n > 64 ? 64 : (int)n;
 }
 
-ck_status ck_session_new(const ck_graph *g, const ck_session_options *opt, ck_session **out,
-                         ck_diags *d) {
-    if (!out) return CK_EUSAGE;
-    *out = NULL;
-    if (!g) return CK_EUSAGE;
+static ck_status session_new(const ck_graph *g, const ck_session_options *opt, ck_session **out,
+                             ck_diags *d) {
     for (int i = 0; i < g->n_nodes; i++)
         if (g->nodes[i].state != CK_LAYER_OK) {
             ck_diag_add(d, CK_SEV_ERROR, CK_INVALID_CONFIG, g->nodes[i].name, g->nodes[i].type,
@@ -509,6 +506,17 @@ done:
     }
     *out = s;
     return CK_OK;
+}
+
+ck_status ck_session_new(const ck_graph *g, const ck_session_options *opt, ck_session **out,
+                         ck_diags *d) {
+    if (!out) return CK_EUSAGE;
+    *out = NULL;
+    if (!g) return CK_EUSAGE;
+    ck_diags local = {0};
+    ck_status st = session_new(g, opt, out, d ? d : &local);
+    ck_diags_free(&local);
+    return st;
 }
 
 /* ---- queries ---------------------------------------------------------------- */
