@@ -20,6 +20,11 @@ run_one() { # name, command...
         f=1
     fi
     if [ $rc -ne 0 ] && [ "$f" = 0 ]; then f=1; fi
+    # a program that checked nothing has not passed
+    if [ "$p" = 0 ] && [ "$f" = 0 ]; then
+        f=1
+        line="$line (nothing checked)"
+    fi
     if [ "$f" != 0 ]; then
         printf '%s\n' "$out" | grep -v '^ok ' | tail -n 60
         status=1
@@ -37,5 +42,9 @@ for s in tests/cli/*.sh; do
     [ -f "$s" ] || continue
     run_one "$(basename "$s")" env CONVKIT="$BUILD/convkit" sh "$s"
 done
+if [ "$total_pass" = 0 ]; then
+    echo "no test ran (BUILD=$BUILD: run make tests first)"
+    status=1
+fi
 echo "$total_pass passed, $total_fail failed"
 exit $status

@@ -111,8 +111,13 @@ int main(void) {
         bool ok = os ? strcmp(got, want) == 0
                      : strncmp(got, want, strlen(want)) == 0 && got[strlen(want)] == ':';
         tally(op, ok);
-        CHECK(ok || shown > 400, "%s %s on %s: want %s, got %s", id, code,
-              json_dumps(in, JSON_COMPACT), want, got);
+        if (ok || shown < 400) {
+            char *ins = ok ? NULL : json_dumps(in, JSON_COMPACT);
+            CHECK(ok, "%s %s on %s: want %s, got %s", id, code, ins ? ins : "?", want, got);
+            free(ins);
+        } else {
+            t_fail++; /* counted; the first 400 are printed */
+        }
         if (!ok) shown++;
         ck_diags_free(&d);
         ck_graph_free(g);
