@@ -467,15 +467,18 @@ class _Converter:
         if node.op == "output":
             raise TraceError("the model's output is %s" % why)
         tensors = []
-        for a in torch.fx.node.map_arg((node.args, node.kwargs), lambda n: n) and _flat(node.args, node.kwargs):
+        for a in _flat(node.args, node.kwargs):
             if isinstance(a, torch.fx.Node):
                 v = self.env.get(a)
                 if v is not None and v.kind == T and cnn_name(v.name) not in tensors:
                     tensors.append(cnn_name(v.name))
         desc = self.describe(node)
-        base = node.name if node.op != "call_module" else node.target
-        name = self.fn_name(node, base) if node.op != "call_module" else self.unique(node.target)
-        type_ = desc.split(".")[-1]
+        if node.op == "call_module":
+            name = self.unique(node.target)
+            type_ = desc.split(".")[-1] + "_forward"  # never a type convkit knows
+        else:
+            type_ = desc.split(".")[-1]
+            name = self.fn_name(node, type_.strip("_") or node.name)
         if not tensors:
             raise TraceError("%s (%s) reads no tensor convkit can follow: %s" % (name, desc, why))
         self.emit(name, "%s()(%s)" % (cnn_name(type_) if _is_ident(type_) else "unknown", ", ".join(tensors)),
@@ -526,11 +529,19 @@ class _Converter:
         if t is None:
             raise Unsupported("module %s is not one convkit knows" % type(m).__name__)
         args = [self.val(a) for a in node.args]
-        if node.kwargs:
-            raise Unsupported("keyword arguments in a module call")
+        kwargs = {k: self.val(v) for k, v in node.kwargs.items()}
+        if isinstance(m, nn.modules.conv._ConvTransposeNd) and len(args) == 2:
+            kwargs["output_size"] = args.pop()  # forward(input, output_size)
+        fwd = []
+        for k, v in kwargs.items():
+            if k != "output_size" or not isinstance(m, nn.modules.conv._ConvTransposeNd):
+                raise Unsupported("%s.forward() with the argument %s" % (type(m).__name__, k))
+            if v.kind == "c" and v.value is None:
+                continue
+            fwd.append("%s=%s" % (k, self.int_list(v)))
         ins = [self.tensor(a) for a in args]
-        name = self.unique(node.target) if node.target not in self.used else self.unique(node.target)
-        rhs = "%s(%s)" % (module_call_text(m, t), ", ".join(cnn_name(x.name) for x in ins))
+        name = self.unique(node.target)
+        rhs = "%s(%s)" % (module_call_text(m, t), ", ".join([cnn_name(x.name) for x in ins] + fwd))
         self.emit(name, rhs, self.layer_for(node, name, t, "nn." + type(m).__name__, module=node.target))
         return V(T, name)
 
@@ -764,6 +775,15 @@ class _Converter:
             name = self.fn_name(node, fname)
             self.emit(name, rhs, self.layer_for(node, name, fname, key))
             return V("seq", items=[V(T, "%s.%d" % (name, i)) for i in range(k)])
+        if fname in ("squeeze", "unsqueeze"):
+            b = _bind(fname, args, kwargs)
+            x = self.val(b["input"])
+            if x.kind not in (T, I):
+                raise Unsupported("%s of a constant" % fname)
+            parts = [cnn_name(x.name)]
+            if b.get("dim") is not None:
+                parts.append("dim=%s" % literal(self.val(b["dim"]).value))
+            return self.simple(node, fname, "%s(%s)" % (fname, ", ".join(parts)), key, kind=x.kind)
         if fname == "t" and vals and vals[0].kind == T:
             return self.simple(node, "transpose", "transpose(%s, 0, 1)" % cnn_name(vals[0].name), key)
         raise Unsupported("%s is not a function convkit knows" % key)
@@ -877,8 +897,6 @@ class _Converter:
         return v
 
     def binary(self, node, op, a, b, kv):
-        if op.startswith("r") and op != "radd" and op not in ("rsub", "rmul", "rdiv"):
-            pass
         if op in ("radd", "rsub", "rmul", "rdiv"):
             a, b = b, a
             op = {"radd": "add", "rsub": "sub", "rmul": "mul", "rdiv": "div"}[op]

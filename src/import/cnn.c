@@ -854,7 +854,8 @@ static int piece_count(const stmt *s) {
         v = ck_args_get(&s->args, 1, "split_size_or_sections");
     else
         return 0;
-    if (v && v->kind == CK_V_INT && s->type[0] == 'c') return v->i > 0 && v->i <= 64 ? (int)v->i : 0;
+    if (v && v->kind == CK_V_INT && s->type[0] == 'c')
+        return v->i > 0 && v->i <= 64 ? (int)v->i : 0;
     if (v && v->kind == CK_V_LIST && s->type[0] == 's') return v->n > 0 && v->n <= 64 ? v->n : 0;
     return 0;
 }
@@ -993,6 +994,9 @@ ck_status ck_parse_cnn(const char *text, size_t len, const char *filename, const
                 goto done;
             }
         }
+        if (!is_functional(s->type) && s->explicit_inputs)
+            for (int k = 0; k < s->fwd.nkw; k++) /* forward(x, output_size=s) reads s too */
+                if (!collect_refs(g, s, &s->fwd.kw[k])) goto oom;
         const char *one[1] = {prev};
         const char *const *ins = s->explicit_inputs ? (const char *const *)s->inputs : one;
         int n_in = s->explicit_inputs ? s->n_inputs : 1;

@@ -148,6 +148,11 @@ static bool build_tconv(ck_build *b) {
         }
         const ck_value *v = &b->fwd->kw[i];
         if (v->kind == CK_V_NONE) continue;
+        if (ck_value_has_ref(b, v)) { /* output_size=skip.shape[2:]: read when checked */
+            if (!ck_value_dyn(b, "output_size", v, &a->dyn)) return false;
+            a->has_size = true;
+            continue;
+        }
         if (v->kind != CK_V_LIST || (v->n != n && v->n != n + 2)) {
             ck_build_fail(b, CK_INVALID_OUTPUT_SIZE, "%s: output_size needs %d or %d entries",
                           b->fe->name, n, n + 2);
@@ -355,8 +360,10 @@ static bool build_replicatepad(ck_build *b) {
 
 static bool build_batchnorm(ck_build *b) {
     ck_attrs *a = b->a;
+    if (b->fe->op == &ck_op_batch_norm) a->track_stats = true;
     if (!ck_arg_int(b, "num_features", &a->num_features) || !ck_arg_float(b, "eps", &a->eps) ||
-        !ck_arg_bool(b, "affine", &a->affine))
+        !ck_arg_bool(b, "affine", &a->affine) ||
+        !ck_arg_bool(b, "track_running_stats", &a->track_stats))
         return false;
     if (a->num_features <= 0) {
         ck_build_fail(b, CK_INVALID_CONFIG, "%s: num_features must be positive, got %lld",
@@ -368,6 +375,7 @@ static bool build_batchnorm(ck_build *b) {
 
 static bool build_instancenorm(ck_build *b) {
     b->a->affine = false;
+    b->a->track_stats = false;
     return build_batchnorm(b);
 }
 
@@ -874,6 +882,8 @@ const ck_frontend ck_fe_pytorch[] = {
     PF("flatten", ck_op_flatten, p_fflatten, 1, build_fflatten),
     PF("chunk", ck_op_torch_pieces, p_fchunk, 2, build_fchunk),
     PF("error", ck_op_torch_error, p_ferror, 1, build_ferror),
+    PF("squeeze", ck_op_torch_squeeze, p_fsize, 1, build_fsize),
+    PF("unsqueeze", ck_op_torch_unsqueeze, p_fsize, 2, build_fsize),
     PF("split", ck_op_torch_pieces, p_fsplit, 2, build_fsplit),
     {0},
 };

@@ -130,6 +130,7 @@ typedef struct ck_attrs {
     int64_t num_groups, num_features;
     double eps;
     bool affine;
+    bool track_stats; /* PyTorch track_running_stats: eval mode uses stored statistics */
 
     /* activations and scalars */
     ck_act act;   /* the activation of an activation op, or a fused one */

@@ -451,9 +451,22 @@ bool ck_dyn_push(ck_build *b, const char *name, const ck_value *it, ck_dynlist *
     return bad_type(b, name, it, "integers or sizes of earlier values");
 }
 
+bool ck_value_has_ref(const ck_build *b, const ck_value *v) {
+    if (!v) return false;
+    if (v->kind == CK_V_LIST) {
+        for (int i = 0; i < v->n; i++)
+            if (ck_value_has_ref(b, &v->items[i])) return true;
+        return false;
+    }
+    return ck_arg_ref(b, v) > 0;
+}
+
 bool ck_arg_dyn(ck_build *b, const char *name, ck_dynlist *out) {
+    return ck_value_dyn(b, name, ck_arg(b, name), out);
+}
+
+bool ck_value_dyn(ck_build *b, const char *name, const ck_value *v, ck_dynlist *out) {
     memset(out, 0, sizeof *out);
-    const ck_value *v = ck_arg(b, name);
     if (!v || v->kind == CK_V_NONE) return true;
     out->given = true;
     if (v->kind != CK_V_LIST) return ck_dyn_push(b, name, v, out);

@@ -227,6 +227,20 @@ static bool tconv_shape(ck_ctx *c) {
     const ck_attrs *a = &c->n->a;
     const ck_shape *x = &c->in[0]->shape;
     int nsp = a->nsp;
+    if (a->dyn.given) { /* forward(x, output_size=skip.shape[2:]): the sizes as they are now */
+        ck_attrs t = *a;
+        int64_t v[CK_MAX_RANK];
+        int n = 0;
+        if (!ck_dyn_resolve(c, &a->dyn, v, CK_MAX_RANK, &n, "output_size")) return false;
+        if (n != nsp && n != nsp + 2) {
+            ck_fail(c, CK_INVALID_OUTPUT_SIZE, "%s: output_size needs %d or %d entries, got %d",
+                    c->n->type, nsp, nsp + 2, n);
+            return false;
+        }
+        for (int i = 0; i < nsp; i++) t.size[i] = v[n - nsp + i];
+        t.dyn.given = false;
+        return ck_call_shape(c, &ck_op_conv_transpose, &t, 1);
+    }
     bool torch = a->dialect == CK_DIALECT_PYTORCH;
     if (!ck_check_rank(c, x, nsp, torch, c->n->type)) return false;
     int64_t op[CK_MAX_SP];

@@ -32,6 +32,43 @@ static int feature_axis(const ck_attrs *a, const ck_shape *x) {
     return a->channels_last ? x->rank - 1 : (x->rank == 1 ? 0 : 1);
 }
 
+/* PyTorch normalises with statistics of the input itself (InstanceNorm
+ * without track_running_stats, GroupNorm always, even in eval mode) and
+ * refuses a group or channel holding a single value: "Expected more than 1
+ * spatial element when training" / "more than 1 value per channel". */
+static bool stats_ok(ck_ctx *c, const ck_shape *x, int ax, int64_t C) {
+    const ck_attrs *a = &c->n->a;
+    bool inst = c->n->op == &ck_op_instance_norm, group = c->n->op == &ck_op_group_norm;
+    if (!(inst && !a->track_stats) && !group) return true;
+    int64_t per = 1, sp = 1;
+    for (int i = ax + 1; i < x->rank; i++) sp = ck_sat_mul(sp, x->d[i]);
+    if (group) {
+        per = ck_sat_mul(sp, a->num_groups > 0 ? C / a->num_groups : C);
+        if (ax > 0) per = ck_sat_mul(per, x->d[0]);
+    } else
+        per = sp;
+    if (per != 1) return true;
+    char buf[160];
+    ck_shape_str(x, buf, sizeof buf);
+    ck_diag *dg =
+        inst ? ck_fail(c, CK_OUTPUT_TOO_SMALL,
+                       "%s normalises each channel over its own %s pixels, and the input %s has 1 "
+                       "(PyTorch: expected more than 1 spatial element)",
+                       c->n->type, x->rank - ax - 1 == 1 ? "length" : "spatial", buf)
+             : ck_fail(c, CK_OUTPUT_TOO_SMALL,
+                       "%s normalises each of its %lld groups over its own values, and each group "
+                       "of the input %s holds 1 (PyTorch: expected more than 1 value per channel)",
+                       c->n->type, (long long)a->num_groups, buf);
+    if (dg)
+        ck_diag_note(dg, "%s",
+                     inst ? "InstanceNorm keeps no running statistics unless "
+                            "track_running_stats=True, so it cannot normalise one value"
+                          : "GroupNorm always normalises with the input's statistics");
+    if (x->rank > ax + 1)
+        ck_fail_axis(c, x->rank - 1, ck_axis_name(x->rank - ax - 1, x->rank - ax - 2), 1);
+    return false;
+}
+
 static bool channels_norm_shape(ck_ctx *c) {
     const ck_attrs *a = &c->n->a;
     const ck_shape *x = &c->in[0]->shape;
@@ -64,6 +101,7 @@ static bool channels_norm_shape(ck_ctx *c) {
                 c->n->type, (long long)C, (long long)a->num_groups);
         return false;
     }
+    if (a->dialect == CK_DIALECT_PYTORCH && !stats_ok(c, x, ax, C)) return false;
     c->out[0]->shape = *x;
     return true;
 }

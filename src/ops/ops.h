@@ -115,13 +115,14 @@ bool ck_frontend_known(ck_dialect dialect, const char *name);
  *  torch_reduce    mean/sum/amax/amin over dyn (none: every axis), keepdims
  *  torch_pieces    chunk (num_groups = chunks) or split (dyn = sizes) along axis; one
  *                  output per piece, named <layer>.0, <layer>.1, ...
+ *  torch_squeeze, torch_unsqueeze  dim in dyn (squeeze: none = every axis of size 1)
  *  torch_error     error(x, code, message): always fails with that code and message (a
  *                  failure the Python package saw PyTorch raise where it cannot trace)
  */
 extern const ck_op ck_op_torch_size, ck_op_torch_getitem, ck_op_torch_view;
 extern const ck_op ck_op_torch_interpolate, ck_op_torch_pad, ck_op_torch_permute;
 extern const ck_op ck_op_torch_transpose, ck_op_torch_reduce, ck_op_torch_pieces;
-extern const ck_op ck_op_torch_error;
+extern const ck_op ck_op_torch_error, ck_op_torch_squeeze, ck_op_torch_unsqueeze;
 
 extern const ck_op ck_op_conv, ck_op_conv_transpose, ck_op_separable_conv;
 extern const ck_op ck_op_max_pool, ck_op_avg_pool, ck_op_global_avg_pool, ck_op_global_max_pool;
@@ -243,6 +244,10 @@ int ck_arg_ref(const ck_build *b, const ck_value *v);
  * earlier values; one int, None or reference counts as a list of one.
  * Absent or None leaves out->given false. */
 bool ck_arg_dyn(ck_build *b, const char *name, ck_dynlist *out);
+/* The same for a value given elsewhere (a forward() keyword argument). */
+bool ck_value_dyn(ck_build *b, const char *name, const ck_value *v, ck_dynlist *out);
+/* True when v (or an item of it) names a value rather than being a literal. */
+bool ck_value_has_ref(const ck_build *b, const ck_value *v);
 /* Appends one entry (an int, None or a reference) to a dynamic list. */
 bool ck_dyn_push(ck_build *b, const char *name, const ck_value *it, ck_dynlist *out);
 /* The entries of dl with references replaced by the referenced values'

@@ -335,6 +335,61 @@ static void reduce_cost(const ck_ctx *c, ck_cost *k) {
 
 const ck_op ck_op_torch_reduce = {"reduce", reduce_shape, reduce_cost};
 
+/* ---- squeeze(x[, dim]), unsqueeze(x, dim) ------------------------------------------ */
+
+static bool squeeze_shape(ck_ctx *c) {
+    const ck_shape *x = &c->in[0]->shape;
+    const ck_dynlist *dl = &c->n->a.dyn;
+    bool drop[CK_MAX_RANK] = {0};
+    if (!dl->given) {
+        for (int i = 0; i < x->rank; i++) drop[i] = x->d[i] == 1;
+    } else {
+        int64_t v[CK_MAX_RANK];
+        int n = 0, d;
+        if (!ck_dyn_resolve(c, dl, v, CK_MAX_RANK, &n, "dim")) return false;
+        for (int i = 0; i < n; i++) {
+            if (!norm_dim(c, v[i], x->rank, &d, "dim")) return false;
+            if (x->rank) drop[d] = x->d[d] == 1; /* a dim that is not 1 stays */
+        }
+    }
+    ck_shape y = {0};
+    for (int i = 0; i < x->rank; i++)
+        if (!drop[i]) y.d[y.rank++] = x->d[i];
+    c->out[0]->shape = y;
+    c->out[0]->dtype = c->in[0]->dtype;
+    int64_t cnt;
+    const int64_t *kv = ck_known_ints(c, 0, &cnt);
+    if (kv) ck_set_kval(c->out[0], kv, cnt);
+    return true;
+}
+
+static bool unsqueeze_shape(ck_ctx *c) {
+    const ck_shape *x = &c->in[0]->shape;
+    int64_t v[1];
+    int n = 0, d;
+    if (!ck_dyn_resolve(c, &c->n->a.dyn, v, 1, &n, "dim")) return false;
+    if (x->rank >= CK_MAX_RANK) {
+        ck_fail(c, CK_LIMIT_EXCEEDED, "%s: the output would have more than %d axes", c->n->type,
+                CK_MAX_RANK);
+        return false;
+    }
+    if (n != 1 || !norm_dim(c, v[0], x->rank + 1, &d, "dim")) {
+        if (n != 1) ck_fail(c, CK_INVALID_CONFIG, "%s needs one dim", c->n->type);
+        return false;
+    }
+    ck_shape y = {.rank = x->rank + 1};
+    for (int i = 0, k = 0; i < y.rank; i++) y.d[i] = i == d ? 1 : x->d[k++];
+    c->out[0]->shape = y;
+    c->out[0]->dtype = c->in[0]->dtype;
+    int64_t cnt;
+    const int64_t *kv = ck_known_ints(c, 0, &cnt);
+    if (kv) ck_set_kval(c->out[0], kv, cnt);
+    return true;
+}
+
+const ck_op ck_op_torch_squeeze = {"squeeze", squeeze_shape, no_cost};
+const ck_op ck_op_torch_unsqueeze = {"unsqueeze", unsqueeze_shape, no_cost};
+
 /* ---- chunk(x, chunks, dim), split(x, [sizes], dim): several outputs ---------------- */
 
 static bool pieces_shape(ck_ctx *c) {
