@@ -16,7 +16,8 @@ static const char usage[] =
     "  --write FILE    write the network with the first fix applied as .cnn\n"
     "                  (PyTorch and Keras models; 'convkit check FILE' accepts it)\n"
     "  --json          one JSON object: model, ok, diagnostics, fixes (kind, layer,\n"
-    "                  change, why, output_shape), checks, written\n"
+    "                  change, why, output_shape, args: the new argument\n"
+    "                  values), checks, written\n"
     "exit status: 0 the model is valid (nothing to fix), 1 it is invalid, 2 bad usage\n"
     "or unreadable file, or --write failed\n";
 
