@@ -13,6 +13,7 @@ frameworks' exact shape rules.
 
 from ._api import Fix, LayerInfo, Result, check, fix, sizes, summary, to_cnn
 from ._lib import LibraryError, version
+from ._version import __version__
 from ._trace import TraceError
 
 __all__ = [

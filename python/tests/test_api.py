@@ -394,3 +394,7 @@ def test_python_m_convkit(tmp_path):
     assert p.returncode == 2 and "--input" in p.stderr
     p = run_cli(tmp_path, "check", "net.py:Net", "--input", "1xAx28")
     assert p.returncode == 2
+
+
+def test_version_is_the_library_s():
+    assert convkit.__version__ == convkit.version()
