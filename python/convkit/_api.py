@@ -133,9 +133,8 @@ class Result:
         outs = traced.outputs if traced else []
         by = {l.name: l for l in self.layers}
         shapes = [by[o].output_shape for o in outs if o in by]
-        self.output_shape = shapes[0] if len(shapes) == 1 else (shapes or None) if self.ok else None
-        if self.ok and len(shapes) > 1:
-            self.output_shape = shapes[0]
+        # the first output's shape (a model returning several has them all in output_shapes)
+        self.output_shape = shapes[0] if self.ok and shapes else None
         self.output_shapes = shapes if self.ok else None
 
     def __getattr__(self, k):
@@ -163,7 +162,13 @@ class Result:
 
 
 def _fix_source(f, traced):
-    """'net.py:14: self.fc = nn.Linear(16 * 5 * 5, 10) -> nn.Linear(16 * 13 * 13, 10)'"""
+    """'net.py:14: self.fc = nn.Linear(16 * 5 * 5, 10) -> nn.Linear(16 * 13 * 13, 10)', or for a
+    new input size the argument to pass: 'input_size=(1, 3, 32, 32)'."""
+    if traced and f.get("kind") == "input":
+        shapes = f.get("args", {}).get("input")
+        if isinstance(shapes, list) and shapes and isinstance(shapes[0], int):
+            return "input_size=%r" % (tuple(shapes),)
+        return None
     if not traced or f.get("kind") not in ("layer", "upstream") or not f.get("layer"):
         return None
     lay = traced.layers.get(f["layer"])
@@ -252,7 +257,7 @@ def _notes_text(traced):
 
 
 def _fix_text(r):
-    edits = [f.source for f in r.fixes if f.source]
+    edits = [f.source for f in r.fixes if f.source and f.kind != "input"]
     if not edits:
         return ""
     return "fixes in the source:\n" + "".join("  %s\n" % e for e in edits)

@@ -221,5 +221,7 @@ def edit_call(site, cls, type_name, args):
 
 
 def _offset(src, line, col):
+    """Character offset in src of ast's (line, col); ast counts col in UTF-8 bytes."""
     lines = src.splitlines(keepends=True)
-    return sum(len(x) for x in lines[: line - 1]) + len(lines[line - 1][:col].encode("utf-8").decode("utf-8"))
+    head = lines[line - 1].encode("utf-8")[:col].decode("utf-8", "ignore")
+    return sum(len(x) for x in lines[: line - 1]) + len(head)

@@ -91,7 +91,7 @@ def test_lenet_at_64_explains_and_fixes_the_source_line():
     assert "error: fc1 (Linear)" in text and "(1x2704) @ (400x120): 2704 != 400" in text
     assert "nn.Linear(16 * 13 * 13, 120)" in text
     inp = next(f for f in r.fixes if f.kind == "input")
-    assert inp.args["input"] == [1, 3, 32, 32]
+    assert inp.args["input"] == [1, 3, 32, 32] and inp.source == "input_size=(1, 3, 32, 32)"
 
 
 def test_no_forward_pass_runs():
