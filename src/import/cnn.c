@@ -932,8 +932,21 @@ static bool keras_input_shape(const stmt *s, ck_shape *out) {
     return false;
 }
 
+static ck_status parse_cnn(const char *text, size_t len, const char *filename, const ck_limits *lim,
+                           ck_graph **out, ck_diags *diags);
+
 ck_status ck_parse_cnn(const char *text, size_t len, const char *filename, const ck_limits *lim,
                        ck_graph **out, ck_diags *diags) {
+    if (out) *out = NULL;
+    if (!out || (!text && len)) return CK_EUSAGE;
+    ck_diags local = {0};
+    ck_status st = parse_cnn(text ? text : "", len, filename, lim, out, diags ? diags : &local);
+    ck_diags_free(&local);
+    return st;
+}
+
+static ck_status parse_cnn(const char *text, size_t len, const char *filename, const ck_limits *lim,
+                           ck_graph **out, ck_diags *diags) {
     *out = NULL;
     if (!filename) filename = "<text>";
     lexer L = {.text = text, .len = len, .line = 1, .col = 1, .file = filename, .d = diags};
