@@ -7,7 +7,7 @@ import os
 import torch
 import torch.nn as nn
 
-from . import _lib, _source, _trace
+from . import _hooks, _lib, _source, _trace
 
 __all__ = ["check", "summary", "sizes", "fix", "to_cnn", "Result", "LayerInfo", "Fix"]
 
@@ -226,7 +226,7 @@ def _prepare(model, input_size, input_data, batch_dim, dtypes, kwargs):
     if kwargs:
         raise TypeError("unexpected keyword argument%s: %s" % ("s" if len(kwargs) > 1 else "", ", ".join(kwargs)))
     shapes = input_shapes(input_size, input_data, batch_dim, dtypes)
-    traced = _trace.trace(model, shapes)
+    traced = _traced(model, shapes)
     traced.modules = dict(model.named_modules())
     for lay in traced.layers.values():
         if lay.module is not None:
@@ -237,6 +237,17 @@ def _prepare(model, input_size, input_data, batch_dim, dtypes, kwargs):
         pass
     _attach_sources(g, traced)
     return traced, g, name
+
+
+def _traced(model, shapes):
+    """fx's symbolic trace; a model it cannot trace (control flow on values or
+    shapes) is recorded with forward hooks on meta tensors instead."""
+    try:
+        return _trace.trace(model, shapes)
+    except _trace.TraceError:  # convkit's own verdict on a model fx did trace
+        raise
+    except Exception as e:  # torch.fx's TraceError, or the model's code failing on proxies
+        return _hooks.record(model, shapes, e)
 
 
 def _attach_sources(g, traced):
@@ -316,4 +327,4 @@ def fix(model, input_size=None, input_data=None, batch_dim=None, dtypes=None, **
 def to_cnn(model, input_size=None, input_data=None, batch_dim=None, dtypes=None):
     """The model as convkit .cnn text (what `convkit check FILE` reads)."""
     shapes = input_shapes(input_size, input_data, batch_dim, dtypes)
-    return _trace.trace(model, shapes).text
+    return _traced(model, shapes).text

@@ -948,14 +948,10 @@ def _get_attr(model, target):
 
 
 def trace(model, input_shapes):
-    """Traces `model` for inputs of the given shapes without running it."""
+    """Traces `model` for inputs of the given shapes without running it.
+    Raises torch.fx's own exception when the model cannot be traced
+    symbolically (the caller falls back to _hooks.record)."""
     if not isinstance(model, nn.Module):
         raise TypeError("convkit expects a torch.nn.Module, got %s" % type(model).__name__)
-    tracer = _Tracer()
-    try:
-        graph = tracer.trace(model)
-    except Exception as e:  # fx cannot trace data-dependent control flow
-        from . import _hooks
-
-        return _hooks.record(model, input_shapes, e)
+    graph = _Tracer().trace(model)
     return _Converter(model, graph, input_shapes).run()
