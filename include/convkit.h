@@ -172,8 +172,9 @@ CK_API ck_limits ck_limits_resolve(const ck_limits *lim);
 CK_API ck_status ck_load_file(const char *path, const ck_limits *lim, ck_graph **out,
                               ck_diags *diags);
 
-/* The same from `len` bytes in memory (they need no terminating NUL), the
- * format told from the content as ck_load_file() does. `name` (may be NULL)
+/* The same from `len` bytes in memory (they need no terminating NUL; NULL
+ * only with len 0, an empty model), the format told from the content as
+ * ck_load_file() does. `name` (may be NULL)
  * names the model in diagnostics and becomes the graph's source; for an
  * ONNX model it is also the path its external data files are relative to
  * (NULL: the current directory). lim->max_file_bytes bounds len. */

@@ -12,11 +12,4 @@ ck_status ck_load_onnx(const uint8_t *data, size_t len, const char *path, const 
 ck_status ck_load_keras(const char *text, size_t len, const char *path, const ck_limits *lim,
                         ck_graph **out, ck_diags *diags);
 
-/* ck_parse_cnn's arguments that may be NULL: ck_parse_cnn starts with
- *   if (!out || !text || !diags) return ck_parse_cnn_guard(text, len, filename, lim, out, diags);
- * and this returns CK_EUSAGE for a NULL out or text, or parses with a
- * local diagnostics list when diags is NULL. */
-ck_status ck_parse_cnn_guard(const char *text, size_t len, const char *filename,
-                             const ck_limits *lim, ck_graph **out, ck_diags *diags);
-
 #endif

@@ -110,7 +110,8 @@ static ck_status load_public(const void *bytes, size_t len, const char *name, in
                              const ck_limits *lim, ck_graph **out, ck_diags *diags) {
     if (!out) return CK_EUSAGE;
     *out = NULL;
-    if (!bytes) return CK_EUSAGE;
+    if (!bytes && len) return CK_EUSAGE;
+    if (!bytes) bytes = ""; /* nothing to read: the reader says the model is empty */
     ck_diags local = {0};
     kind kk = k >= 0 ? (kind)k : detect(bytes, len);
     ck_status st = load_bytes(bytes, len, name, kk, lim, out, diags ? diags : &local);
@@ -146,17 +147,6 @@ ck_status ck_load_file(const char *path, const ck_limits *lim, ck_graph **out, c
         st = load_bytes(data, len, path, detect(data, len), lim, out, d);
         free(data);
     }
-    ck_diags_free(&local);
-    return st;
-}
-
-ck_status ck_parse_cnn_guard(const char *text, size_t len, const char *filename,
-                             const ck_limits *lim, ck_graph **out, ck_diags *diags) {
-    if (!out) return CK_EUSAGE;
-    *out = NULL;
-    if (!text) return CK_EUSAGE;
-    ck_diags local = {0};
-    ck_status st = ck_parse_cnn(text, len, filename, lim, out, diags ? diags : &local);
     ck_diags_free(&local);
     return st;
 }

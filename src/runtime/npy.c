@@ -184,10 +184,10 @@ ck_status ck_npy_parse(const void *bytes, size_t len, const char *name, ck_tenso
                        ck_diags *d) {
     if (!out) return CK_EUSAGE;
     *out = NULL;
-    if (!bytes) return CK_EUSAGE;
+    if (!bytes && len) return CK_EUSAGE;
     if (!name) name = "<npy>";
     const unsigned char *b = bytes;
-    if (len < 10 || memcmp(b, "\x93NUMPY", 6) != 0)
+    if (!b || len < 10 || memcmp(b, "\x93NUMPY", 6) != 0)
         return fail(d, CK_EPARSE, CK_PARSE_ERROR, name,
                     "not a NumPy .npy file (it does not start with \\x93NUMPY)");
     int major = b[6], minor = b[7];
