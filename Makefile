@@ -1,5 +1,8 @@
-# convkit build. `make` builds the library and CLI; `make check` runs every
-# test; `make asan` runs them under AddressSanitizer + UBSan.
+# convkit build. `make` builds the libraries (static and shared) and the
+# CLI; `make check` runs every test; `make asan` runs them under
+# AddressSanitizer + UBSan; `make tsan` runs the threads test under
+# ThreadSanitizer; `make install` installs the CLI, both libraries, the
+# header and convkit.pc under $(DESTDIR)$(PREFIX).
 CC ?= cc
 PREFIX ?= /usr/local
 DESTDIR ?=
@@ -10,6 +13,15 @@ WARN := -std=c11 -Wall -Wextra -Werror -Wshadow -Wvla -Wformat=2
 DEFS := -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE
 CPPFLAGS += -Iinclude -Isrc -I$(BUILD)/gen $(DEFS)
 LIBS := -ljansson -lprotobuf-c -lpthread -lm
+# One object set serves both libraries: position-independent, and every
+# symbol hidden unless include/convkit.h marks it CK_API.
+LIB_CFLAGS := -fPIC -fvisibility=hidden
+
+# The version is typed once, in include/convkit.h; the shared library's
+# names and convkit.pc take it from there.
+ck_version_part = $(shell sed -n 's/^[#]define CONVKIT_VERSION_$(1) \([0-9][0-9]*\)$$/\1/p' include/convkit.h)
+VERSION_MAJOR := $(call ck_version_part,MAJOR)
+VERSION := $(VERSION_MAJOR).$(call ck_version_part,MINOR).$(call ck_version_part,PATCH)
 
 # Debian's libonnx-dev ships the schema; the C bindings are generated here.
 ONNX_PROTO_DIR ?= /usr/include
@@ -29,8 +41,15 @@ TEST_BIN := $(TEST_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 
 LIB := $(BUILD)/libconvkit.a
 BIN := $(BUILD)/convkit
+# libconvkit.so.0.1.0 (real name), libconvkit.so.0 (soname), libconvkit.so (for -lconvkit)
+SONAME := libconvkit.so.$(VERSION_MAJOR)
+SO_REAL := $(BUILD)/libconvkit.so.$(VERSION)
+SO := $(BUILD)/$(SONAME) $(BUILD)/libconvkit.so
+# every undefined symbol resolved at link time, except under a sanitizer
+# (its runtime comes with the program)
+SO_LDFLAGS = -shared -Wl,-soname,$(SONAME) $(if $(findstring -fsanitize,$(LDFLAGS)),,-Wl,-z,defs)
 
-all: $(BIN)
+all: $(BIN) $(SO)
 
 # The README's two commands: run convkit on a bundled example; run every test.
 deps:
@@ -51,13 +70,22 @@ $(GEN_C): $(ONNX_PROTO)
 
 $(GEN_H): $(GEN_C)
 
-# Generated code is not ours to warn about.
-$(BUILD)/gen/onnx/onnx.pb-c.o: $(GEN_C)
-	$(CC) $(CFLAGS) -w -I$(BUILD)/gen -c $< -o $@
-
-$(BUILD)/%.o: %.c $(GEN_H)
+# Objects depend on the compiler and flags they were built with (as in
+# git's GIT-CFLAGS): a build folder made with other flags, or before the
+# libraries were position-independent, is rebuilt instead of linked stale.
+FLAGS_STAMP := $(BUILD)/.cflags
+FLAGS_NOW = $(CC) $(CPPFLAGS) $(WARN) $(CFLAGS) $(LIB_CFLAGS)
+$(FLAGS_STAMP): FORCE
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS) $(WARN) $(CFLAGS) $(ISA_FLAGS) -MMD -MP -c $< -o $@
+	@echo '$(FLAGS_NOW)' | cmp -s - $@ || echo '$(FLAGS_NOW)' > $@
+
+# Generated code is not ours to warn about.
+$(BUILD)/gen/onnx/onnx.pb-c.o: $(GEN_C) $(FLAGS_STAMP)
+	$(CC) $(CFLAGS) $(LIB_CFLAGS) -w -I$(BUILD)/gen -c $< -o $@
+
+$(BUILD)/%.o: %.c $(GEN_H) $(FLAGS_STAMP)
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(WARN) $(CFLAGS) $(LIB_CFLAGS) $(ISA_FLAGS) -MMD -MP -c $< -o $@
 
 # ISA-specific kernels: only these files get ISA flags; the planner calls
 # them only when cpuid reports the ISA (never -march=native).
@@ -68,6 +96,16 @@ $(LIB): $(LIB_OBJ)
 	rm -f $@
 	ar rcs $@ $^
 
+$(SO_REAL): $(LIB_OBJ)
+	$(CC) $(CFLAGS) $(LDFLAGS) $(SO_LDFLAGS) $(LIB_OBJ) $(LIBS) -o $@
+
+$(BUILD)/$(SONAME): $(SO_REAL)
+	ln -sf $(notdir $<) $@
+
+$(BUILD)/libconvkit.so: $(BUILD)/$(SONAME)
+	ln -sf $(SONAME) $@
+
+# The CLI and the unit tests link the static library (the tests use internals).
 $(BIN): $(CLI_OBJ) $(LIB)
 	$(CC) $(CFLAGS) $(LDFLAGS) $(CLI_OBJ) $(LIB) $(LIBS) -o $@
 
@@ -75,31 +113,48 @@ $(BUILD)/tests/%: tests/unit/%.c $(LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) -Itests/unit $(WARN) $(CFLAGS) $(LDFLAGS) $< $(LIB) $(LIBS) -o $@
 
-tests: $(TEST_BIN) $(BIN)
+tests: $(TEST_BIN) $(BIN) $(SO)
 
-# The whole test suite: unit programs, oracle corpora, CLI end-to-end.
+# The whole test suite: unit programs, oracle corpora, CLI end-to-end. The
+# compiler and flags go along: tests/cli/install.sh builds a program
+# against the installed library with them (under ASan in `make asan`).
 check: tests
-	@BUILD=$(BUILD) sh tests/run.sh
+	@CC="$(CC)" CFLAGS="$(CFLAGS)" LDFLAGS="$(LDFLAGS)" BUILD=$(BUILD) sh tests/run.sh
 
 asan:
 	$(MAKE) BUILD=build-asan CC=clang \
 	  CFLAGS="-O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer" \
 	  LDFLAGS="-fsanitize=address,undefined" check
 
-install: $(BIN) $(LIB)
+# ThreadSanitizer: tests/unit/test_threads.c (8 threads sharing one graph
+# and one session); any race report fails it.
+TSAN_BUILD := build-tsan
+tsan:
+	@$(MAKE) --no-print-directory BUILD=$(TSAN_BUILD) CC=clang \
+	  CFLAGS="-O1 -g -fsanitize=thread -fno-omit-frame-pointer" LDFLAGS="-fsanitize=thread" \
+	  $(TSAN_BUILD)/tests/test_threads
+	TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1" ./$(TSAN_BUILD)/tests/test_threads
+
+install: $(BIN) $(LIB) $(SO)
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/pkgconfig $(DESTDIR)$(PREFIX)/include
 	install -m 755 $(BIN) $(DESTDIR)$(PREFIX)/bin/convkit
 	install -m 644 $(LIB) $(DESTDIR)$(PREFIX)/lib/libconvkit.a
+	install -m 755 $(SO_REAL) $(DESTDIR)$(PREFIX)/lib/libconvkit.so.$(VERSION)
+	ln -sf libconvkit.so.$(VERSION) $(DESTDIR)$(PREFIX)/lib/$(SONAME)
+	ln -sf $(SONAME) $(DESTDIR)$(PREFIX)/lib/libconvkit.so
 	install -m 644 include/convkit.h $(DESTDIR)$(PREFIX)/include/convkit.h
-	sed -e 's|@PREFIX@|$(PREFIX)|g' convkit.pc.in > $(DESTDIR)$(PREFIX)/lib/pkgconfig/convkit.pc
+	sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@VERSION@|$(VERSION)|g' convkit.pc.in \
+	  > $(DESTDIR)$(PREFIX)/lib/pkgconfig/convkit.pc
 
 format:
 	clang-format -i $$(git ls-files '*.c' '*.h')
 
 clean:
-	rm -rf build build-asan
+	rm -rf build build-asan $(TSAN_BUILD)
 
-.PHONY: all deps demo test tests check asan install format clean
+FORCE:
+
+.PHONY: all deps demo test tests check asan tsan install format clean FORCE
 -include $(LIB_OBJ:.o=.d) $(CLI_OBJ:.o=.d)
 
 # ---- fuzzing (issue 7) -------------------------------------------------------

@@ -3,6 +3,8 @@
 set -e
 PKGS="make gcc clang libjansson-dev libprotobuf-c-dev protobuf-c-compiler libonnx-dev"
 PKGS="$PKGS librsvg2-bin" # rsvg-convert: tests/cli/summary.sh renders the summary SVG
+PKGS="$PKGS python3"      # the CLI tests parse JSON and compare .npy files with /usr/bin/python3
+PKGS="$PKGS pkgconf"      # tests/cli/install.sh builds a program with pkg-config
 missing=""
 for p in $PKGS; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
