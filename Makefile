@@ -154,6 +154,12 @@ clean:
 
 FORCE:
 
+# The Python package carries the library when installed with pip: copy the
+# one this build made into python/convkit/ (see python/pyproject.toml).
+python-lib: $(SO)
+	cp $(BUILD)/$(SONAME) python/convkit/$(SONAME)
+
+.PHONY: python-lib
 .PHONY: all deps demo test tests check asan tsan install format clean FORCE
 -include $(LIB_OBJ:.o=.d) $(CLI_OBJ:.o=.d)
 
