@@ -77,19 +77,6 @@ ck_status ck_report_fixes(const ck_graph *g, const ck_fixes *fixes, const char *
     return render(g, &r, opt, out);
 }
 
-void ck_rp_failure(ck_str *s, const char *model, const ck_diags *d, ck_format fmt, bool color) {
-    if (fmt != CK_FORMAT_JSON) {
-        ck_rp_diags_text(s, d, color);
-        return;
-    }
-    json_t *j = json_object();
-    json_object_set_new(j, "model", json_string(model ? model : ""));
-    json_object_set_new(j, "ok", json_false());
-    json_object_set_new(j, "layers", json_array());
-    json_object_set_new(j, "diagnostics", ck_rp_diags_json(d, -1, NULL));
-    ck_rp_add_json(s, j);
-}
-
 ck_status ck_report_failure(const char *model, const ck_diags *d, ck_format fmt, bool color,
                             char **out) {
     if (!out) return CK_EUSAGE;
