@@ -227,6 +227,9 @@ class _Tracer(torch.fx.Tracer):
         super().__init__(autowrap_modules=(math,))
         self._autowrap_search.append(F)
         self._autowrap_function_ids.update(id(f) for f in _functional_functions())
+        # torch.cat(x.split(...), 1): a tuple that is one proxy, which the builtin refuses
+        self._autowrap_search.append(torch)
+        self._autowrap_function_ids.update(id(f) for f in (torch.cat, torch.concat, torch.stack))
         self.scope = [""]
 
     def proxy(self, node):

@@ -398,3 +398,82 @@ def test_python_m_convkit(tmp_path):
 
 def test_version_is_the_library_s():
     assert convkit.__version__ == convkit.version()
+
+
+class Functional(nn.Module):
+    """The functional vocabulary of forward(), each call checked against PyTorch."""
+
+    def __init__(self):
+        super().__init__()
+        self.w = nn.Parameter(torch.randn(8, 3, 3, 3))
+        self.b = nn.Parameter(torch.randn(8))
+        self.fc_w = nn.Parameter(torch.randn(10, 16))
+
+    def forward(self, x):
+        y = F.conv2d(x, self.w, self.b, stride=1, padding=1)
+        y = torch.sigmoid(y) * 0.5 + 1 - torch.tanh(y)
+        y = F.leaky_relu(y, 0.2)
+        a, b = torch.chunk(y, 2, dim=1)
+        c, d = y.split([3, 5], dim=1)
+        y = torch.cat([a + b, c.mean(1, keepdim=True), d[:, :1]], dim=1)
+        y = F.max_pool2d(y, kernel_size=2, stride=2, ceil_mode=True)
+        y = F.avg_pool2d(y, 3, stride=1, padding=1)
+        y = y.permute(0, 2, 3, 1).contiguous().permute(0, 3, 1, 2)
+        y = y.transpose(2, 3).transpose(2, 3)
+        z = F.adaptive_avg_pool2d(y, (2, 2))
+        z = z.reshape(z.shape[0], -1)
+        z = torch.cat([z, z], dim=1)[:, :16]
+        z = F.linear(z, self.fc_w)
+        z = z.unsqueeze(-1).squeeze(2)
+        h = y.size(2) // 2
+        y = F.interpolate(y, size=(h, y.shape[3]), mode="nearest")
+        return z, y.flatten(1).sum(1)
+
+
+def test_functional_vocabulary_matches_torch():
+    m = Functional()
+    for s in (16, 15, 9, 4):
+        with torch.no_grad():
+            want = m(torch.randn(1, 3, s, s))
+        r = convkit.check(m, (1, 3, s, s))
+        assert r.ok, str(r)
+        assert r.output_shapes == [list(t.shape) for t in want], s
+    r = convkit.check(m, (1, 3, 16, 16))
+    assert not r.notes, r.notes
+    assert [l.name for l in r.layers if l.name.startswith("chunk")] == ["chunk"]
+
+
+class _Lambda(nn.Module):
+    def __init__(self, fn, **mods):
+        super().__init__()
+        for k, v in mods.items():
+            setattr(self, k, v)
+        self.fn = fn
+
+    def forward(self, x):
+        return self.fn(self, x)
+
+
+BROKEN = [
+    ("view", lambda s, x: x.view(-1, 400), (1, 16, 13, 13), "reshape_mismatch", "view"),
+    ("cat", lambda s, x: torch.cat([x, x[:, :, 1:]], dim=1), (1, 4, 8, 8), "skip_mismatch", "cat"),
+    ("add", lambda s, x: x + x[:, :, :, 1:], (1, 4, 8, 8), "skip_mismatch", "add"),
+    ("pool", lambda s, x: F.max_pool2d(x, 3), (1, 4, 2, 2), "output_too_small", "max_pool2d"),
+    ("conv", lambda s, x: s.c(x), (1, 1, 8, 8), "channel_mismatch", "c"),
+    ("interp", lambda s, x: F.interpolate(x, size=(4, 4), mode="bilinear"), (1, 4, 8), "rank_mismatch", "interpolate"),
+    ("reflect", lambda s, x: F.pad(x, [3, 3], mode="reflect"), (1, 4, 3), "invalid_padding", "pad"),
+    ("split", lambda s, x: torch.cat(x.split([3, 3], dim=1), 1), (1, 4, 3, 3), "skip_mismatch", "split"),
+]
+
+
+@pytest.mark.parametrize("name,fn,shape,code,layer", BROKEN, ids=[b[0] for b in BROKEN])
+def test_broken_functional_code_agrees_with_torch(name, fn, shape, code, layer):
+    from convkit import _errors
+
+    m = _Lambda(fn, c=nn.Conv2d(3, 4, 3))
+    with pytest.raises(Exception) as ei:
+        with torch.no_grad():
+            m(torch.randn(shape))
+    assert _errors.classify(str(ei.value)) == code, str(ei.value)
+    e = first_error(convkit.check(m, shape))
+    assert (e["code"], e["layer"]) == (code, layer)
