@@ -23,53 +23,12 @@ static bool oom(rt_wctx *w) {
     return false;
 }
 
-int64_t rt_numel(const ck_shape *s) {
-    int64_t n = 1;
-    for (int i = 0; i < s->rank; i++) n *= s->d[i];
-    return n;
-}
-
 static const ck_shape *in_shape(const rt_wctx *w, const rt_step *st, int k) {
     return &w->s->vals[st->in[k]].shape;
 }
 
 static const ck_shape *out_shape(const rt_wctx *w, const rt_step *st, int k) {
     return &w->s->vals[st->out[k]].shape;
-}
-
-bool rt_geom_nchw2d(const rt_geom *g) {
-    return g->sp[0] == 1 && g->ss[2] == 1 && (g->sp[1] == 1 || g->ss[1] == g->sp[2]) &&
-           g->sc == g->sp[1] * g->sp[2] && g->sn == g->c * g->sc;
-}
-
-rt_geom rt_geom_of(const ck_attrs *a, const ck_shape *s, int nsp) {
-    rt_geom g = {.n = 1, .c = 1, .sp = {1, 1, 1}};
-    int r = s->rank;
-    int64_t st[CK_MAX_RANK], p = 1;
-    for (int i = r - 1; i >= 0; i--) {
-        st[i] = p;
-        p = ck_sat_mul(p, s->d[i]); /* strides of a checked shape; saturate, never wrap */
-    }
-    bool used[CK_MAX_RANK] = {0};
-    int cax = ck_channel_axis(a, r, nsp);
-    if (cax >= 0 && cax < r) {
-        g.c = s->d[cax];
-        g.sc = st[cax];
-        used[cax] = true;
-    }
-    for (int i = 0; i < nsp; i++) {
-        int ax = ck_spatial_axis(a, r, nsp, i), slot = 3 - nsp + i;
-        if (ax < 0 || ax >= r) continue;
-        g.sp[slot] = s->d[ax];
-        g.ss[slot] = st[ax];
-        used[ax] = true;
-    }
-    for (int i = 0; i < r; i++)
-        if (!used[i]) { /* the batch axis (absent for PyTorch's unbatched form) */
-            g.n = s->d[i];
-            g.sn = st[i];
-        }
-    return g;
 }
 
 /* ---- reading ONNX attribute-like inputs (known at check time) ------------ */

@@ -273,7 +273,7 @@ void rt_blocked_name(const rt_step *st, char *buf, size_t n);
 void rt_step_kernel_name(const rt_step *st, char *buf, size_t n);
 int64_t rt_step_flops(const rt_step *st);
 
-/* ---- geometry and helpers (prepare.c) ----------------------------------- */
+/* ---- geometry (geom.c) -------------------------------------------------- */
 
 /* The window-op view of `shape` for a layer with attrs a and nsp spatial axes. */
 rt_geom rt_geom_of(const ck_attrs *a, const ck_shape *shape, int nsp);
