@@ -25,9 +25,9 @@ void ck_dialect_diffs_free(ck_dialect_diffs *d) {
  * rules differ. Layout ops (reshape, flatten) keep their own dialect: their
  * attributes are framework-specific (Keras excludes the batch axis). */
 static bool rules_differ(const ck_node *n) {
-    return n->op == &ck_op_conv || n->op == &ck_op_conv_transpose ||
-           n->op == &ck_op_separable_conv || n->op == &ck_op_max_pool || n->op == &ck_op_avg_pool ||
-           n->op == &ck_op_resize || n->op == &ck_op_pad;
+    return n->op == CK_OP_CONV || n->op == CK_OP_CONV_TRANSPOSE || n->op == CK_OP_SEPARABLE_CONV ||
+           n->op == CK_OP_MAX_POOL || n->op == CK_OP_AVG_POOL || n->op == CK_OP_RESIZE ||
+           n->op == CK_OP_PAD;
 }
 
 static const char *error_of(const ck_diags *d, const char *layer) {

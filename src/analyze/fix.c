@@ -184,39 +184,20 @@ static bool has_param(const ck_node *n, const char *name) {
     return name && n->fe && ck_param_index(n->fe, name) >= 0;
 }
 
-typedef struct knobs {
-    const char *pad, *stride, *kernel, *dilation, *ceil, *in_ch, *features, *out_pad;
-} knobs;
-
-/* What each framework calls the arguments a fix changes. */
-static knobs knobs_of(const ck_node *n) {
-    bool pool = n->op == &ck_op_max_pool || n->op == &ck_op_avg_pool;
-    switch (n->a.dialect) {
-    case CK_DIALECT_KERAS:
-        return (knobs){"padding",
-                       "strides",
-                       pool ? "pool_size" : "kernel_size",
-                       "dilation_rate",
-                       NULL,
-                       NULL,
-                       NULL,
-                       "output_padding"};
-    case CK_DIALECT_ONNX:
-        return (knobs){"pads",      "strides", "kernel_shape", "dilations",
-                       "ceil_mode", NULL,      NULL,           "output_padding"};
-    default:
-        return (knobs){"padding",   "stride",      "kernel_size", "dilation",
-                       "ceil_mode", "in_channels", "in_features", "output_padding"};
-    }
+/* What the layer's framework calls the arguments a fix changes: its
+ * frontend entry says (NULL names: the layer has no such argument). */
+static const ck_knobs *knobs_of(const ck_node *n) {
+    static const ck_knobs none;
+    return n->fe && n->fe->knobs ? n->fe->knobs : &none;
 }
 
 static bool is_window(const ck_node *n) {
-    return n->op == &ck_op_conv || n->op == &ck_op_max_pool || n->op == &ck_op_avg_pool ||
-           n->op == &ck_op_separable_conv;
+    return n->op == CK_OP_CONV || n->op == CK_OP_MAX_POOL || n->op == CK_OP_AVG_POOL ||
+           n->op == CK_OP_SEPARABLE_CONV;
 }
 
 static bool is_pool(const ck_node *n) {
-    return n->op == &ck_op_max_pool || n->op == &ck_op_avg_pool;
+    return n->op == CK_OP_MAX_POOL || n->op == CK_OP_AVG_POOL;
 }
 
 /* The spatial index (0..nsp-1) of tensor axis `ax` of node n's input. */
@@ -285,7 +266,7 @@ static bool walk_values(search *s, int ni, const char *name, const int64_t *cur,
  * the failing axis. */
 static void window_fixes(search *s, int ni, int axis_i, ck_fix_kind kind, bool all) {
     const ck_node *n = &s->base->nodes[ni];
-    knobs k = knobs_of(n);
+    const ck_knobs *k = knobs_of(n);
     int nsp = n->a.nsp;
     if (axis_i < 0 || axis_i >= nsp) return;
     int64_t ext = 1;
@@ -293,7 +274,7 @@ static void window_fixes(search *s, int ni, int axis_i, ck_fix_kind kind, bool a
     if (n->a.dialect == CK_DIALECT_KERAS) {
         if (n->a.pad_mode == CK_PAD_VALID) {
             ck_graph *g = ck_graph_clone(s->base, false);
-            if (g && set_arg(g, ni, k.pad, v_str("same")))
+            if (g && set_arg(g, ni, k->pad, v_str("same")))
                 keep(s, g, kind, n->name, "'same' pads so that out = ceil(in / stride)",
                      "padding='same'");
             else
@@ -303,27 +284,26 @@ static void window_fixes(search *s, int ni, int axis_i, ck_fix_kind kind, bool a
         int64_t cur[CK_MAX_SP];
         for (int i = 0; i < nsp; i++)
             cur[i] = n->a.pad_mode == CK_PAD_VALID ? 0 : n->a.pad_begin[i];
-        walk_values(s, ni, k.pad, cur, axis_i, ck_sat_add(cur[axis_i], 1),
+        walk_values(s, ni, k->pad, cur, axis_i, ck_sat_add(cur[axis_i], 1),
                     ck_sat_add(cur[axis_i], ext), 1, n->a.dialect == CK_DIALECT_ONNX, kind,
                     "the smallest padding that fits");
     }
-    if (is_pool(n) && !n->a.ceil_mode && has_param(n, k.ceil)) {
+    if (is_pool(n) && !n->a.ceil_mode && has_param(n, k->ceil)) {
         ck_graph *g = ck_graph_clone(s->base, false);
         bool onnx = n->a.dialect == CK_DIALECT_ONNX;
-        if (g && set_arg(g, ni, k.ceil, onnx ? v_int(1) : v_bool(true)))
+        if (g && set_arg(g, ni, k->ceil, onnx ? v_int(1) : v_bool(true)))
             keep(s, g, kind, n->name, "the last partial window is kept",
                  onnx ? "ceil_mode=1" : "ceil_mode=True");
         else
             ck_graph_free(g);
     }
     if (!all) return;
-    walk_values(s, ni, k.stride, n->a.stride, axis_i, n->a.stride[axis_i] - 1, 1, -1, false, kind,
+    walk_values(s, ni, k->stride, n->a.stride, axis_i, n->a.stride[axis_i] - 1, 1, -1, false, kind,
                 "the largest stride that fits");
-    /* ONNX convolutions take their kernel from the weights: not a knob */
-    if (!(n->a.dialect == CK_DIALECT_ONNX && !is_pool(n)))
-        walk_values(s, ni, k.kernel, n->a.kernel, axis_i, n->a.kernel[axis_i] - 1, 1, -1, false,
-                    kind, "the largest kernel that fits");
-    walk_values(s, ni, k.dilation, n->a.dilation, axis_i, n->a.dilation[axis_i] - 1, 1, -1, false,
+    /* ONNX convolutions take their kernel from the weights: no knob names it */
+    walk_values(s, ni, k->kernel, n->a.kernel, axis_i, n->a.kernel[axis_i] - 1, 1, -1, false, kind,
+                "the largest kernel that fits");
+    walk_values(s, ni, k->dilation, n->a.dilation, axis_i, n->a.dilation[axis_i] - 1, 1, -1, false,
                 kind, "the largest dilation that fits");
 }
 
@@ -342,8 +322,8 @@ static void upstream_fixes(search *s, int fail, int ax) {
             int i = spatial_index(g, p, ax);
             if (i >= 0 && p->a.stride[i] > 1) {
                 seen++;
-                knobs k = knobs_of(p);
-                walk_values(s, pi, k.stride, p->a.stride, i, p->a.stride[i] - 1, 1, -1, false,
+                const ck_knobs *k = knobs_of(p);
+                walk_values(s, pi, k->stride, p->a.stride, i, p->a.stride[i] - 1, 1, -1, false,
                             CK_FIX_UPSTREAM, "the largest stride here that fits");
                 window_fixes(s, pi, i, CK_FIX_UPSTREAM, false);
             }
@@ -441,11 +421,8 @@ static void channel_fixes(search *s, int ni) {
     const ck_node *n = &g->nodes[ni];
     int64_t have = n->fail_value;
     int64_t want = n->a.in_ch > 0 ? n->a.in_ch : n->a.num_features;
-    knobs k = knobs_of(n);
-    const char *param = n->op == &ck_op_conv || n->op == &ck_op_conv_transpose ? k.in_ch
-                        : (n->op == &ck_op_batch_norm || n->op == &ck_op_instance_norm)
-                            ? "num_features"
-                            : NULL;
+    const ck_knobs *k = knobs_of(n);
+    const char *param = k->in_ch;
     /* channels-last data for a channels-first model, or the reverse: move the
      * axis that holds the expected count */
     bool layout = false;
@@ -541,12 +518,12 @@ static void feature_fixes(search *s, int ni) {
     const ck_graph *g = s->base;
     const ck_node *n = &g->nodes[ni];
     int64_t have = n->fail_value, want = n->a.in_features;
-    knobs k = knobs_of(n);
-    if (has_param(n, k.features) && have > 0) {
+    const ck_knobs *k = knobs_of(n);
+    if (has_param(n, k->features) && have > 0) {
         ck_graph *c = ck_graph_clone(g, false);
-        if (c && set_arg(c, ni, k.features, v_int(have)))
+        if (c && set_arg(c, ni, k->features, v_int(have)))
             keep(s, c, CK_FIX_LAYER, n->name, "the features the input produces at this size",
-                 "%s=%lld", k.features, (long long)have);
+                 "%s=%lld", k->features, (long long)have);
         else
             ck_graph_free(c);
     }
@@ -554,7 +531,7 @@ static void feature_fixes(search *s, int ni) {
      * the input size */
     int v = n->in[0];
     int fi = g->vals[v].producer;
-    if (fi < 0 || g->nodes[fi].op != &ck_op_flatten || n->a.dialect != CK_DIALECT_PYTORCH ||
+    if (fi < 0 || g->nodes[fi].op != CK_OP_FLATTEN || n->a.dialect != CK_DIALECT_PYTORCH ||
         want <= 0)
         return;
     const ck_shape *x = &g->vals[g->nodes[fi].in[0]].shape;
@@ -609,11 +586,11 @@ static void join_fixes(search *s, int ni) {
     int sv = n->in[small];
     int pi = g->vals[sv].producer;
     /* a transposed convolution that can reach the size with output_padding */
-    if (pi >= 0 && g->nodes[pi].op == &ck_op_conv_transpose) {
+    if (pi >= 0 && g->nodes[pi].op == CK_OP_CONV_TRANSPOSE) {
         const ck_node *p = &g->nodes[pi];
-        knobs k = knobs_of(p);
+        const ck_knobs *k = knobs_of(p);
         int64_t op[CK_MAX_SP];
-        bool fits = has_param(p, k.out_pad);
+        bool fits = has_param(p, k->out_pad);
         for (int i = 0; i < nsp && fits; i++) {
             fits = ck_add(p->a.out_pad[i], diff[i], &op[i]);
             if (!fits) break;
@@ -624,8 +601,8 @@ static void join_fixes(search *s, int ni) {
             ck_graph *c = ck_graph_clone(g, false);
             ck_value v = v_ints(p, nsp, op);
             ck_str t = {0};
-            attr_text(&t, k.out_pad, &v);
-            if (c && set_arg(c, pi, k.out_pad, v))
+            attr_text(&t, k->out_pad, &v);
+            if (c && set_arg(c, pi, k->out_pad, v))
                 keep(s, c, CK_FIX_UPSTREAM, p->name, "the upsampled branch matches its skip", "%s",
                      t.p);
             else
@@ -744,12 +721,12 @@ static void same_stride_fixes(search *s, int ni) {
 static void padding_limit_fixes(search *s, int ni) {
     const ck_node *n = &s->base->nodes[ni];
     if (!is_window(n) || n->a.pad_mode != CK_PAD_EXPLICIT) return;
-    knobs k = knobs_of(n);
+    const ck_knobs *k = knobs_of(n);
     for (int i = 0; i < n->a.nsp; i++) {
         int64_t cur[CK_MAX_SP];
         for (int j = 0; j < n->a.nsp; j++) cur[j] = n->a.pad_begin[j];
         int64_t start = cur[i] - 1 < n->a.kernel[i] / 2 ? cur[i] - 1 : n->a.kernel[i] / 2;
-        if (walk_values(s, ni, k.pad, cur, i, start, 0, -1, n->a.dialect == CK_DIALECT_ONNX,
+        if (walk_values(s, ni, k->pad, cur, i, start, 0, -1, n->a.dialect == CK_DIALECT_ONNX,
                         CK_FIX_LAYER, "the largest padding the layer accepts"))
             return;
     }
@@ -757,11 +734,11 @@ static void padding_limit_fixes(search *s, int ni) {
 
 static void output_padding_fixes(search *s, int ni) {
     const ck_node *n = &s->base->nodes[ni];
-    if (n->op != &ck_op_conv_transpose) return;
-    knobs k = knobs_of(n);
+    if (n->op != CK_OP_CONV_TRANSPOSE) return;
+    const ck_knobs *k = knobs_of(n);
     for (int i = 0; i < n->a.nsp; i++)
         if (n->a.out_pad[i] > 0 &&
-            walk_values(s, ni, k.out_pad, n->a.out_pad, i, n->a.out_pad[i] - 1, 0, -1, false,
+            walk_values(s, ni, k->out_pad, n->a.out_pad, i, n->a.out_pad[i] - 1, 0, -1, false,
                         CK_FIX_LAYER, "the largest output_padding the layer accepts"))
             return;
 }
@@ -820,10 +797,10 @@ static void reshape_fixes(search *s, int ni) {
     int pi = g->vals[n->in[0]].producer;
     /* through the layers that keep the element count (BatchNorm, activations) */
     while (pi >= 0 && g->nodes[pi].n_in > 0 &&
-           (g->nodes[pi].op == &ck_op_activation || g->nodes[pi].op == &ck_op_batch_norm ||
-            g->nodes[pi].op == &ck_op_identity))
+           (g->nodes[pi].op == CK_OP_ACTIVATION || g->nodes[pi].op == CK_OP_BATCH_NORM ||
+            g->nodes[pi].op == CK_OP_IDENTITY))
         pi = g->vals[g->nodes[pi].in[0]].producer;
-    if (pi >= 0 && g->nodes[pi].op == &ck_op_linear) {
+    if (pi >= 0 && g->nodes[pi].op == CK_OP_LINEAR) {
         const ck_node *p = &g->nodes[pi];
         const char *units = p->a.dialect == CK_DIALECT_KERAS ? "units" : "out_features";
         if (has_param(p, units)) {

@@ -3,7 +3,8 @@
  * the tensor axis that holds it and its paths (size r, jump j, start). Window
  * parameters come from the canonical attributes and pads from
  * ck_resolve_pads; input and output sizes come from the checked shapes, so no
- * output-size formula is repeated here. */
+ * output-size formula is repeated here. Each op's rule is the rf column of
+ * its registry line (src/ops/ops.def): an op cannot be left without one. */
 #include "graph/graph.h"
 #include "ops/onnx_shape_ops.h"
 #include "ops/ops.h"
@@ -311,43 +312,42 @@ static bool absent(const ck_graph *g, const ck_node *n, int k) {
     return k >= n->n_in || strcmp(g->vals[n->in[k]].name, CK_ONNX_ABSENT) == 0;
 }
 
+/* The entries of a PyTorch functional argument (view's shape, pad's pads,
+ * permute's dims) as the check read them: references replaced by the
+ * referenced values' contents. False when one is not known. */
+static bool dyn_ints(const ck_graph *g, const ck_node *n, const ck_dynlist *dl, int64_t *out,
+                     int max, int *cnt) {
+    int k = 0;
+    for (int i = 0; i < dl->n; i++) {
+        if (dl->ref[i] == 0) {
+            if (k >= max) return false;
+            out[k++] = dl->lit[i];
+            continue;
+        }
+        int in = dl->ref[i] - 1;
+        int64_t c;
+        const int64_t *v = in < n->n_in ? known_ints(g, n->in[in], &c) : NULL;
+        if (!v) return false;
+        for (int64_t j = 0; j < c; j++) {
+            if (k >= max) return false;
+            out[k++] = v[j];
+        }
+    }
+    *cnt = k;
+    return true;
+}
+
+/* Every axis that still follows the input becomes unknown. */
+static void all_unknown(const ck_rf_table *t, rf_val *o) {
+    for (int q = 0; q < t->nsp; q++)
+        if (o->a[q].kind == CK_RF_LOCAL) ax_set(&o->a[q], CK_RF_UNKNOWN);
+}
+
 /* Padding moves element 0 by pb pixels of its input; cropping (sign -1)
  * the other way. */
 static void shift_axis(rf_ax *x, int64_t pb, int sign) {
     if (x->kind != CK_RF_LOCAL) return;
     for (int i = 0; i < x->n; i++) x->p[i].start -= (double)sign * (double)pb * x->p[i].jump;
-}
-
-static void rule_pad(ck_rf_table *t, const ck_node *n, rf_val *o, int sign) {
-    const ck_graph *g = t->g;
-    const ck_shape *x = in_shape(t, n, 0);
-    if (n->op != &ck_op_onnx_pad) {
-        const ck_attrs *a = &n->a;
-        for (int i = 0; i < a->nsp; i++) {
-            int q = net_axis(t, o, ck_spatial_axis(a, x->rank, a->nsp, i));
-            if (q >= 0) shift_axis(&o->a[q], a->pad_begin[i], sign);
-        }
-        return;
-    }
-    /* ONNX Pad: pads (and axes) are inputs, [begin per axis..., end per axis...] */
-    int64_t np = 0, na = x->rank;
-    const int64_t *pads = absent(g, n, 1) ? NULL : known_ints(g, n->in[1], &np);
-    const int64_t *axes = NULL;
-    if (!absent(g, n, 3)) {
-        axes = known_ints(g, n->in[3], &na);
-        if (!axes) pads = NULL;
-    }
-    if (!pads || np != 2 * na) {
-        for (int q = 0; q < t->nsp; q++)
-            if (o->a[q].kind == CK_RF_LOCAL) ax_set(&o->a[q], CK_RF_UNKNOWN);
-        return;
-    }
-    for (int64_t i = 0; i < na; i++) {
-        int64_t tx = axes ? axes[i] : i;
-        if (tx < 0) tx += x->rank;
-        int q = tx >= 0 && tx < x->rank ? net_axis(t, o, (int)tx) : -1;
-        if (q >= 0) shift_axis(&o->a[q], pads[i], sign);
-    }
 }
 
 /* Merges operand path sets into one axis state. */
@@ -379,7 +379,7 @@ static void merge(ck_rf_table *t, rf_ax *res, const rf_ax *x, int oax) {
 /* Elementwise ops and concatenation: each output element reads the same
  * position of every operand (trailing axes aligned, as broadcasting does).
  * cat_axis >= 0: the axis concatenated along. */
-static void rule_join(ck_rf_table *t, const ck_node *n, rf_val *o, int cat_axis) {
+static void join_operands(ck_rf_table *t, const ck_node *n, rf_val *o, int cat_axis) {
     const ck_graph *g = t->g;
     const ck_shape *y = out_shape(t, n, 0);
     for (int q = 0; q < t->nsp; q++) {
@@ -404,10 +404,167 @@ static void rule_join(ck_rf_table *t, const ck_node *n, rf_val *o, int cat_axis)
     }
 }
 
+/* The rules that follow input 0 start from its paths; data that arrives
+ * only through another operand is not modelled. False: o is unknown. */
+static bool from_input(ck_rf_table *t, const ck_node *n, rf_val *o) {
+    const rf_val *x = &t->v[n->in[0]];
+    if (!has_data(t, x)) {
+        val_set(o, CK_RF_UNKNOWN);
+        return false;
+    }
+    val_copy(t, o, x);
+    return true;
+}
+
+/* Axis tx of the input moves to where the permutation puts it. */
+static void permute_axes(const ck_rf_table *t, rf_val *o, int r, const int64_t *perm) {
+    for (int q = 0; q < t->nsp; q++) {
+        rf_ax *x = &o->a[q];
+        if (x->ax < 0) continue;
+        int u = -1;
+        for (int k = 0; k < r; k++) {
+            int64_t from = perm[k] < 0 ? perm[k] + r : perm[k];
+            if (from == x->ax) u = k;
+        }
+        x->ax = u;
+        if (u < 0 && x->kind == CK_RF_LOCAL) ax_set(x, CK_RF_UNKNOWN);
+    }
+}
+
+/* Reduced axes become global (or go away without keepdims). */
+static void reduce_axes(const ck_rf_table *t, const ck_node *n, rf_val *o, const bool *red,
+                        bool keepdims) {
+    const ck_shape *x = in_shape(t, n, 0);
+    for (int q = 0; q < t->nsp; q++) {
+        rf_ax *a = &o->a[q];
+        if (a->ax < 0) continue;
+        int tx = a->ax, before = 0;
+        for (int i = 0; i < tx; i++) before += red[i];
+        if (red[tx] && x->d[tx] > 1) make_global(a);
+        a->ax = red[tx] && !keepdims ? -1 : keepdims ? tx : tx - before;
+    }
+}
+
+/* ---- the rules of the registry's rf column (src/ops/ops.def) -------------- */
+
+/* Shape arithmetic: no data flows through (never called: CK_OPF_NO_DATA). */
+static void rf_none(ck_rf_table *t, const ck_node *n, rf_val *o) {
+    (void)t, (void)n, (void)o;
+}
+
+/* An op whose spatial mapping is not modelled. */
+static void rf_unknown(ck_rf_table *t, const ck_node *n, rf_val *o) {
+    (void)n;
+    (void)t;
+    val_set(o, CK_RF_UNKNOWN);
+}
+
+/* Elementwise ops, norms, identity, cast. */
+static void rf_join(ck_rf_table *t, const ck_node *n, rf_val *o) {
+    join_operands(t, n, o, -1);
+}
+
+static void rf_concat(ck_rf_table *t, const ck_node *n, rf_val *o) {
+    int r = out_shape(t, n, 0)->rank;
+    join_operands(t, n, o, n->a.axis < 0 ? n->a.axis + r : n->a.axis);
+}
+
+/* PReLU slopes arrive as constant operands; softmax sees its whole axis. */
+static void rf_activation(ck_rf_table *t, const ck_node *n, rf_val *o) {
+    join_operands(t, n, o, -1);
+    if (n->a.act != CK_ACT_SOFTMAX && n->a.act != CK_ACT_LOG_SOFTMAX) return;
+    int r = in_shape(t, n, 0)->rank, axis = n->a.axis < 0 ? n->a.axis + r : n->a.axis;
+    int q = net_axis(t, o, axis);
+    if (q >= 0 && in_shape(t, n, 0)->d[axis] > 1) make_global(&o->a[q]);
+}
+
+static void rf_window(ck_rf_table *t, const ck_node *n, rf_val *o) {
+    if (from_input(t, n, o)) rule_window(t, n, o, false, true);
+}
+
+static void rf_tconv(ck_rf_table *t, const ck_node *n, rf_val *o) {
+    if (from_input(t, n, o)) rule_window(t, n, o, true, true);
+}
+
+static void rf_pool(ck_rf_table *t, const ck_node *n, rf_val *o) {
+    if (from_input(t, n, o)) rule_window(t, n, o, false, false);
+}
+
+static void rf_global_pool(ck_rf_table *t, const ck_node *n, rf_val *o) {
+    if (from_input(t, n, o)) rule_global_pool(t, n, o);
+}
+
+static void rf_adaptive(ck_rf_table *t, const ck_node *n, rf_val *o) {
+    if (from_input(t, n, o)) rule_adaptive(t, n, o);
+}
+
+static void rf_resize(ck_rf_table *t, const ck_node *n, rf_val *o) {
+    if (from_input(t, n, o)) rule_resize(t, n, o);
+}
+
+/* Explicit pads (sign 1) or crops (sign -1) of the layer's spatial axes. */
+static void pad_attrs(ck_rf_table *t, const ck_node *n, rf_val *o, int sign) {
+    const ck_attrs *a = &n->a;
+    const ck_shape *x = in_shape(t, n, 0);
+    for (int i = 0; i < a->nsp; i++) {
+        int q = net_axis(t, o, ck_spatial_axis(a, x->rank, a->nsp, i));
+        if (q >= 0) shift_axis(&o->a[q], a->pad_begin[i], sign);
+    }
+}
+
+static void rf_pad(ck_rf_table *t, const ck_node *n, rf_val *o) {
+    if (from_input(t, n, o)) pad_attrs(t, n, o, 1);
+}
+
+static void rf_crop(ck_rf_table *t, const ck_node *n, rf_val *o) {
+    if (from_input(t, n, o)) pad_attrs(t, n, o, -1);
+}
+
+/* ONNX Pad: pads (and axes) are inputs, [begin per axis..., end per axis...] */
+static void rf_onnx_pad(ck_rf_table *t, const ck_node *n, rf_val *o) {
+    if (!from_input(t, n, o)) return;
+    const ck_graph *g = t->g;
+    const ck_shape *x = in_shape(t, n, 0);
+    int64_t np = 0, na = x->rank;
+    const int64_t *pads = absent(g, n, 1) ? NULL : known_ints(g, n->in[1], &np);
+    const int64_t *axes = NULL;
+    if (!absent(g, n, 3)) {
+        axes = known_ints(g, n->in[3], &na);
+        if (!axes) pads = NULL;
+    }
+    if (!pads || np != 2 * na) {
+        all_unknown(t, o);
+        return;
+    }
+    for (int64_t i = 0; i < na; i++) {
+        int64_t tx = axes ? axes[i] : i;
+        if (tx < 0) tx += x->rank;
+        int q = tx >= 0 && tx < x->rank ? net_axis(t, o, (int)tx) : -1;
+        if (q >= 0) shift_axis(&o->a[q], pads[i], 1);
+    }
+}
+
+/* F.pad: (begin, end) pairs from the last axis backwards. */
+static void rf_torch_pad(ck_rf_table *t, const ck_node *n, rf_val *o) {
+    if (!from_input(t, n, o)) return;
+    const ck_shape *x = in_shape(t, n, 0);
+    int64_t v[2 * CK_MAX_RANK];
+    int cnt = 0;
+    if (!dyn_ints(t->g, n, &n->a.dyn, v, 2 * CK_MAX_RANK, &cnt) || cnt % 2 || cnt / 2 > x->rank) {
+        all_unknown(t, o);
+        return;
+    }
+    for (int j = 0; j < cnt / 2; j++) {
+        int q = net_axis(t, o, x->rank - 1 - j);
+        if (q >= 0) shift_axis(&o->a[q], v[2 * j], 1);
+    }
+}
+
 /* Reshape-like ops keep an axis when the elements before it and its size are
  * unchanged. A spatial axis merged into a feature vector (rank <= 2) is seen
  * whole by what follows; any other regrouping is not modelled. */
-static void rule_reshape(ck_rf_table *t, const ck_node *n, rf_val *o) {
+static void rf_reshape(ck_rf_table *t, const ck_node *n, rf_val *o) {
+    if (!from_input(t, n, o)) return;
     const ck_shape *x = in_shape(t, n, 0), *y = out_shape(t, n, 0);
     int64_t px[CK_MAX_RANK + 1], py[CK_MAX_RANK + 1];
     bool ok = true;
@@ -432,25 +589,50 @@ static void rule_reshape(ck_rf_table *t, const ck_node *n, rf_val *o) {
     }
 }
 
-static void rule_transpose(ck_rf_table *t, const ck_node *n, rf_val *o) {
-    const ck_attrs *a = &n->a;
+static void rf_transpose(ck_rf_table *t, const ck_node *n, rf_val *o) {
+    if (!from_input(t, n, o)) return;
     int r = in_shape(t, n, 0)->rank;
-    for (int q = 0; q < t->nsp; q++) {
-        rf_ax *x = &o->a[q];
-        if (x->ax < 0) continue;
-        int u = -1;
-        for (int k = 0; k < r; k++) {
-            int from = a->shape_rank == r ? (int)a->shape[k] : r - 1 - k; /* no perm: reverse */
-            if (from < 0) from += r;
-            if (from == x->ax) u = k;
-        }
-        x->ax = u;
-        if (u < 0 && x->kind == CK_RF_LOCAL) ax_set(x, CK_RF_UNKNOWN);
-    }
+    int64_t perm[CK_MAX_RANK];
+    if (ck_transpose_perm(&n->a, r, perm) != r)
+        all_unknown(t, o);
+    else
+        permute_axes(t, o, r, perm);
 }
 
-/* Linear (and MatMul by a constant) sums over the last axis. */
-static void rule_last_axis(ck_rf_table *t, const ck_node *n, rf_val *o) {
+/* permute(x, dims): dims as the check read them */
+static void rf_torch_permute(ck_rf_table *t, const ck_node *n, rf_val *o) {
+    if (!from_input(t, n, o)) return;
+    int r = in_shape(t, n, 0)->rank, cnt = 0;
+    int64_t perm[CK_MAX_RANK];
+    if (!dyn_ints(t->g, n, &n->a.dyn, perm, CK_MAX_RANK, &cnt) || cnt != r)
+        all_unknown(t, o);
+    else
+        permute_axes(t, o, r, perm);
+}
+
+/* transpose(x, dim0, dim1): the two axes swap */
+static void rf_torch_transpose(ck_rf_table *t, const ck_node *n, rf_val *o) {
+    if (!from_input(t, n, o)) return;
+    int r = in_shape(t, n, 0)->rank, cnt = 0;
+    int64_t d[2], perm[CK_MAX_RANK];
+    if (!dyn_ints(t->g, n, &n->a.dyn, d, 2, &cnt) || cnt != 2 || r < 1) {
+        all_unknown(t, o);
+        return;
+    }
+    for (int i = 0; i < r; i++) perm[i] = i;
+    int64_t d0 = d[0] < 0 ? d[0] + r : d[0], d1 = d[1] < 0 ? d[1] + r : d[1];
+    if (d0 < 0 || d0 >= r || d1 < 0 || d1 >= r) {
+        all_unknown(t, o);
+        return;
+    }
+    perm[d0] = d1;
+    perm[d1] = d0;
+    permute_axes(t, o, r, perm);
+}
+
+/* Linear sums over the last axis. */
+static void rf_last_axis(ck_rf_table *t, const ck_node *n, rf_val *o) {
+    if (!from_input(t, n, o)) return;
     const ck_shape *x = in_shape(t, n, 0);
     int last = x->rank - 1;
     int q = net_axis(t, o, last);
@@ -459,13 +641,19 @@ static void rule_last_axis(ck_rf_table *t, const ck_node *n, rf_val *o) {
     o->a[q].ax = -1; /* the axis now holds features */
 }
 
-static void rule_softmax(ck_rf_table *t, const ck_node *n, rf_val *o) {
-    int r = in_shape(t, n, 0)->rank, axis = n->a.axis < 0 ? n->a.axis + r : n->a.axis;
-    int q = net_axis(t, o, axis);
-    if (q >= 0 && in_shape(t, n, 0)->d[axis] > 1) make_global(&o->a[q]);
+/* MatMul by a constant is a linear layer; by data, not modelled. */
+static void rf_matmul(ck_rf_table *t, const ck_node *n, rf_val *o) {
+    if (n->n_in > 1 && has_data(t, &t->v[n->in[1]])) {
+        if (from_input(t, n, o)) val_set(o, CK_RF_UNKNOWN);
+        return;
+    }
+    rf_last_axis(t, n, o);
 }
 
-static void rule_reduce(ck_rf_table *t, const ck_node *n, rf_val *o) {
+/* ONNX Reduce*: axes from input 1 (none: every axis, or nothing with
+ * noop_with_empty_axes) */
+static void rf_onnx_reduce(ck_rf_table *t, const ck_node *n, rf_val *o) {
+    if (!from_input(t, n, o)) return;
     const ck_graph *g = t->g;
     const ck_shape *x = in_shape(t, n, 0);
     bool red[CK_MAX_RANK] = {0};
@@ -475,27 +663,40 @@ static void rule_reduce(ck_rf_table *t, const ck_node *n, rf_val *o) {
     } else {
         int64_t na;
         const int64_t *axes = known_ints(g, n->in[1], &na);
-        for (int64_t i = 0; axes && i < na; i++) {
-            int64_t ax = axes[i] < 0 ? axes[i] + x->rank : axes[i];
-            if (ax >= 0 && ax < x->rank) red[ax] = true;
-        }
         if (!axes) {
             val_set(o, CK_RF_UNKNOWN);
             return;
         }
+        for (int64_t i = 0; i < na; i++) {
+            int64_t ax = axes[i] < 0 ? axes[i] + x->rank : axes[i];
+            if (ax >= 0 && ax < x->rank) red[ax] = true;
+        }
     }
-    for (int q = 0; q < t->nsp; q++) {
-        rf_ax *a = &o->a[q];
-        if (a->ax < 0) continue;
-        int tx = a->ax, before = 0;
-        for (int i = 0; i < tx; i++) before += red[i];
-        if (red[tx] && x->d[tx] > 1) make_global(a);
-        a->ax = red[tx] && !n->a.keepdims ? -1 : n->a.keepdims ? tx : tx - before;
+    reduce_axes(t, n, o, red, n->a.keepdims);
+}
+
+/* mean/sum/amax/amin over dims (none: every axis) */
+static void rf_torch_reduce(ck_rf_table *t, const ck_node *n, rf_val *o) {
+    if (!from_input(t, n, o)) return;
+    const ck_shape *x = in_shape(t, n, 0);
+    bool red[CK_MAX_RANK] = {0};
+    int64_t v[CK_MAX_RANK];
+    int cnt = 0;
+    if (!n->a.dyn.given) {
+        for (int i = 0; i < x->rank; i++) red[i] = true;
+    } else if (!dyn_ints(t->g, n, &n->a.dyn, v, CK_MAX_RANK, &cnt)) {
+        val_set(o, CK_RF_UNKNOWN);
+        return;
     }
+    for (int i = 0; i < cnt; i++) {
+        int64_t ax = v[i] < 0 ? v[i] + x->rank : v[i];
+        if (ax >= 0 && ax < x->rank) red[ax] = true;
+    }
+    reduce_axes(t, n, o, red, n->a.keepdims);
 }
 
 /* Slice, Split, Gather: an axis they leave as it was passes through. */
-static void rule_same_size(ck_rf_table *t, const ck_node *n, int k, rf_val *o) {
+static void same_size(ck_rf_table *t, const ck_node *n, int k, rf_val *o) {
     const ck_shape *x = in_shape(t, n, 0), *y = out_shape(t, n, k);
     for (int q = 0; q < t->nsp; q++) {
         rf_ax *a = &o->a[q];
@@ -504,9 +705,17 @@ static void rule_same_size(ck_rf_table *t, const ck_node *n, int k, rf_val *o) {
     }
 }
 
-static bool is(const ck_node *n, const char *name) {
-    return strcmp(n->op->name, name) == 0;
+static void rf_same_size(ck_rf_table *t, const ck_node *n, rf_val *o) {
+    if (from_input(t, n, o)) same_size(t, n, 0, o);
 }
+
+typedef void (*rf_rule)(ck_rf_table *t, const ck_node *n, rf_val *o);
+
+static const rf_rule rules[CK_OP_COUNT] = {
+#define CK_OP(id, stem, name, rf, prep, flags) [CK_OP_##id] = rf_##rf,
+#include "ops/ops.def"
+#undef CK_OP
+};
 
 static void rf_node(ck_rf_table *t, const ck_node *n) {
     const ck_graph *g = t->g;
@@ -515,64 +724,18 @@ static void rf_node(ck_rf_table *t, const ck_node *n) {
     bool ok = n->state == CK_LAYER_OK;
     for (int k = 0; k < n->n_out; k++) ok &= g->vals[n->out[k]].state == CK_VAL_OK;
     for (int k = 0; k < n->n_in; k++) ok &= g->vals[n->in[k]].state == CK_VAL_OK;
-    if (!data || is(n, "shape") || is(n, "constant_of_shape") || is(n, "range")) return;
-    if (!ok || n->n_out == 0) {
+    if (!data || (ck_op_flags(n->op) & CK_OPF_NO_DATA)) return;
+    if (!ok || n->n_out == 0 || (unsigned)n->op >= CK_OP_COUNT) {
         for (int k = 0; k < n->n_out; k++) val_set(&t->v[n->out[k]], CK_RF_UNKNOWN);
         return;
     }
-    rf_val *o = &t->v[n->out[0]];
-    const rf_val *x = &t->v[n->in[0]];
-    if (is(n, "add") || is(n, "sub") || is(n, "mul") || is(n, "div") || is(n, "max") ||
-        is(n, "min") || is(n, "mean") || is(n, "identity") || is(n, "batch_norm") ||
-        is(n, "instance_norm") || is(n, "group_norm") || is(n, "layer_norm") || is(n, "cast")) {
-        rule_join(t, n, o, -1);
-    } else if (is(n, "concat")) {
-        int r = out_shape(t, n, 0)->rank;
-        rule_join(t, n, o, n->a.axis < 0 ? n->a.axis + r : n->a.axis);
-    } else if (is(n, "activation")) {
-        rule_join(t, n, o, -1); /* PReLU slopes arrive as constant operands */
-        if (n->a.act == CK_ACT_SOFTMAX || n->a.act == CK_ACT_LOG_SOFTMAX) rule_softmax(t, n, o);
-    } else if (!has_data(t, x)) {
-        val_set(o, CK_RF_UNKNOWN); /* data arrives through an operand no rule reads */
-    } else {
-        val_copy(t, o, x);
-        if (is(n, "conv") || is(n, "separable_conv"))
-            rule_window(t, n, o, false, true);
-        else if (is(n, "conv_transpose"))
-            rule_window(t, n, o, true, true);
-        else if (is(n, "max_pool") || is(n, "avg_pool"))
-            rule_window(t, n, o, false, false);
-        else if (is(n, "global_avg_pool") || is(n, "global_max_pool"))
-            rule_global_pool(t, n, o);
-        else if (is(n, "adaptive_avg_pool") || is(n, "adaptive_max_pool"))
-            rule_adaptive(t, n, o);
-        else if (is(n, "resize"))
-            rule_resize(t, n, o);
-        else if (is(n, "pad"))
-            rule_pad(t, n, o, 1);
-        else if (is(n, "crop"))
-            rule_pad(t, n, o, -1);
-        else if (is(n, "flatten") || is(n, "reshape") || is(n, "unflatten") || is(n, "squeeze") ||
-                 is(n, "unsqueeze"))
-            rule_reshape(t, n, o);
-        else if (is(n, "transpose"))
-            rule_transpose(t, n, o);
-        else if (is(n, "linear"))
-            rule_last_axis(t, n, o);
-        else if (is(n, "matmul") && !(n->n_in > 1 && has_data(t, &t->v[n->in[1]])))
-            rule_last_axis(t, n, o);
-        else if (is(n, "reduce"))
-            rule_reduce(t, n, o);
-        else if (is(n, "slice") || is(n, "gather") || is(n, "split"))
-            rule_same_size(t, n, 0, o);
-        else
-            val_set(o, CK_RF_UNKNOWN); /* an op whose spatial mapping is not modelled */
-    }
+    rules[n->op](t, n, &t->v[n->out[0]]);
+    /* the other outputs: pieces of input 0 (split, chunk), else not modelled */
+    bool pieces = ck_op_flags(n->op) & CK_OPF_PIECES;
     for (int k = 1; k < n->n_out; k++) {
         rf_val *ok_ = &t->v[n->out[k]];
-        val_copy(t, ok_, x);
-        if (is(n, "split"))
-            rule_same_size(t, n, k, ok_);
+        if (pieces && from_input(t, n, ok_))
+            same_size(t, n, k, ok_);
         else
             val_set(ok_, CK_RF_UNKNOWN);
     }

@@ -180,14 +180,14 @@ static ck_status check_graph(ck_graph *g, ck_diags *d) {
                                  : ck_fail(&c, CK_INVALID_CONFIG, "%s produces no output", n->name);
             good = false;
         } else {
-            good = n->op->shape(&c);
+            good = ck_op_get(n->op)->shape(&c);
         }
         if (good) {
             n->state = CK_LAYER_OK;
             for (int k = 0; k < n->n_out; k++) g->vals[n->out[k]].state = CK_VAL_OK;
-            if (n->op->cost) {
+            if (ck_op_get(n->op)->cost) {
                 ck_cost cost = {0};
-                n->op->cost(&c, &cost);
+                ck_op_get(n->op)->cost(&c, &cost);
                 n->params_count = cost.params;
                 n->macs = cost.macs;
                 n->ops = cost.ops;
@@ -227,7 +227,7 @@ ck_layer_info ck_graph_layer(const ck_graph *g, int i) {
     const ck_node *n = &g->nodes[i];
     li.name = n->name;
     li.type = n->type;
-    li.op = n->op->name;
+    li.op = ck_op_name(n->op);
     li.output_name = n->n_out > 0 ? g->vals[n->out[0]].name : n->name;
     li.n_inputs = n->in_names ? n->n_in : 0;
     li.inputs = n->in_names;

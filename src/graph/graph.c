@@ -513,7 +513,7 @@ int ck_graph_add_layer(ck_graph *g, const ck_layer_spec *sp, ck_diags *d) {
     n->a.dialect = sp->dialect;
     if (!ck_args_copy(&n->args, sp->args) || !ck_args_copy(&n->fwd, sp->fwd)) return -1;
     n->fe = ck_frontend_find(sp->dialect, sp->type);
-    n->op = n->fe ? n->fe->op : &ck_op_unknown;
+    n->op = n->fe ? n->fe->op : CK_OP_UNKNOWN;
     bind_node(g, ni, true);
     n = &g->nodes[ni];
     for (int i = 0; i < n_out; i++) {

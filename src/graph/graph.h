@@ -6,6 +6,7 @@
 
 #include "core/core.h"
 #include "ops/attrs.h"
+#include "ops/op_id.h"
 
 typedef enum ck_dtype { CK_F32 = 0, CK_I64, CK_I32, CK_F64, CK_U8, CK_BOOL, CK_OTHER } ck_dtype;
 
@@ -41,14 +42,13 @@ typedef struct ck_val {
     int tensor; /* index into graph tensors when this value is a constant, else -1 */
 } ck_val;
 
-struct ck_op;
 struct ck_frontend;
 
 typedef struct ck_node {
     char *name;
     char *type; /* framework name as written ("Conv2d", "Conv2D", "Conv") */
     const struct ck_frontend *fe;
-    const struct ck_op *op;
+    ck_op_id op;
     ck_attrs a;
     int n_in, n_out;
     int *in;  /* value indices of data inputs */

@@ -32,11 +32,11 @@ static void act_cost(const ck_ctx *c, ck_cost *k) {
     if (a->act == CK_ACT_PRELU) k->params = a->num_features > 0 ? a->num_features : 1;
 }
 
-const ck_op ck_op_activation = {"activation", act_shape, act_cost};
+const ck_op ck_op_activation = {act_shape, act_cost};
 
 static bool identity_shape(ck_ctx *c) {
     for (int i = 0; i < c->n_out; i++) c->out[i]->shape = c->in[0]->shape;
     return true;
 }
 
-const ck_op ck_op_identity = {"identity", identity_shape, NULL};
+const ck_op ck_op_identity = {identity_shape, NULL};

@@ -537,27 +537,28 @@ void ck_set_kval(ck_val *o, const int64_t *v, int64_t n) {
     o->nkval = n;
 }
 
-bool ck_call_shape(ck_ctx *c, const ck_op *op, const ck_attrs *a, int n_in) {
+bool ck_call_shape(ck_ctx *c, ck_op_id op, const ck_attrs *a, int n_in) {
     ck_node tmp = *c->n;
     tmp.a = *a;
     ck_ctx c2 = *c;
     c2.n = &tmp;
     c2.n_in = n_in < c->n_in ? n_in : c->n_in;
-    bool ok = op->shape(&c2);
+    bool ok = ck_op_get(op)->shape(&c2);
     c->err = c2.err;
     c->fail_axis = c2.fail_axis;
     c->fail_value = c2.fail_value;
     return ok;
 }
 
-void ck_call_cost(const ck_ctx *c, const ck_op *op, const ck_attrs *a, int n_in, ck_cost *k) {
-    if (!op->cost) return;
+void ck_call_cost(const ck_ctx *c, ck_op_id op, const ck_attrs *a, int n_in, ck_cost *k) {
+    const ck_op *rules = ck_op_get(op);
+    if (!rules->cost) return;
     ck_node tmp = *c->n;
     tmp.a = *a;
     ck_ctx c2 = *c;
     c2.n = &tmp;
     c2.n_in = n_in < c->n_in ? n_in : c->n_in;
-    op->cost(&c2, k);
+    rules->cost(&c2, k);
 }
 
 /* ---- registry ----------------------------------------------------------- */
@@ -603,4 +604,4 @@ static bool unknown_shape(ck_ctx *c) {
     return false;
 }
 
-const ck_op ck_op_unknown = {"unknown", unknown_shape, NULL};
+const ck_op ck_op_unknown = {unknown_shape, NULL};

@@ -219,7 +219,7 @@ static void conv_cost(const ck_ctx *c, ck_cost *k) {
     k->macs = ck_sat_mul(ck_numel_sat(y), per_out);
 }
 
-const ck_op ck_op_conv = {"conv", conv_shape, conv_cost};
+const ck_op ck_op_conv = {conv_shape, conv_cost};
 
 /* ---- transposed convolution -------------------------------------------- */
 
@@ -239,7 +239,7 @@ static bool tconv_shape(ck_ctx *c) {
         }
         for (int i = 0; i < nsp; i++) t.size[i] = v[n - nsp + i];
         t.dyn.given = false;
-        return ck_call_shape(c, &ck_op_conv_transpose, &t, 1);
+        return ck_call_shape(c, CK_OP_CONV_TRANSPOSE, &t, 1);
     }
     bool torch = a->dialect == CK_DIALECT_PYTORCH;
     if (!ck_check_rank(c, x, nsp, torch, c->n->type)) return false;
@@ -353,7 +353,7 @@ static void tconv_cost(const ck_ctx *c, ck_cost *k) {
     k->macs = ck_sat_mul(ck_numel_sat(x), per_in);
 }
 
-const ck_op ck_op_conv_transpose = {"conv_transpose", tconv_shape, tconv_cost};
+const ck_op ck_op_conv_transpose = {tconv_shape, tconv_cost};
 
 /* ---- Keras separable convolution: depthwise then 1x1 ------------------- */
 
@@ -379,4 +379,4 @@ static void sep_cost(const ck_ctx *c, ck_cost *k) {
         ck_sat_mul(sp, ck_sat_add(ck_sat_mul(mid, ck_kernel_numel(a)), ck_sat_mul(mid, a->out_ch)));
 }
 
-const ck_op ck_op_separable_conv = {"separable_conv", sep_shape, sep_cost};
+const ck_op ck_op_separable_conv = {sep_shape, sep_cost};

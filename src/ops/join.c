@@ -20,11 +20,11 @@ static const char *axis_word(const ck_attrs *a, int rank, int ax) {
  * the PyTorch dialect's add, sub, mul, floordiv and mod of 0-D/1-D integer
  * values keep their contents, so shapes computed from them fold. */
 static void python_kval(ck_ctx *c) {
-    const ck_op *op = c->n->op;
+    ck_op_id op = c->n->op;
     const ck_attrs *a = &c->n->a;
-    if (a->dialect != CK_DIALECT_PYTORCH || c->n_in < 1 || c->n_in > 2 || op == &ck_op_div) return;
-    if (op != &ck_op_add && op != &ck_op_sub && op != &ck_op_mul && op != &ck_op_floordiv &&
-        op != &ck_op_mod)
+    if (a->dialect != CK_DIALECT_PYTORCH || c->n_in < 1 || c->n_in > 2 || op == CK_OP_DIV) return;
+    if (op != CK_OP_ADD && op != CK_OP_SUB && op != CK_OP_MUL && op != CK_OP_FLOORDIV &&
+        op != CK_OP_MOD)
         return;
     int64_t cnt[2] = {1, 1}, sv = 0;
     const int64_t *v[2] = {&sv, &sv};
@@ -42,18 +42,18 @@ static void python_kval(ck_ctx *c) {
     for (int64_t i = 0; i < n; i++) {
         int64_t x = v[0][cnt[0] == 1 ? 0 : i], y = v[1][cnt[1] == 1 ? 0 : i];
         bool ok = true;
-        if (op == &ck_op_add)
+        if (op == CK_OP_ADD)
             ok = ck_add(x, y, &r[i]);
-        else if (op == &ck_op_sub)
+        else if (op == CK_OP_SUB)
             ok = ck_sub(x, y, &r[i]);
-        else if (op == &ck_op_mul)
+        else if (op == CK_OP_MUL)
             ok = ck_mul(x, y, &r[i]);
         else if (y == 0 || (x == INT64_MIN && y == -1))
             ok = false;
         else { /* floor division and a remainder with the divisor's sign */
             int64_t q = x / y, m = x % y;
             if (m != 0 && ((m < 0) != (y < 0))) q--, m += y;
-            r[i] = op == &ck_op_floordiv ? q : m;
+            r[i] = op == CK_OP_FLOORDIV ? q : m;
         }
         if (!ok) return;
     }
@@ -96,15 +96,15 @@ static void binary_cost(const ck_ctx *c, ck_cost *k) {
     k->ops = ck_sat_mul(ck_numel_sat(&c->out[0]->shape), c->n_in > 1 ? c->n_in - 1 : 1);
 }
 
-const ck_op ck_op_add = {"add", binary_shape, binary_cost};
-const ck_op ck_op_sub = {"sub", binary_shape, binary_cost};
-const ck_op ck_op_mul = {"mul", binary_shape, binary_cost};
-const ck_op ck_op_div = {"div", binary_shape, binary_cost};
-const ck_op ck_op_max = {"max", binary_shape, binary_cost};
-const ck_op ck_op_min = {"min", binary_shape, binary_cost};
-const ck_op ck_op_mean = {"mean", binary_shape, binary_cost};
-const ck_op ck_op_floordiv = {"floordiv", binary_shape, binary_cost};
-const ck_op ck_op_mod = {"mod", binary_shape, binary_cost};
+const ck_op ck_op_add = {binary_shape, binary_cost};
+const ck_op ck_op_sub = {binary_shape, binary_cost};
+const ck_op ck_op_mul = {binary_shape, binary_cost};
+const ck_op ck_op_div = {binary_shape, binary_cost};
+const ck_op ck_op_max = {binary_shape, binary_cost};
+const ck_op ck_op_min = {binary_shape, binary_cost};
+const ck_op ck_op_mean = {binary_shape, binary_cost};
+const ck_op ck_op_floordiv = {binary_shape, binary_cost};
+const ck_op ck_op_mod = {binary_shape, binary_cost};
 
 static bool concat_shape(ck_ctx *c) {
     const ck_attrs *a = &c->n->a;
@@ -145,4 +145,4 @@ static bool concat_shape(ck_ctx *c) {
     return true;
 }
 
-const ck_op ck_op_concat = {"concat", concat_shape, NULL};
+const ck_op ck_op_concat = {concat_shape, NULL};

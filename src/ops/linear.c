@@ -8,7 +8,7 @@ static void flatten_note(ck_ctx *c, ck_diag *dg) {
     const ck_val *v = c->in[0];
     if (!dg || v->producer < 0) return;
     const ck_node *p = &c->g->nodes[v->producer];
-    if (p->op != &ck_op_flatten || p->n_in == 0) return;
+    if (p->op != CK_OP_FLATTEN || p->n_in == 0) return;
     const ck_shape *s = &c->g->vals[p->in[0]].shape;
     int st = p->a.start_dim < 0 ? s->rank + p->a.start_dim : p->a.start_dim;
     int en = p->a.end_dim < 0 ? s->rank + p->a.end_dim : p->a.end_dim;
@@ -79,4 +79,4 @@ static void linear_cost(const ck_ctx *c, ck_cost *k) {
     k->macs = ck_sat_mul(ck_numel_sat(&c->out[0]->shape), f);
 }
 
-const ck_op ck_op_linear = {"linear", linear_shape, linear_cost};
+const ck_op ck_op_linear = {linear_shape, linear_cost};

@@ -13,7 +13,7 @@ static bool norm_rank(ck_ctx *c, const ck_shape *x) {
     }
     /* BatchNorm1d: 2-D or 3-D; BatchNorm2d: 4-D; BatchNorm3d: 5-D.
      * InstanceNormNd also takes the unbatched form. */
-    bool inst = c->n->op == &ck_op_instance_norm;
+    bool inst = c->n->op == CK_OP_INSTANCE_NORM;
     bool ok =
         x->rank == a->nsp + 2 || (a->nsp == 1 && x->rank == 2) || (inst && x->rank == a->nsp + 1);
     if (!ok) {
@@ -38,7 +38,7 @@ static int feature_axis(const ck_attrs *a, const ck_shape *x) {
  * spatial element when training" / "more than 1 value per channel". */
 static bool stats_ok(ck_ctx *c, const ck_shape *x, int ax, int64_t C) {
     const ck_attrs *a = &c->n->a;
-    bool inst = c->n->op == &ck_op_instance_norm, group = c->n->op == &ck_op_group_norm;
+    bool inst = c->n->op == CK_OP_INSTANCE_NORM, group = c->n->op == CK_OP_GROUP_NORM;
     if (!(inst && !a->track_stats) && !group) return true;
     int64_t per = 1, sp = 1;
     for (int i = ax + 1; i < x->rank; i++) sp = ck_sat_mul(sp, x->d[i]);
@@ -75,7 +75,7 @@ static bool channels_norm_shape(ck_ctx *c) {
     if (!norm_rank(c, x)) return false;
     int ax = feature_axis(a, x);
     /* unbatched InstanceNorm: channels are axis 0 */
-    if (c->n->op == &ck_op_instance_norm && a->dialect == CK_DIALECT_PYTORCH &&
+    if (c->n->op == CK_OP_INSTANCE_NORM && a->dialect == CK_DIALECT_PYTORCH &&
         x->rank == a->nsp + 1)
         ax = 0;
     if (ax < 0 || ax >= x->rank) {
@@ -85,7 +85,7 @@ static bool channels_norm_shape(ck_ctx *c) {
     }
     int64_t C = x->d[ax];
     if (a->num_features > 0 && C != a->num_features &&
-        (c->n->op != &ck_op_instance_norm || a->affine)) {
+        (c->n->op != CK_OP_INSTANCE_NORM || a->affine)) {
         char buf[160];
         ck_shape_str(x, buf, sizeof buf);
         ck_diag *dg = ck_fail(
@@ -96,7 +96,7 @@ static bool channels_norm_shape(ck_ctx *c) {
         ck_fail_axis(c, ax, "channels", C);
         return false;
     }
-    if (c->n->op == &ck_op_group_norm && a->num_groups > 0 && C % a->num_groups != 0) {
+    if (c->n->op == CK_OP_GROUP_NORM && a->num_groups > 0 && C % a->num_groups != 0) {
         ck_fail(c, CK_CHANNEL_MISMATCH, "%s: %lld channels do not split into %lld groups",
                 c->n->type, (long long)C, (long long)a->num_groups);
         return false;
@@ -110,7 +110,7 @@ static void channels_norm_cost(const ck_ctx *c, ck_cost *k) {
     const ck_attrs *a = &c->n->a;
     const ck_shape *x = &c->in[0]->shape;
     int ax = feature_axis(a, x);
-    if (c->n->op == &ck_op_instance_norm && a->dialect == CK_DIALECT_PYTORCH &&
+    if (c->n->op == CK_OP_INSTANCE_NORM && a->dialect == CK_DIALECT_PYTORCH &&
         x->rank == a->nsp + 1)
         ax = 0;
     int64_t C = (ax >= 0 && ax < x->rank) ? x->d[ax] : 0;
@@ -119,9 +119,9 @@ static void channels_norm_cost(const ck_ctx *c, ck_cost *k) {
     k->ops = ck_sat_mul(ck_numel_sat(x), 2);
 }
 
-const ck_op ck_op_batch_norm = {"batch_norm", channels_norm_shape, channels_norm_cost};
-const ck_op ck_op_instance_norm = {"instance_norm", channels_norm_shape, channels_norm_cost};
-const ck_op ck_op_group_norm = {"group_norm", channels_norm_shape, channels_norm_cost};
+const ck_op ck_op_batch_norm = {channels_norm_shape, channels_norm_cost};
+const ck_op ck_op_instance_norm = {channels_norm_shape, channels_norm_cost};
+const ck_op ck_op_group_norm = {channels_norm_shape, channels_norm_cost};
 
 static bool layer_norm_shape(ck_ctx *c) {
     const ck_attrs *a = &c->n->a;
@@ -158,4 +158,4 @@ static void layer_norm_cost(const ck_ctx *c, ck_cost *k) {
     k->ops = ck_sat_mul(ck_numel_sat(x), 4);
 }
 
-const ck_op ck_op_layer_norm = {"layer_norm", layer_norm_shape, layer_norm_cost};
+const ck_op ck_op_layer_norm = {layer_norm_shape, layer_norm_cost};

@@ -94,7 +94,7 @@ static void shape_cost(const ck_ctx *c, ck_cost *k) {
     k->ops = 0;
 }
 
-const ck_op ck_op_onnx_shape = {"shape", shape_shape, shape_cost};
+const ck_op ck_op_onnx_shape = {shape_shape, shape_cost};
 
 /* ---- Gather --------------------------------------------------------------- */
 
@@ -144,7 +144,7 @@ static bool gather_shape(ck_ctx *c) {
     return true;
 }
 
-const ck_op ck_op_onnx_gather = {"gather", gather_shape, shape_cost};
+const ck_op ck_op_onnx_gather = {gather_shape, shape_cost};
 
 /* ---- Unsqueeze / Squeeze ---------------------------------------------------- */
 
@@ -183,7 +183,7 @@ static bool unsqueeze_shape(ck_ctx *c) {
     return true;
 }
 
-const ck_op ck_op_onnx_unsqueeze = {"unsqueeze", unsqueeze_shape, shape_cost};
+const ck_op ck_op_onnx_unsqueeze = {unsqueeze_shape, shape_cost};
 
 static bool squeeze_shape(ck_ctx *c) {
     const ck_shape *x = &c->in[0]->shape;
@@ -216,7 +216,7 @@ static bool squeeze_shape(ck_ctx *c) {
     return true;
 }
 
-const ck_op ck_op_onnx_squeeze = {"squeeze", squeeze_shape, shape_cost};
+const ck_op ck_op_onnx_squeeze = {squeeze_shape, shape_cost};
 
 /* ---- Slice ------------------------------------------------------------------ */
 
@@ -291,7 +291,7 @@ static bool slice_shape(ck_ctx *c) {
     return true;
 }
 
-const ck_op ck_op_onnx_slice = {"slice", slice_shape, shape_cost};
+const ck_op ck_op_onnx_slice = {slice_shape, shape_cost};
 
 /* ---- Cast, ConstantOfShape, Range ------------------------------------------ */
 
@@ -302,7 +302,7 @@ static bool cast_shape(ck_ctx *c) {
     return true;
 }
 
-const ck_op ck_op_onnx_cast = {"cast", cast_shape, shape_cost};
+const ck_op ck_op_onnx_cast = {cast_shape, shape_cost};
 
 static bool cos_shape(ck_ctx *c) {
     const ck_shape *x = &c->in[0]->shape;
@@ -341,7 +341,7 @@ static bool cos_shape(ck_ctx *c) {
     return true;
 }
 
-const ck_op ck_op_onnx_constant_of_shape = {"constant_of_shape", cos_shape, shape_cost};
+const ck_op ck_op_onnx_constant_of_shape = {cos_shape, shape_cost};
 
 static bool range_shape(ck_ctx *c) {
     double v[3];
@@ -376,7 +376,7 @@ static bool range_shape(ck_ctx *c) {
     return true;
 }
 
-const ck_op ck_op_onnx_range = {"range", range_shape, shape_cost};
+const ck_op ck_op_onnx_range = {range_shape, shape_cost};
 
 /* ---- Split ---------------------------------------------------------------- */
 
@@ -436,7 +436,7 @@ static bool split_shape(ck_ctx *c) {
     return true;
 }
 
-const ck_op ck_op_onnx_split = {"split", split_shape, shape_cost};
+const ck_op ck_op_onnx_split = {split_shape, shape_cost};
 
 /* ---- Reduce* -------------------------------------------------------------- */
 
@@ -475,7 +475,7 @@ static void reduce_cost(const ck_ctx *c, ck_cost *k) {
     k->ops = ck_numel_sat(&c->in[0]->shape);
 }
 
-const ck_op ck_op_onnx_reduce = {"reduce", reduce_shape, reduce_cost};
+const ck_op ck_op_onnx_reduce = {reduce_shape, reduce_cost};
 
 /* ---- MatMul ----------------------------------------------------------------- */
 
@@ -487,7 +487,7 @@ static const ck_tensor *matmul_weight(const ck_ctx *c) {
 
 static bool matmul_shape(ck_ctx *c) {
     const ck_tensor *w = matmul_weight(c);
-    if (w && w->shape.rank == 2) return ck_op_linear.shape(c);
+    if (w && w->shape.rank == 2) return ck_op_get(CK_OP_LINEAR)->shape(c);
     const ck_shape *A = &c->in[0]->shape, *B;
     if (w)
         B = &w->shape;
@@ -539,7 +539,7 @@ static bool matmul_shape(ck_ctx *c) {
 static void matmul_cost(const ck_ctx *c, ck_cost *k) {
     const ck_tensor *w = matmul_weight(c);
     if (w && w->shape.rank == 2) {
-        if (ck_op_linear.cost) ck_op_linear.cost(c, k);
+        if (ck_op_get(CK_OP_LINEAR)->cost) ck_op_get(CK_OP_LINEAR)->cost(c, k);
         return;
     }
     const ck_shape *A = &c->in[0]->shape;
@@ -547,7 +547,7 @@ static void matmul_cost(const ck_ctx *c, ck_cost *k) {
     if (w) k->params = ck_numel_sat(&w->shape);
 }
 
-const ck_op ck_op_onnx_matmul = {"matmul", matmul_shape, matmul_cost};
+const ck_op ck_op_onnx_matmul = {matmul_shape, matmul_cost};
 
 /* ---- wrappers that carry kval ---------------------------------------------- */
 
@@ -592,7 +592,7 @@ static bool int_operands(const ck_ctx *c) {
 
 #define BINARY_WRAPPER(lower, base, kop)                                                           \
     static bool lower##_shape(ck_ctx *c) {                                                         \
-        if (!base.shape(c)) return false;                                                          \
+        if (!ck_op_get(base)->shape(c)) return false;                                              \
         if (int_operands(c)) {                                                                     \
             c->out[0]->dtype = c->in[0]->dtype;                                                    \
             binary_kval(c, kop);                                                                   \
@@ -600,21 +600,21 @@ static bool int_operands(const ck_ctx *c) {
         return true;                                                                               \
     }                                                                                              \
     static void lower##_cost(const ck_ctx *c, ck_cost *k) {                                        \
-        if (base.cost) base.cost(c, k);                                                            \
+        if (ck_op_get(base)->cost) ck_op_get(base)->cost(c, k);                                    \
     }
 
-BINARY_WRAPPER(oadd, ck_op_add, KB_ADD)
-BINARY_WRAPPER(osub, ck_op_sub, KB_SUB)
-BINARY_WRAPPER(omul, ck_op_mul, KB_MUL)
-BINARY_WRAPPER(odiv, ck_op_div, KB_DIV)
+BINARY_WRAPPER(oadd, CK_OP_ADD, KB_ADD)
+BINARY_WRAPPER(osub, CK_OP_SUB, KB_SUB)
+BINARY_WRAPPER(omul, CK_OP_MUL, KB_MUL)
+BINARY_WRAPPER(odiv, CK_OP_DIV, KB_DIV)
 
-const ck_op ck_op_onnx_add = {"add", oadd_shape, oadd_cost};
-const ck_op ck_op_onnx_sub = {"sub", osub_shape, osub_cost};
-const ck_op ck_op_onnx_mul = {"mul", omul_shape, omul_cost};
-const ck_op ck_op_onnx_div = {"div", odiv_shape, odiv_cost};
+const ck_op ck_op_onnx_add = {oadd_shape, oadd_cost};
+const ck_op ck_op_onnx_sub = {osub_shape, osub_cost};
+const ck_op ck_op_onnx_mul = {omul_shape, omul_cost};
+const ck_op ck_op_onnx_div = {odiv_shape, odiv_cost};
 
 static bool oconcat_shape(ck_ctx *c) {
-    if (!ck_op_concat.shape(c)) return false;
+    if (!ck_op_get(CK_OP_CONCAT)->shape(c)) return false;
     if (!int_operands(c)) return true;
     c->out[0]->dtype = c->in[0]->dtype;
     int64_t tmp[CK_ONNX_MAX_KVAL], n = 0;
@@ -630,23 +630,23 @@ static bool oconcat_shape(ck_ctx *c) {
 }
 
 static void oconcat_cost(const ck_ctx *c, ck_cost *k) {
-    if (ck_op_concat.cost) ck_op_concat.cost(c, k);
+    if (ck_op_get(CK_OP_CONCAT)->cost) ck_op_get(CK_OP_CONCAT)->cost(c, k);
 }
 
-const ck_op ck_op_onnx_concat = {"concat", oconcat_shape, oconcat_cost};
+const ck_op ck_op_onnx_concat = {oconcat_shape, oconcat_cost};
 
 static bool oidentity_shape(ck_ctx *c) {
-    if (!ck_op_identity.shape(c)) return false;
+    if (!ck_op_get(CK_OP_IDENTITY)->shape(c)) return false;
     for (int i = 0; i < c->n_out; i++) c->out[i]->dtype = c->in[0]->dtype;
     copy_kval(c, 0, 0);
     return true;
 }
 
 static void oidentity_cost(const ck_ctx *c, ck_cost *k) {
-    if (ck_op_identity.cost) ck_op_identity.cost(c, k);
+    if (ck_op_get(CK_OP_IDENTITY)->cost) ck_op_get(CK_OP_IDENTITY)->cost(c, k);
 }
 
-const ck_op ck_op_onnx_identity = {"identity", oidentity_shape, oidentity_cost};
+const ck_op ck_op_onnx_identity = {oidentity_shape, oidentity_cost};
 
 /* ---- Resize / Upsample ------------------------------------------------------ */
 
@@ -740,16 +740,16 @@ static bool resize_attrs(ck_ctx *c, ck_attrs *t) {
 static bool oresize_shape(ck_ctx *c) {
     ck_attrs t;
     if (!resize_attrs(c, &t)) return false;
-    return ck_call_shape(c, &ck_op_resize, &t, 1);
+    return ck_call_shape(c, CK_OP_RESIZE, &t, 1);
 }
 
 static void oresize_cost(const ck_ctx *c, ck_cost *k) {
     ck_attrs t = c->n->a;
     t.nsp = c->in[0]->shape.rank - 2;
-    ck_call_cost(c, &ck_op_resize, &t, 1, k);
+    ck_call_cost(c, CK_OP_RESIZE, &t, 1, k);
 }
 
-const ck_op ck_op_onnx_resize = {"resize", oresize_shape, oresize_cost};
+const ck_op ck_op_onnx_resize = {oresize_shape, oresize_cost};
 
 /* ---- Pad -------------------------------------------------------------------- */
 
@@ -811,15 +811,15 @@ static bool pad_attrs(ck_ctx *c, ck_attrs *t) {
 static bool opad_shape(ck_ctx *c) {
     ck_attrs t;
     if (!pad_attrs(c, &t)) return false;
-    if (t.nsp == 0) return ck_op_identity.shape(c);
-    return ck_call_shape(c, &ck_op_pad, &t, 1);
+    if (t.nsp == 0) return ck_op_get(CK_OP_IDENTITY)->shape(c);
+    return ck_call_shape(c, CK_OP_PAD, &t, 1);
 }
 
 static void opad_cost(const ck_ctx *c, ck_cost *k) {
     ck_attrs t = c->n->a;
     int r = c->in[0]->shape.rank;
     t.nsp = r > 2 ? (r - 2 > CK_MAX_SP ? CK_MAX_SP : r - 2) : 0;
-    if (t.nsp) ck_call_cost(c, &ck_op_pad, &t, 1, k);
+    if (t.nsp) ck_call_cost(c, CK_OP_PAD, &t, 1, k);
 }
 
-const ck_op ck_op_onnx_pad = {"pad", opad_shape, opad_cost};
+const ck_op ck_op_onnx_pad = {opad_shape, opad_cost};

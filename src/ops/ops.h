@@ -1,7 +1,8 @@
-/* The op table. An op (canonical: "conv", "max_pool", ...) owns its shape
- * rule and cost rule; a frontend entry maps a framework's layer name
- * (Conv2d, Conv2D, Conv) and its argument names onto that op's canonical
- * attributes. Every pass reads these tables; no formula lives elsewhere. */
+/* The op table. An op (CK_OP_CONV, CK_OP_MAX_POOL, ...: one line of the
+ * registry, src/ops/ops.def) owns its shape rule and cost rule; a frontend
+ * entry maps a framework's layer name (Conv2d, Conv2D, Conv) and its
+ * argument names onto that op's id and canonical attributes. Every pass
+ * reads these tables; no formula lives elsewhere. */
 #ifndef CK_OPS_H
 #define CK_OPS_H
 
@@ -25,14 +26,22 @@ typedef struct ck_cost {
     int64_t params, macs, ops;
 } ck_cost;
 
+/* The rules of one op (ck_op_get). Its name, receptive-field rule, runtime
+ * step builder and flags are columns of its registry line. */
 typedef struct ck_op {
-    const char *name;
     /* Sets out[i]->shape (and kval for shape tensors). On failure reports one
      * error with ck_fail() and returns false. */
     bool (*shape)(ck_ctx *c);
     /* Parameters and operation counts, after a successful shape call. */
     void (*cost)(const ck_ctx *c, ck_cost *cost);
 } ck_op;
+
+/* The rules of op `id` (never NULL for an id below CK_OP_COUNT). */
+const ck_op *ck_op_get(ck_op_id id);
+/* The canonical name reports show ("conv"; wrappers share their op's name). */
+const char *ck_op_name(ck_op_id id);
+/* CK_OPF_* of the op's registry line. */
+unsigned ck_op_flags(ck_op_id id);
 
 /* Binding state while a frontend entry normalises one layer's arguments. */
 typedef struct ck_build {
@@ -51,10 +60,19 @@ typedef struct ck_build {
     bool failed;
 } ck_build;
 
+/* The names a framework gives the arguments the fix search edits (NULL:
+ * the layer has no such argument). A frontend entry points at one. */
+typedef struct ck_knobs {
+    const char *pad, *stride, *kernel, *dilation, *ceil;
+    const char *in_ch;    /* the input channels: in_channels, num_features */
+    const char *features; /* a dense layer's input features */
+    const char *out_pad;  /* a transposed convolution's output padding */
+} ck_knobs;
+
 typedef struct ck_frontend {
     const char *name; /* as the framework writes it */
     ck_dialect dialect;
-    const ck_op *op;
+    ck_op_id op;
     int nsp;                    /* spatial rank implied by the name (Conv2d: 2), 0 if none */
     const char *const *params;  /* parameter names in positional order, NULL-terminated */
     int n_required;             /* leading parameters that must be given */
@@ -63,6 +81,7 @@ typedef struct ck_frontend {
      * getitem): its inputs are the earlier values its arguments name, not the
      * previous layer's output. */
     bool functional;
+    const ck_knobs *knobs; /* the arguments a fix may change; NULL: none */
 } ck_frontend;
 
 /* Looks up a layer name in a dialect (DIALECT_NONE: any dialect, pytorch first). */
@@ -119,25 +138,6 @@ bool ck_frontend_known(ck_dialect dialect, const char *name);
  *  torch_error     error(x, code, message): always fails with that code and message (a
  *                  failure the Python package saw PyTorch raise where it cannot trace)
  */
-extern const ck_op ck_op_torch_size, ck_op_torch_getitem, ck_op_torch_view;
-extern const ck_op ck_op_torch_interpolate, ck_op_torch_pad, ck_op_torch_permute;
-extern const ck_op ck_op_torch_transpose, ck_op_torch_reduce, ck_op_torch_pieces;
-extern const ck_op ck_op_torch_error, ck_op_torch_squeeze, ck_op_torch_unsqueeze;
-
-extern const ck_op ck_op_conv, ck_op_conv_transpose, ck_op_separable_conv;
-extern const ck_op ck_op_max_pool, ck_op_avg_pool, ck_op_global_avg_pool, ck_op_global_max_pool;
-extern const ck_op ck_op_adaptive_avg_pool, ck_op_adaptive_max_pool;
-extern const ck_op ck_op_resize, ck_op_pad, ck_op_crop;
-extern const ck_op ck_op_batch_norm, ck_op_instance_norm, ck_op_group_norm, ck_op_layer_norm;
-extern const ck_op ck_op_activation, ck_op_identity, ck_op_linear;
-extern const ck_op ck_op_flatten, ck_op_unflatten, ck_op_reshape, ck_op_transpose;
-extern const ck_op ck_op_add, ck_op_sub, ck_op_mul, ck_op_div, ck_op_max, ck_op_min, ck_op_mean;
-extern const ck_op ck_op_floordiv, ck_op_mod;
-extern const ck_op ck_op_concat;
-
-/* The op that stands for a layer type convkit does not know. */
-extern const ck_op ck_op_unknown;
-
 /* Frontend tables, one per dialect file (src/import/fe_*.c), each ending
  * with an entry whose name is NULL. */
 extern const ck_frontend ck_fe_pytorch[], ck_fe_keras[], ck_fe_onnx[];
@@ -200,6 +200,13 @@ char *ck_shape_dup(const ck_shape *s);
  * nsp+2, the others nsp+2. Reports rank_mismatch and returns false. */
 bool ck_check_rank(ck_ctx *c, const ck_shape *x, int nsp, bool unbatched_ok, const char *what);
 
+/* The permutation a transpose layer applies to a rank-`rank` input, as its
+ * framework writes it (ONNX without perm reverses the axes; Keras Permute is
+ * 1-based and keeps the batch first) into perm[CK_MAX_RANK]. Returns its
+ * length, which a valid layer has equal to `rank`; entries may still be
+ * negative (Python style) or invalid: the transpose rule checks them. */
+int ck_transpose_perm(const ck_attrs *a, int rank, int64_t *perm);
+
 /* ---- known contents of small integer values ---------------------------- */
 
 /* Shape arithmetic (ONNX Shape -> Gather -> Concat chains, PyTorch x.size(0))
@@ -214,8 +221,8 @@ void ck_set_kval(ck_val *o, const int64_t *v, int64_t n);
 /* Calls op's shape (cost) rule for the current node with overlaid attributes
  * and only the first n_in inputs: how a wrapper that reads some arguments
  * from other values reuses the canonical rule without repeating it. */
-bool ck_call_shape(ck_ctx *c, const ck_op *op, const ck_attrs *a, int n_in);
-void ck_call_cost(const ck_ctx *c, const ck_op *op, const ck_attrs *a, int n_in, ck_cost *k);
+bool ck_call_shape(ck_ctx *c, ck_op_id op, const ck_attrs *a, int n_in);
+void ck_call_cost(const ck_ctx *c, ck_op_id op, const ck_attrs *a, int n_in, ck_cost *k);
 
 /* ---- helpers for frontend builders ------------------------------------- */
 

@@ -104,8 +104,8 @@ static void window_pool_cost(const ck_ctx *c, ck_cost *k) {
     k->ops = ck_sat_mul(ck_numel_sat(&c->out[0]->shape), ck_kernel_numel(&c->n->a));
 }
 
-const ck_op ck_op_max_pool = {"max_pool", window_pool_shape, window_pool_cost};
-const ck_op ck_op_avg_pool = {"avg_pool", window_pool_shape, window_pool_cost};
+const ck_op ck_op_max_pool = {window_pool_shape, window_pool_cost};
+const ck_op ck_op_avg_pool = {window_pool_shape, window_pool_cost};
 
 /* ---- global pooling ----------------------------------------------------- */
 
@@ -151,8 +151,8 @@ static void global_cost(const ck_ctx *c, ck_cost *k) {
     k->ops = ck_numel_sat(&c->in[0]->shape);
 }
 
-const ck_op ck_op_global_avg_pool = {"global_avg_pool", global_shape, global_cost};
-const ck_op ck_op_global_max_pool = {"global_max_pool", global_shape, global_cost};
+const ck_op ck_op_global_avg_pool = {global_shape, global_cost};
+const ck_op ck_op_global_max_pool = {global_shape, global_cost};
 
 /* ---- adaptive pooling (PyTorch bins: start = floor(i*in/out), end = ceil((i+1)*in/out)) --- */
 
@@ -163,7 +163,7 @@ static bool adaptive_shape(ck_ctx *c) {
     if (!ck_check_rank(c, x, nsp, true, c->n->type)) return false;
     int first = x->rank == nsp + 2 ? 1 : 0; /* the batch may be empty */
     /* PyTorch averages to 1x1 with a plain mean, which accepts empty axes */
-    bool mean = c->n->op == &ck_op_adaptive_avg_pool;
+    bool mean = c->n->op == CK_OP_ADAPTIVE_AVG_POOL;
     for (int i = 0; i < nsp; i++) mean &= a->size[i] == 1;
     for (int i = first; i < x->rank && !mean; i++)
         if (x->d[i] == 0) {
@@ -210,5 +210,5 @@ static void adaptive_cost(const ck_ctx *c, ck_cost *k) {
     k->ops = ck_sat_mul(reads, rest);
 }
 
-const ck_op ck_op_adaptive_avg_pool = {"adaptive_avg_pool", adaptive_shape, adaptive_cost};
-const ck_op ck_op_adaptive_max_pool = {"adaptive_max_pool", adaptive_shape, adaptive_cost};
+const ck_op ck_op_adaptive_avg_pool = {adaptive_shape, adaptive_cost};
+const ck_op ck_op_adaptive_max_pool = {adaptive_shape, adaptive_cost};

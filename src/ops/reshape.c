@@ -57,7 +57,7 @@ static bool flatten_shape(ck_ctx *c) {
     return true;
 }
 
-const ck_op ck_op_flatten = {"flatten", flatten_shape, NULL};
+const ck_op ck_op_flatten = {flatten_shape, NULL};
 
 /* Fills -1 (and ONNX 0) entries of a target shape for `numel` elements. */
 static bool resolve_target(ck_ctx *c, const ck_shape *x, const int64_t *t, int n, int lead,
@@ -147,7 +147,7 @@ static bool reshape_shape(ck_ctx *c) {
     return true;
 }
 
-const ck_op ck_op_reshape = {"reshape", reshape_shape, NULL};
+const ck_op ck_op_reshape = {reshape_shape, NULL};
 
 static bool unflatten_shape(ck_ctx *c) {
     const ck_attrs *a = &c->n->a;
@@ -172,24 +172,28 @@ static bool unflatten_shape(ck_ctx *c) {
     return true;
 }
 
-const ck_op ck_op_unflatten = {"unflatten", unflatten_shape, NULL};
+const ck_op ck_op_unflatten = {unflatten_shape, NULL};
 
-static bool transpose_shape(ck_ctx *c) {
-    const ck_attrs *a = &c->n->a;
-    const ck_shape *x = &c->in[0]->shape;
+int ck_transpose_perm(const ck_attrs *a, int rank, int64_t *perm) {
     int n = a->shape_rank;
-    int64_t perm[CK_MAX_RANK];
-    bool keras = a->dialect == CK_DIALECT_KERAS; /* Keras Permute: 1-based, batch excluded */
-    if (n == 0) {                                /* ONNX default: reverse */
-        n = x->rank;
-        for (int i = 0; i < n; i++) perm[i] = n - 1 - i;
-    } else if (keras) {
+    if (n == 0) { /* ONNX default: reverse */
+        for (int i = 0; i < rank && i < CK_MAX_RANK; i++) perm[i] = rank - 1 - i;
+        return rank;
+    }
+    if (a->dialect == CK_DIALECT_KERAS) { /* Keras Permute: 1-based, batch excluded */
+        if (n + 1 > CK_MAX_RANK) return n + 1;
         perm[0] = 0;
         for (int i = 0; i < n; i++) perm[i + 1] = a->shape[i];
-        n++;
-    } else {
-        memcpy(perm, a->shape, (size_t)n * sizeof *perm);
+        return n + 1;
     }
+    memcpy(perm, a->shape, (size_t)n * sizeof *perm);
+    return n;
+}
+
+static bool transpose_shape(ck_ctx *c) {
+    const ck_shape *x = &c->in[0]->shape;
+    int64_t perm[CK_MAX_RANK];
+    int n = ck_transpose_perm(&c->n->a, x->rank, perm);
     if (n != x->rank) {
         ck_fail(c, CK_RANK_MISMATCH, "%s: the permutation has %d entries but the input is %d-D",
                 c->n->type, n, x->rank);
@@ -211,4 +215,4 @@ static bool transpose_shape(ck_ctx *c) {
     return true;
 }
 
-const ck_op ck_op_transpose = {"transpose", transpose_shape, NULL};
+const ck_op ck_op_transpose = {transpose_shape, NULL};

@@ -53,7 +53,7 @@ static void no_cost(const ck_ctx *c, ck_cost *k) {
     k->ops = 0;
 }
 
-const ck_op ck_op_torch_size = {"shape", size_shape, no_cost};
+const ck_op ck_op_torch_size = {size_shape, no_cost};
 
 /* ---- getitem: s[0], s[2:], x[:, :, a:b] ----------------------------------- */
 
@@ -151,7 +151,7 @@ static bool getitem_shape(ck_ctx *c) {
     return true;
 }
 
-const ck_op ck_op_torch_getitem = {"slice", getitem_shape, no_cost};
+const ck_op ck_op_torch_getitem = {getitem_shape, no_cost};
 
 /* ---- view / reshape --------------------------------------------------------- */
 
@@ -172,10 +172,10 @@ static bool view_attrs(ck_ctx *c, ck_attrs *t) {
 
 static bool view_shape(ck_ctx *c) {
     ck_attrs t;
-    return view_attrs(c, &t) && ck_call_shape(c, &ck_op_reshape, &t, 1);
+    return view_attrs(c, &t) && ck_call_shape(c, CK_OP_RESHAPE, &t, 1);
 }
 
-const ck_op ck_op_torch_view = {"reshape", view_shape, NULL};
+const ck_op ck_op_torch_view = {view_shape, NULL};
 
 /* ---- interpolate -------------------------------------------------------------- */
 
@@ -205,14 +205,14 @@ static bool interp_shape(ck_ctx *c) {
         t.shape_rank = n == 1 ? 0 : n;
         for (int i = 0; i < CK_MAX_SP; i++) t.size[i] = v[n == 1 ? 0 : (i < n ? i : n - 1)];
     }
-    return ck_call_shape(c, &ck_op_resize, &t, 1);
+    return ck_call_shape(c, CK_OP_RESIZE, &t, 1);
 }
 
 static void interp_cost(const ck_ctx *c, ck_cost *k) {
-    if (ck_op_resize.cost) ck_op_resize.cost(c, k);
+    if (ck_op_get(CK_OP_RESIZE)->cost) ck_op_get(CK_OP_RESIZE)->cost(c, k);
 }
 
-const ck_op ck_op_torch_interpolate = {"resize", interp_shape, interp_cost};
+const ck_op ck_op_torch_interpolate = {interp_shape, interp_cost};
 
 /* ---- pad ------------------------------------------------------------------------ */
 
@@ -249,7 +249,7 @@ static bool fpad_shape(ck_ctx *c) {
         c->out[0]->shape = *x;
         return true;
     }
-    return ck_call_shape(c, &ck_op_pad, &t, 1);
+    return ck_call_shape(c, CK_OP_PAD, &t, 1);
 }
 
 static void fpad_cost(const ck_ctx *c, ck_cost *k) {
@@ -257,7 +257,7 @@ static void fpad_cost(const ck_ctx *c, ck_cost *k) {
     k->ops = 0;
 }
 
-const ck_op ck_op_torch_pad = {"pad", fpad_shape, fpad_cost};
+const ck_op ck_op_torch_pad = {fpad_shape, fpad_cost};
 
 /* ---- permute(x, dims), transpose(x, dim0, dim1) ------------------------------------ */
 
@@ -266,7 +266,7 @@ static bool permute_shape(ck_ctx *c) {
     int n = 0;
     if (!ck_dyn_resolve(c, &c->n->a.dyn, t.shape, CK_MAX_RANK, &n, "dims")) return false;
     t.shape_rank = n;
-    return ck_call_shape(c, &ck_op_transpose, &t, 1);
+    return ck_call_shape(c, CK_OP_TRANSPOSE, &t, 1);
 }
 
 static bool swap_shape(ck_ctx *c) {
@@ -289,11 +289,11 @@ static bool swap_shape(ck_ctx *c) {
     for (int i = 0; i < x->rank; i++) t.shape[i] = i;
     t.shape[d0] = d1;
     t.shape[d1] = d0;
-    return ck_call_shape(c, &ck_op_transpose, &t, 1);
+    return ck_call_shape(c, CK_OP_TRANSPOSE, &t, 1);
 }
 
-const ck_op ck_op_torch_permute = {"transpose", permute_shape, NULL};
-const ck_op ck_op_torch_transpose = {"transpose", swap_shape, NULL};
+const ck_op ck_op_torch_permute = {permute_shape, NULL};
+const ck_op ck_op_torch_transpose = {swap_shape, NULL};
 
 /* ---- reductions: mean, sum, amax, amin over dims ---------------------------------- */
 
@@ -333,7 +333,7 @@ static void reduce_cost(const ck_ctx *c, ck_cost *k) {
     k->ops = ck_numel_sat(&c->in[0]->shape);
 }
 
-const ck_op ck_op_torch_reduce = {"reduce", reduce_shape, reduce_cost};
+const ck_op ck_op_torch_reduce = {reduce_shape, reduce_cost};
 
 /* ---- squeeze(x[, dim]), unsqueeze(x, dim) ------------------------------------------ */
 
@@ -387,8 +387,8 @@ static bool unsqueeze_shape(ck_ctx *c) {
     return true;
 }
 
-const ck_op ck_op_torch_squeeze = {"squeeze", squeeze_shape, no_cost};
-const ck_op ck_op_torch_unsqueeze = {"unsqueeze", unsqueeze_shape, no_cost};
+const ck_op ck_op_torch_squeeze = {squeeze_shape, no_cost};
+const ck_op ck_op_torch_unsqueeze = {unsqueeze_shape, no_cost};
 
 /* ---- chunk(x, chunks, dim), split(x, [sizes], dim): several outputs ---------------- */
 
@@ -446,7 +446,7 @@ static bool pieces_shape(ck_ctx *c) {
     return true;
 }
 
-const ck_op ck_op_torch_pieces = {"split", pieces_shape, no_cost};
+const ck_op ck_op_torch_pieces = {pieces_shape, no_cost};
 
 /* ---- error(x, code=..., message=...): a failure a binding saw happen -------------- */
 
@@ -463,4 +463,4 @@ static bool error_shape(ck_ctx *c) {
     return false;
 }
 
-const ck_op ck_op_torch_error = {"error", error_shape, NULL};
+const ck_op ck_op_torch_error = {error_shape, NULL};

@@ -307,7 +307,7 @@ int64_t rt_fastconv_overread(const rt_step *st) {
 }
 
 bool rt_fastconv_plan(ck_session *s, rt_step *st, rt_isa isa, int threads) {
-    if (st->fn != rt_ref_conv || isa == RT_ISA_REF || st->u.conv.prepad) return false;
+    if (st->kind != RT_K_CONV || isa == RT_ISA_REF || st->u.conv.prepad) return false;
     const rt_geom *x = &st->u.conv.x, *y = &st->u.conv.y;
     if (!rt_geom_nchw2d(x) || !rt_geom_nchw2d(y) || st->u.conv.k[0] != 1 || st->u.conv.s[0] != 1)
         return false;
@@ -427,7 +427,7 @@ static void fast_linear_run(const rt_step *st, const float *const *in, float *co
 }
 
 bool rt_fastlinear_plan(ck_session *s, rt_step *st, rt_isa isa) {
-    if (st->fn != rt_ref_linear || isa == RT_ISA_REF || st->u.lin.trans_a ||
+    if (st->kind != RT_K_LINEAR || isa == RT_ISA_REF || st->u.lin.trans_a ||
         st->u.lin.alpha != 1.0f || st->u.lin.beta != 1.0f || st->u.lin.bias_rows > 1)
         return false;
     rt_flin p = {.vw = isa == RT_ISA_AVX512 ? 16 : 8};

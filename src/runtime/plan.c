@@ -72,32 +72,35 @@ static int store_of(const ck_session *s, int v) {
 
 static kind kind_of(const ck_session *s, const rt_step *st) {
     if (rt_fastconv_is(st)) return K_CONV;
+    /* the registry says which ops may run blocked; the step's kind and
+     * geometry say whether this one can */
+    if (!(ck_op_flags(s->g->nodes[st->node].op) & CK_OPF_BLOCKED)) return K_OTHER;
     if (st->n_out != 1 || st->n_in < 1) return K_OTHER;
     const ck_shape *y = shape_of(s, st->out[0]);
     if (y->rank != 4) return K_OTHER;
-    if (st->fn == rt_ref_act) {
+    if (st->kind == RT_K_ACT) {
         bool post = st->post.act == CK_ACT_NONE;
         return post && zero_act(&st->u.act) && ck_shape_eq(shape_of(s, st->in[0]), y) ? K_FOLLOW
                                                                                       : K_OTHER;
     }
     if (!zero_act(&st->post)) return K_OTHER;
-    if (st->fn == rt_ref_affine)
+    if (st->kind == RT_K_AFFINE)
         return st->u.affine.c == y->d[1] && st->u.affine.inner == y->d[2] * y->d[3] &&
                        st->u.affine.outer == y->d[0]
                    ? K_FOLLOW
                    : K_OTHER;
-    if (st->fn == rt_ref_binary) {
+    if (st->kind == RT_K_BINARY) {
         rt_bin op = st->u.bin.op;
         if (st->n_in != 2 || (op != RT_ADD && op != RT_SUB && op != RT_MUL)) return K_OTHER;
         for (int k = 0; k < 2; k++)
             if (!ck_shape_eq(shape_of(s, st->in[k]), y)) return K_OTHER;
         return K_FOLLOW;
     }
-    if (st->fn == rt_ref_pool) {
+    if (st->kind == RT_K_POOL) {
         bool two_d = st->u.pool.k[0] == 1 && st->u.pool.pb[0] == 0;
         return rt_geom_nchw2d(&st->u.pool.x) && two_d ? K_FOLLOW : K_OTHER;
     }
-    if (st->fn == rt_ref_adaptive_pool) {
+    if (st->kind == RT_K_APOOL) {
         const rt_geom *x = &st->u.apool.x, *g = &st->u.apool.y;
         bool one = g->sp[0] == 1 && g->sp[1] == 1 && g->sp[2] == 1 && g->sc == 1;
         return one && rt_geom_nchw2d(x) && shape_of(s, st->in[0])->rank == 4 ? K_GPOOL : K_OTHER;
@@ -216,11 +219,11 @@ static bool to_blocked(ck_session *s, rt_step *st, kind k, int vw) {
     st->blk.floats = x->d[0] * ck_ceildiv(x->d[1], vw) * vw * st->blk.hw;
     if (k == K_GPOOL) {
         st->fn_mt = b_gpool;
-    } else if (st->fn == rt_ref_act) {
+    } else if (st->kind == RT_K_ACT) {
         st->fn_mt = b_act;
-    } else if (st->fn == rt_ref_binary) {
+    } else if (st->kind == RT_K_BINARY) {
         st->fn_mt = b_binary;
-    } else if (st->fn == rt_ref_affine) {
+    } else if (st->kind == RT_K_AFFINE) {
         /* scale and shift padded with zeros to whole blocks (w[2], w[3]) */
         int64_t cp = ck_ceildiv(st->blk.c, vw) * vw;
         float *sc = rt_owned(s, cp), *sh = rt_owned(s, cp);
@@ -232,7 +235,7 @@ static bool to_blocked(ck_session *s, rt_step *st, kind k, int vw) {
         st->w[2] = sc;
         st->w[3] = sh;
         st->fn_mt = b_affine;
-    } else if (st->fn == rt_ref_pool) {
+    } else if (st->kind == RT_K_POOL) {
         const rt_geom *gx = &st->u.pool.x, *gy = &st->u.pool.y;
         rt_bpool *p = &st->blk.pool;
         *p = (rt_bpool){.vw = vw,
@@ -392,7 +395,7 @@ static bool is_output(const plan *pl, int v) {
 static bool fold_add(plan *pl, int i, int j) {
     ck_session *s = pl->s;
     rt_step *a = &s->steps[i], *b = &s->steps[j];
-    if (b->fn != rt_ref_binary || b->u.bin.op != RT_ADD || b->n_in != 2 || a->n_in != 1 ||
+    if (b->kind != RT_K_BINARY || b->u.bin.op != RT_ADD || b->n_in != 2 || a->n_in != 1 ||
         b->n_out != 1)
         return false;
     float lo = 0, hi = 0;
@@ -455,7 +458,7 @@ static void fuse(plan *pl) {
         int j = next_reader(s, i, sa);
         if (j < 0) continue;
         rt_step *b = &s->steps[j];
-        if (b->fn == rt_ref_affine && in_place_on(s, b, sa) && b->post.act == CK_ACT_NONE &&
+        if (b->kind == RT_K_AFFINE && in_place_on(s, b, sa) && b->post.act == CK_ACT_NONE &&
             b->u.affine.c == p->o && b->u.affine.inner == p->oh * p->ow &&
             b->u.affine.outer == a->u.conv.y.n && !p->res && !p->clamp) {
             rt_fastconv_fold_affine(a, b->w[0], b->w[1]);
@@ -469,7 +472,7 @@ static void fuse(plan *pl) {
             b = &s->steps[j];
         }
         float lo, hi;
-        if (!p->clamp && b->fn == rt_ref_act && in_place_on(s, b, sa) &&
+        if (!p->clamp && b->kind == RT_K_ACT && in_place_on(s, b, sa) &&
             rt_act_clamp(&b->u.act, &lo, &hi)) {
             p->clamp = true;
             p->lo = lo;

@@ -329,13 +329,13 @@ static void padmap_free(rt_padmap *p) {
     }
 }
 
-static bool prep_conv(rt_wctx *w, const ck_node *n, rt_step *st) {
+static bool build_conv(rt_wctx *w, const ck_node *n, rt_step *st) {
     const ck_attrs *a = &n->a;
     int nsp = a->nsp;
     if (!check_nsp(w, n, nsp)) return false;
     const ck_shape *X = in_shape(w, st, 0), *Y = out_shape(w, st, 0);
-    bool sep = n->op == &ck_op_separable_conv;
-    st->fn = sep ? rt_ref_separable : rt_ref_conv; /* set first: rt_step_free keys on it */
+    bool sep = n->op == CK_OP_SEPARABLE_CONV;
+    st->kind = sep ? RT_K_SEPARABLE : RT_K_CONV; /* set first: rt_step_free keys on it */
     st->u.conv.x = rt_geom_of(a, X, nsp);
     st->u.conv.y = rt_geom_of(a, Y, nsp);
     int64_t C = st->u.conv.x.c, O = st->u.conv.y.c;
@@ -384,7 +384,7 @@ static bool prep_conv(rt_wctx *w, const ck_node *n, rt_step *st) {
         if (a->bias) st->w[2] = gen(w, n, "bias", &bs, 1, 0.0, &failed);
         st->scratch =
             st->u.conv.x.n * C * M * st->u.conv.y.sp[0] * st->u.conv.y.sp[1] * st->u.conv.y.sp[2];
-        if (nhwc) st->fn = rt_ref_separable_nhwc;
+        if (nhwc) st->kind = RT_K_SEPARABLE_NHWC;
     } else {
         ck_shape bs = {.rank = 1, .d = {O}};
         if (a->dialect == CK_DIALECT_ONNX) {
@@ -396,7 +396,7 @@ static bool prep_conv(rt_wctx *w, const ck_node *n, rt_step *st) {
                                       : keras_kernel(w, n, "kernel", K, C / G, O, false);
             st->w[0] = own_conv_weight(w, p, C, O, G, K, false, nhwc, &failed);
             if (a->bias) st->w[1] = gen(w, n, "bias", &bs, 1, 0.0, &failed);
-            if (nhwc) st->fn = rt_ref_conv_nhwc;
+            if (nhwc) st->kind = RT_K_CONV_NHWC;
         } else {
             /* kaiming_uniform(a=sqrt(5)): bound 1/sqrt(fan_in), the bias too */
             ck_shape ws = torch_kshape(a, O, C / G);
@@ -408,7 +408,7 @@ static bool prep_conv(rt_wctx *w, const ck_node *n, rt_step *st) {
     return !failed && fused_act(n, st, Y);
 }
 
-static bool prep_tconv(rt_wctx *w, const ck_node *n, rt_step *st) {
+bool rt_prep_tconv(rt_wctx *w, const ck_node *n, rt_step *st) {
     const ck_attrs *a = &n->a;
     int nsp = a->nsp;
     if (!check_nsp(w, n, nsp)) return false;
@@ -445,7 +445,7 @@ static bool prep_tconv(rt_wctx *w, const ck_node *n, rt_step *st) {
         st->w[0] = own_conv_weight(w, keras_kernel(w, n, "kernel", K, O, C, false), C, O, G, K,
                                    true, nhwc, &failed);
         if (a->bias) st->w[1] = gen(w, n, "bias", &bs, 1, 0.0, &failed);
-        st->fn = nhwc ? rt_ref_conv_transpose_nhwc : rt_ref_conv_transpose;
+        st->kind = nhwc ? RT_K_TCONV_NHWC : RT_K_TCONV;
     } else {
         /* torch takes fan_in from weight dim 1: out/groups * kernel */
         ck_shape ws = torch_kshape(a, C, O / G);
@@ -453,13 +453,13 @@ static bool prep_tconv(rt_wctx *w, const ck_node *n, rt_step *st) {
         st->w[0] = gen(w, n, "weight", &ws, 0, bound, &failed);
         if (a->bias) st->w[1] = gen(w, n, "bias", &bs, 0, bound, &failed);
     }
-    if (!st->fn) st->fn = rt_ref_conv_transpose;
+    if (st->kind == RT_K_NONE) st->kind = RT_K_TCONV;
     return !failed && fused_act(n, st, Y);
 }
 
 /* ---- pooling ------------------------------------------------------------------ */
 
-static bool prep_pool(rt_wctx *w, const ck_node *n, rt_step *st) {
+bool rt_prep_pool(rt_wctx *w, const ck_node *n, rt_step *st) {
     const ck_attrs *a = &n->a;
     int nsp = a->nsp;
     if (!check_nsp(w, n, nsp)) return false;
@@ -477,17 +477,18 @@ static bool prep_pool(rt_wctx *w, const ck_node *n, rt_step *st) {
         st->u.pool.s[slot] = a->stride[i];
         st->u.pool.d[slot] = a->dilation[i];
     }
-    st->u.pool.max = n->op == &ck_op_max_pool;
+    st->u.pool.max = n->op == CK_OP_MAX_POOL;
     st->u.pool.include_pad = a->count_include_pad;
-    st->fn = rt_ref_pool;
+    st->kind = RT_K_POOL;
     return true;
 }
 
-static bool prep_adaptive(rt_wctx *w, const ck_node *n, rt_step *st) {
+/* Adaptive and global pooling, and area resizing (`area`): bins of about
+ * in/out pixels. */
+static bool bins(rt_wctx *w, const ck_node *n, rt_step *st, bool area) {
     ck_attrs t = n->a;
     const ck_shape *X = in_shape(w, st, 0), *Y = out_shape(w, st, 0);
-    bool global = n->op == &ck_op_global_avg_pool || n->op == &ck_op_global_max_pool;
-    bool area = n->op == &ck_op_resize || n->op == &ck_op_onnx_resize;
+    bool global = n->op == CK_OP_GLOBAL_AVG_POOL || n->op == CK_OP_GLOBAL_MAX_POOL;
     if (!t.nsp || area) t.nsp = (area && t.dialect == CK_DIALECT_KERAS) ? t.nsp : X->rank - 2;
     if (!check_nsp(w, n, t.nsp)) return false;
     st->u.apool.x = rt_geom_of(&t, X, t.nsp);
@@ -498,9 +499,13 @@ static bool prep_adaptive(rt_wctx *w, const ck_node *n, rt_step *st) {
     } else {
         st->u.apool.y = rt_geom_of(&t, Y, t.nsp);
     }
-    st->u.apool.max = n->op == &ck_op_adaptive_max_pool || n->op == &ck_op_global_max_pool;
-    st->fn = rt_ref_adaptive_pool;
+    st->u.apool.max = n->op == CK_OP_ADAPTIVE_MAX_POOL || n->op == CK_OP_GLOBAL_MAX_POOL;
+    st->kind = RT_K_APOOL;
     return true;
+}
+
+bool rt_prep_adaptive(rt_wctx *w, const ck_node *n, rt_step *st) {
+    return bins(w, n, st, false);
 }
 
 /* ---- resampling ------------------------------------------------------------ */
@@ -605,11 +610,11 @@ static bool resample_axis(rt_resample *r, const ck_attrs *a, int64_t in, int64_t
     return true;
 }
 
-static bool prep_resize(rt_wctx *w, const ck_node *n, rt_step *st) {
+bool rt_prep_resize(rt_wctx *w, const ck_node *n, rt_step *st) {
     ck_attrs t = n->a;
     const ck_shape *X = in_shape(w, st, 0), *Y = out_shape(w, st, 0);
-    if (t.interp == CK_INTERP_AREA) return prep_adaptive(w, n, st);
-    bool onnx = n->op == &ck_op_onnx_resize;
+    if (t.interp == CK_INTERP_AREA) return bins(w, n, st, true);
+    bool onnx = n->op == CK_OP_ONNX_RESIZE;
     if (t.dialect != CK_DIALECT_KERAS) t.nsp = X->rank - 2;
     if (!check_nsp(w, n, t.nsp)) return false;
     if (t.coord == CK_COORD_TF_CROP_AND_RESIZE) {
@@ -619,7 +624,7 @@ static bool prep_resize(rt_wctx *w, const ck_node *n, rt_step *st) {
              n->name);
         return false;
     }
-    st->fn = rt_ref_resize;
+    st->kind = RT_K_RESIZE;
     st->u.resize.x = rt_geom_of(&t, X, t.nsp);
     st->u.resize.y = rt_geom_of(&t, Y, t.nsp);
     double scale[CK_MAX_SP] = {0, 0, 0};
@@ -658,18 +663,18 @@ static bool prep_resize(rt_wctx *w, const ck_node *n, rt_step *st) {
          * which may be huge */
         if (!resample_axis(r, &t, in, empty ? 0 : out, scale[i])) return oom(w);
     }
-    st->fn = rt_ref_resize;
+    st->kind = RT_K_RESIZE;
     return true;
 }
 
 /* ---- padding and cropping ------------------------------------------------------ */
 
-static bool prep_pad(rt_wctx *w, const ck_node *n, rt_step *st) {
+bool rt_prep_pad(rt_wctx *w, const ck_node *n, rt_step *st) {
     const ck_attrs *a = &n->a;
     const ck_shape *X = in_shape(w, st, 0);
     int64_t pb[CK_MAX_RANK] = {0}, pe[CK_MAX_RANK] = {0};
     double value = a->pad_value;
-    if (n->op == &ck_op_onnx_pad) {
+    if (n->op == CK_OP_ONNX_PAD) {
         int64_t np;
         const int64_t *pads = known_ints(w->g, n, 1, &np);
         int axes[CK_MAX_RANK], na = X->rank;
@@ -693,7 +698,7 @@ static bool prep_pad(rt_wctx *w, const ck_node *n, rt_step *st) {
         int nc;
         if (!absent_in(w->g, n, 2) && known_nums(w->g, n, 2, &cv, 1, &nc) && nc == 1) value = cv;
     } else {
-        int sign = n->op == &ck_op_crop ? -1 : 1;
+        int sign = n->op == CK_OP_CROP ? -1 : 1;
         for (int i = 0; i < a->nsp; i++) {
             int ax = ck_spatial_axis(a, X->rank, a->nsp, i);
             if (ax < 0 || ax >= X->rank) continue;
@@ -701,14 +706,14 @@ static bool prep_pad(rt_wctx *w, const ck_node *n, rt_step *st) {
             pe[ax] = sign * a->pad_end[i];
         }
     }
-    st->fn = rt_ref_pad;
+    st->kind = RT_K_PAD;
     if (!build_padmap(w, st, &st->u.pad, X, pb, pe, a->border, value)) return false;
     if (!ck_shape_eq(&st->u.pad.out, out_shape(w, st, 0))) {
         perr(w, n, CK_INVALID_CONFIG, "%s: the padded shape disagrees with the checked shape",
              n->name);
         return false;
     }
-    st->fn = rt_ref_pad;
+    st->kind = RT_K_PAD;
     return true;
 }
 
@@ -718,7 +723,7 @@ static bool prep_pad(rt_wctx *w, const ck_node *n, rt_step *st) {
 static int feature_axis(const ck_node *n, const ck_shape *x) {
     const ck_attrs *a = &n->a;
     if (a->dialect == CK_DIALECT_KERAS) return a->axis < 0 ? x->rank + a->axis : a->axis;
-    if (n->op == &ck_op_instance_norm && a->dialect == CK_DIALECT_PYTORCH && x->rank == a->nsp + 1)
+    if (n->op == CK_OP_INSTANCE_NORM && a->dialect == CK_DIALECT_PYTORCH && x->rank == a->nsp + 1)
         return 0; /* unbatched */
     return a->channels_last ? x->rank - 1 : (x->rank == 1 ? 0 : 1);
 }
@@ -746,7 +751,7 @@ static bool norm_params(rt_wctx *w, const ck_node *n, rt_step *st, const ck_shap
     return !*failed;
 }
 
-static bool prep_batch_norm(rt_wctx *w, const ck_node *n, rt_step *st) {
+bool rt_prep_batch_norm(rt_wctx *w, const ck_node *n, rt_step *st) {
     const ck_attrs *a = &n->a;
     const ck_shape *X = in_shape(w, st, 0);
     int ax = feature_axis(n, X);
@@ -788,16 +793,15 @@ static bool prep_batch_norm(rt_wctx *w, const ck_node *n, rt_step *st) {
     for (int i = 0; i < 4; i++) free(tmp[i]);
     st->w[0] = sc;
     st->w[1] = sh;
-    st->inplace = true;
-    st->fn = rt_ref_affine;
+    st->kind = RT_K_AFFINE;
     return fused_act(n, st, X);
 }
 
-static bool prep_group_norm(rt_wctx *w, const ck_node *n, rt_step *st) {
+bool rt_prep_group_norm(rt_wctx *w, const ck_node *n, rt_step *st) {
     const ck_attrs *a = &n->a;
     const ck_shape *X = in_shape(w, st, 0);
     int ax = feature_axis(n, X);
-    int64_t C = X->d[ax], G = n->op == &ck_op_group_norm ? a->num_groups : C;
+    int64_t C = X->d[ax], G = n->op == CK_OP_GROUP_NORM ? a->num_groups : C;
     if (G <= 0 || C % G) {
         perr(w, n, CK_INVALID_CONFIG, "%s: %lld channels do not split into %lld groups", n->name,
              (long long)C, (long long)G);
@@ -814,12 +818,11 @@ static bool prep_group_norm(rt_wctx *w, const ck_node *n, rt_step *st) {
     ck_shape cs = {.rank = 1, .d = {C}};
     bool failed = false;
     if (!norm_params(w, n, st, &cs, &failed)) return false;
-    st->inplace = true;
-    st->fn = rt_ref_group_norm;
+    st->kind = RT_K_GROUP_NORM;
     return fused_act(n, st, X);
 }
 
-static bool prep_layer_norm(rt_wctx *w, const ck_node *n, rt_step *st) {
+bool rt_prep_layer_norm(rt_wctx *w, const ck_node *n, rt_step *st) {
     const ck_attrs *a = &n->a;
     const ck_shape *X = in_shape(w, st, 0);
     ck_shape ps;
@@ -842,8 +845,7 @@ static bool prep_layer_norm(rt_wctx *w, const ck_node *n, rt_step *st) {
     st->u.norm.eps = (float)a->eps;
     bool failed = false;
     if (!norm_params(w, n, st, &ps, &failed)) return false;
-    st->inplace = true;
-    st->fn = rt_ref_layer_norm;
+    st->kind = RT_K_LAYER_NORM;
     return fused_act(n, st, X);
 }
 
@@ -900,12 +902,11 @@ static bool prelu_slopes(rt_wctx *w, const ck_node *n, rt_act *r, const float *s
     return true;
 }
 
-static bool prep_act(rt_wctx *w, const ck_node *n, rt_step *st) {
+bool rt_prep_act(rt_wctx *w, const ck_node *n, rt_step *st) {
     const ck_attrs *a = &n->a;
     const ck_shape *X = in_shape(w, st, 0);
     rt_act_init(&st->u.act, a, X);
-    st->inplace = true;
-    st->fn = rt_ref_act;
+    st->kind = RT_K_ACT;
     if (a->act != CK_ACT_PRELU) return true;
     bool failed = false;
     if (a->dialect == CK_DIALECT_ONNX) {
@@ -958,13 +959,13 @@ static bool prep_linear(rt_wctx *w, const ck_node *n, rt_step *st) {
     st->u.lin.alpha = st->u.lin.beta = 1.0f;
     bool failed = false;
     if (a->dialect == CK_DIALECT_ONNX) {
-        if (n->op == &ck_op_linear) { /* Gemm's scales (MatMul has none) */
+        if (n->op == CK_OP_LINEAR) { /* Gemm's scales (MatMul has none) */
             st->u.lin.alpha = (float)a->alpha;
             st->u.lin.beta = (float)a->beta;
         }
         st->u.lin.w_kn = !a->trans_b; /* Gemm B [K, N] unless transB; MatMul B [K, N] */
         st->w[0] = onnx_weight(w, n, 0, K * N, "weight B", false, &failed);
-        if (n->op == &ck_op_linear && n->n_params > 1 && n->params[1] >= 0) {
+        if (n->op == CK_OP_LINEAR && n->n_params > 1 && n->params[1] >= 0) {
             const ck_tensor *c = &w->g->tensors[n->params[1]];
             int64_t r = 1, cc = 1;
             if (c->shape.rank == 1) cc = c->shape.d[0];
@@ -1000,13 +1001,13 @@ static bool prep_linear(rt_wctx *w, const ck_node *n, rt_step *st) {
             st->u.lin.bias_cols = N;
         }
     }
-    st->fn = rt_ref_linear;
+    st->kind = RT_K_LINEAR;
     return !failed && fused_act(n, st, Y);
 }
 
 /* ONNX MatMul: a 2-D constant B is a linear layer; otherwise numpy's
  * batched matmul (B a data input or a constant of another rank). */
-static bool prep_matmul(rt_wctx *w, const ck_node *n, rt_step *st) {
+bool rt_prep_matmul(rt_wctx *w, const ck_node *n, rt_step *st) {
     const ck_tensor *wt =
         (n->n_params > 0 && n->params[0] >= 0) ? &w->g->tensors[n->params[0]] : NULL;
     if (wt && wt->shape.rank == 2) return prep_linear(w, n, st);
@@ -1032,24 +1033,43 @@ static bool prep_matmul(rt_wctx *w, const ck_node *n, rt_step *st) {
         if (ia >= 0) asz *= A->d[ia];
         if (ib >= 0) bsz *= B->d[ib];
     }
-    st->fn = rt_ref_matmul;
+    st->kind = RT_K_MATMUL;
     return true;
 }
 
 /* ---- joins ----------------------------------------------------------------------- */
 
-static bool prep_binary(rt_wctx *w, const ck_node *n, rt_step *st) {
-    const ck_op *op = n->op;
+bool rt_prep_binary(rt_wctx *w, const ck_node *n, rt_step *st) {
     const ck_shape *Y = out_shape(w, st, 0);
-    st->u.bin.op = (op == &ck_op_add || op == &ck_op_onnx_add)   ? RT_ADD
-                   : (op == &ck_op_sub || op == &ck_op_onnx_sub) ? RT_SUB
-                   : (op == &ck_op_mul || op == &ck_op_onnx_mul) ? RT_MUL
-                   : (op == &ck_op_div || op == &ck_op_onnx_div) ? RT_DIV
-                   : op == &ck_op_max                            ? RT_MAX
-                   : op == &ck_op_min                            ? RT_MIN
-                                                                 : RT_MEAN;
+    switch (n->op) {
+    case CK_OP_ADD:
+    case CK_OP_ONNX_ADD:
+        st->u.bin.op = RT_ADD;
+        break;
+    case CK_OP_SUB:
+    case CK_OP_ONNX_SUB:
+        st->u.bin.op = RT_SUB;
+        break;
+    case CK_OP_MUL:
+    case CK_OP_ONNX_MUL:
+        st->u.bin.op = RT_MUL;
+        break;
+    case CK_OP_DIV:
+    case CK_OP_ONNX_DIV:
+        st->u.bin.op = RT_DIV;
+        break;
+    case CK_OP_MAX:
+        st->u.bin.op = RT_MAX;
+        break;
+    case CK_OP_MIN:
+        st->u.bin.op = RT_MIN;
+        break;
+    default:
+        st->u.bin.op = RT_MEAN;
+        break;
+    }
     st->u.bin.out = *Y;
-    st->fn = rt_ref_binary;
+    st->kind = RT_K_BINARY;
     int64_t *s = calloc((size_t)st->n_in * CK_MAX_RANK, sizeof *s);
     if (!s) return oom(w);
     st->u.bin.strides = s;
@@ -1064,8 +1084,7 @@ static bool prep_binary(rt_wctx *w, const ck_node *n, rt_step *st) {
             p *= X->d[ia];
         }
     }
-    st->inplace = ck_shape_eq(in_shape(w, st, 0), Y);
-    st->fn = rt_ref_binary;
+    st->kind = RT_K_BINARY;
     return fused_act(n, st, Y);
 }
 
@@ -1073,35 +1092,35 @@ static int norm_axis(int ax, int rank) {
     return ax < 0 ? ax + rank : ax;
 }
 
-static bool prep_concat(rt_wctx *w, const ck_node *n, rt_step *st) {
+bool rt_prep_concat(rt_wctx *w, const ck_node *n, rt_step *st) {
     const ck_shape *Y = out_shape(w, st, 0);
     int ax = norm_axis(n->a.axis, Y->rank);
     int64_t len;
     split_axis(Y, ax, &st->u.cat.outer, &len, &st->u.cat.inner);
-    st->fn = rt_ref_concat;
+    st->kind = RT_K_CONCAT;
     st->u.cat.parts = malloc((size_t)st->n_in * sizeof *st->u.cat.parts);
     if (!st->u.cat.parts) return oom(w);
     for (int k = 0; k < st->n_in; k++) st->u.cat.parts[k] = in_shape(w, st, k)->d[ax];
-    st->fn = rt_ref_concat;
+    st->kind = RT_K_CONCAT;
     return true;
 }
 
-static bool prep_split(rt_wctx *w, const ck_node *n, rt_step *st) {
+bool rt_prep_split(rt_wctx *w, const ck_node *n, rt_step *st) {
     const ck_shape *X = in_shape(w, st, 0);
     int ax = norm_axis(n->a.axis, X->rank);
     int64_t len;
     split_axis(X, ax, &st->u.cat.outer, &len, &st->u.cat.inner);
-    st->fn = rt_ref_split;
+    st->kind = RT_K_SPLIT;
     st->u.cat.parts = malloc((size_t)st->n_out * sizeof *st->u.cat.parts);
     if (!st->u.cat.parts) return oom(w);
     for (int k = 0; k < st->n_out; k++) st->u.cat.parts[k] = out_shape(w, st, k)->d[ax];
-    st->fn = rt_ref_split;
+    st->kind = RT_K_SPLIT;
     return true;
 }
 
 /* ---- layout ----------------------------------------------------------------------- */
 
-static bool prep_transpose(rt_wctx *w, const ck_node *n, rt_step *st) {
+bool rt_prep_transpose(rt_wctx *w, const ck_node *n, rt_step *st) {
     const ck_attrs *a = &n->a;
     const ck_shape *X = in_shape(w, st, 0);
     int r = X->rank;
@@ -1118,11 +1137,11 @@ static bool prep_transpose(rt_wctx *w, const ck_node *n, rt_step *st) {
             perm[i] = a->shape[i] < 0 ? a->shape[i] + r : a->shape[i];
     }
     st->u.tr.in = *X;
-    st->fn = rt_ref_transpose;
+    st->kind = RT_K_TRANSPOSE;
     return true;
 }
 
-static bool prep_slice(rt_wctx *w, const ck_node *n, rt_step *st) {
+bool rt_prep_slice(rt_wctx *w, const ck_node *n, rt_step *st) {
     const ck_shape *X = in_shape(w, st, 0);
     int64_t ns, ne, na = 0, nst = 0;
     const int64_t *sv = known_ints(w->g, n, 1, &ns), *ev = known_ints(w->g, n, 2, &ne);
@@ -1151,11 +1170,11 @@ static bool prep_slice(rt_wctx *w, const ck_node *n, rt_step *st) {
         st->u.slice.start[ax] = b;
         st->u.slice.step[ax] = s;
     }
-    st->fn = rt_ref_slice;
+    st->kind = RT_K_SLICE;
     return true;
 }
 
-static bool prep_gather(rt_wctx *w, const ck_node *n, rt_step *st) {
+bool rt_prep_gather(rt_wctx *w, const ck_node *n, rt_step *st) {
     const ck_shape *X = in_shape(w, st, 0);
     int64_t ni;
     const int64_t *iv = known_ints(w->g, n, 1, &ni);
@@ -1168,15 +1187,15 @@ static bool prep_gather(rt_wctx *w, const ck_node *n, rt_step *st) {
     split_axis(X, ax, &st->u.gather.outer, &len, &st->u.gather.inner);
     st->u.gather.axis_len = len;
     st->u.gather.nidx = ni;
-    st->fn = rt_ref_gather;
+    st->kind = RT_K_GATHER;
     st->u.gather.idx = malloc((size_t)(ni ? ni : 1) * sizeof *st->u.gather.idx);
     if (!st->u.gather.idx) return oom(w);
     for (int64_t i = 0; i < ni; i++) st->u.gather.idx[i] = iv[i] < 0 ? iv[i] + len : iv[i];
-    st->fn = rt_ref_gather;
+    st->kind = RT_K_GATHER;
     return true;
 }
 
-static bool prep_reduce(rt_wctx *w, const ck_node *n, rt_step *st) {
+bool rt_prep_reduce(rt_wctx *w, const ck_node *n, rt_step *st) {
     const ck_shape *X = in_shape(w, st, 0);
     static const struct {
         const char *name;
@@ -1217,83 +1236,116 @@ static bool prep_reduce(rt_wctx *w, const ck_node *n, rt_step *st) {
         }
     }
     if (st->u.reduce.op == RT_R_LOGSUMEXP) st->scratch = rt_numel(out_shape(w, st, 0));
-    st->fn = rt_ref_reduce;
+    st->kind = RT_K_REDUCE;
     return true;
 }
 
-static bool prep_fill(rt_wctx *w, const ck_node *n, rt_step *st) {
+/* ConstantOfShape: the fill value everywhere */
+bool rt_prep_fill_constant(rt_wctx *w, const ck_node *n, rt_step *st) {
     st->u.fill.count = rt_numel(out_shape(w, st, 0));
-    if (n->op == &ck_op_onnx_constant_of_shape) {
-        st->u.fill.start = (float)n->a.pad_value;
-    } else {
-        double s, d;
-        int c1, c2;
-        if (!known_nums(w->g, n, 0, &s, 1, &c1) || !known_nums(w->g, n, 2, &d, 1, &c2)) {
-            perr(w, n, CK_UNSUPPORTED, "%s: start and delta are not known constants", n->name);
-            return false;
-        }
-        st->u.fill.start = (float)s;
-        st->u.fill.delta = (float)d;
+    st->u.fill.start = (float)n->a.pad_value;
+    st->kind = RT_K_FILL;
+    return true;
+}
+
+/* Range: start + i * delta */
+bool rt_prep_fill_range(rt_wctx *w, const ck_node *n, rt_step *st) {
+    st->u.fill.count = rt_numel(out_shape(w, st, 0));
+    double s, d;
+    int c1, c2;
+    if (!known_nums(w->g, n, 0, &s, 1, &c1) || !known_nums(w->g, n, 2, &d, 1, &c2)) {
+        perr(w, n, CK_UNSUPPORTED, "%s: start and delta are not known constants", n->name);
+        return false;
     }
-    st->fn = rt_ref_fill;
+    st->u.fill.start = (float)s;
+    st->u.fill.delta = (float)d;
+    st->kind = RT_K_FILL;
     return true;
 }
 
 /* ---- dispatch --------------------------------------------------------------------- */
 
-bool rt_prepare(rt_wctx *w, const ck_node *n, rt_step *st) {
-    const ck_op *op = n->op;
-    if (op == &ck_op_conv || op == &ck_op_separable_conv) {
-        if (!prep_conv(w, n, st)) return false;
-        rt_fastconv_plan(w->s, st, w->s->isa, w->s->threads);
-        return true;
-    }
-    if (op == &ck_op_conv_transpose) return prep_tconv(w, n, st);
-    if (op == &ck_op_max_pool || op == &ck_op_avg_pool) return prep_pool(w, n, st);
-    if (op == &ck_op_global_avg_pool || op == &ck_op_global_max_pool ||
-        op == &ck_op_adaptive_avg_pool || op == &ck_op_adaptive_max_pool)
-        return prep_adaptive(w, n, st);
-    if (op == &ck_op_resize || op == &ck_op_onnx_resize) return prep_resize(w, n, st);
-    if (op == &ck_op_pad || op == &ck_op_crop || op == &ck_op_onnx_pad) return prep_pad(w, n, st);
-    if (op == &ck_op_batch_norm) return prep_batch_norm(w, n, st);
-    if (op == &ck_op_instance_norm || op == &ck_op_group_norm) return prep_group_norm(w, n, st);
-    if (op == &ck_op_layer_norm) return prep_layer_norm(w, n, st);
-    if (op == &ck_op_activation) return prep_act(w, n, st);
-    if (op == &ck_op_linear) {
-        if (!prep_linear(w, n, st)) return false;
-        rt_fastlinear_plan(w->s, st, w->s->isa);
-        return true;
-    }
-    if (op == &ck_op_onnx_matmul) return prep_matmul(w, n, st);
-    if (op == &ck_op_add || op == &ck_op_sub || op == &ck_op_mul || op == &ck_op_div ||
-        op == &ck_op_max || op == &ck_op_min || op == &ck_op_mean || op == &ck_op_onnx_add ||
-        op == &ck_op_onnx_sub || op == &ck_op_onnx_mul || op == &ck_op_onnx_div)
-        return prep_binary(w, n, st);
-    if (op == &ck_op_concat || op == &ck_op_onnx_concat) return prep_concat(w, n, st);
-    if (op == &ck_op_onnx_split) return prep_split(w, n, st);
-    if (op == &ck_op_transpose) return prep_transpose(w, n, st);
-    if (op == &ck_op_onnx_slice) return prep_slice(w, n, st);
-    if (op == &ck_op_onnx_gather) return prep_gather(w, n, st);
-    if (op == &ck_op_onnx_reduce) return prep_reduce(w, n, st);
-    if (op == &ck_op_onnx_constant_of_shape || op == &ck_op_onnx_range) return prep_fill(w, n, st);
+static bool no_kernel(rt_wctx *w, const ck_node *n) {
     perr(w, n, CK_UNSUPPORTED_OP, "%s: convkit has no kernel for the %s layer '%s' (op %s)",
-         n->name, ck_dialect_name(n->a.dialect), n->type, op->name);
+         n->name, ck_dialect_name(n->a.dialect), n->type, ck_op_name(n->op));
     return false;
+}
+
+bool rt_prep_none(rt_wctx *w, const ck_node *n, rt_step *st) {
+    (void)st;
+    return no_kernel(w, n);
+}
+
+/* A view reaches its builder only when its input holds no data to share. */
+bool rt_prep_view(rt_wctx *w, const ck_node *n, rt_step *st) {
+    (void)st;
+    return no_kernel(w, n);
+}
+
+bool rt_prep_conv(rt_wctx *w, const ck_node *n, rt_step *st) {
+    if (!build_conv(w, n, st)) return false;
+    rt_fastconv_plan(w->s, st, w->s->isa, w->s->threads);
+    return true;
+}
+
+bool rt_prep_linear(rt_wctx *w, const ck_node *n, rt_step *st) {
+    if (!prep_linear(w, n, st)) return false;
+    rt_fastlinear_plan(w->s, st, w->s->isa);
+    return true;
+}
+
+typedef bool (*rt_builder)(rt_wctx *w, const ck_node *n, rt_step *st);
+
+static const rt_builder builders[CK_OP_COUNT] = {
+#define CK_OP(id, stem, name, rf, prep, flags) [CK_OP_##id] = rt_prep_##prep,
+#include "ops/ops.def"
+#undef CK_OP
+};
+
+static const rt_kernel kernels[RT_K_COUNT] = {
+#define RT_K_KERNEL(kind, kernel) [RT_K_##kind] = kernel,
+    RT_KINDS(RT_K_KERNEL)
+#undef RT_K_KERNEL
+};
+
+bool rt_prepare(rt_wctx *w, const ck_node *n, rt_step *st) {
+    if ((unsigned)n->op >= CK_OP_COUNT) return no_kernel(w, n);
+    if (!builders[n->op](w, n, st)) return false;
+    if (st->kind <= RT_K_NONE || st->kind >= RT_K_COUNT) return no_kernel(w, n);
+    st->fn = kernels[st->kind];
+    /* an elementwise op writes over its input when the planner lets it */
+    st->inplace = (ck_op_flags(n->op) & CK_OPF_INPLACE) && st->n_in > 0 &&
+                  ck_shape_eq(in_shape(w, st, 0), out_shape(w, st, 0));
+    return true;
+}
+
+bool rt_node_is_view(const ck_graph *g, const ck_node *n) {
+    if (ck_op_flags(n->op) & CK_OPF_VIEW) return true;
+    /* ReduceX with no axes and noop_with_empty_axes */
+    return n->op == CK_OP_ONNX_REDUCE && n->a.has_size &&
+           (n->n_in < 2 || !strcmp(g->vals[n->in[1]].name, CK_ONNX_ABSENT));
+}
+
+int rt_node_data_inputs(const ck_node *n) {
+    unsigned f = ck_op_flags(n->op);
+    if (f & CK_OPF_NO_DATA) return 0;
+    if (f & CK_OPF_DATA1) return n->n_in < 1 ? n->n_in : 1;
+    return n->n_in;
 }
 
 void rt_step_free(rt_step *st) {
     free(st->in);
     free(st->out);
-    if (st->fn == rt_ref_conv) padmap_free(&st->u.conv.pad);
-    if (st->fn == rt_ref_pad) padmap_free(&st->u.pad);
-    if (st->fn == rt_ref_resize)
+    if (st->kind == RT_K_CONV) padmap_free(&st->u.conv.pad);
+    if (st->kind == RT_K_PAD) padmap_free(&st->u.pad);
+    if (st->kind == RT_K_RESIZE)
         for (int i = 0; i < 3; i++) {
             free(st->u.resize.ax[i].idx);
             free(st->u.resize.ax[i].wt);
         }
-    if (st->fn == rt_ref_binary) free(st->u.bin.strides);
-    if (st->fn == rt_ref_concat || st->fn == rt_ref_split) free(st->u.cat.parts);
-    if (st->fn == rt_ref_gather) free(st->u.gather.idx);
+    if (st->kind == RT_K_BINARY) free(st->u.bin.strides);
+    if (st->kind == RT_K_CONCAT || st->kind == RT_K_SPLIT) free(st->u.cat.parts);
+    if (st->kind == RT_K_GATHER) free(st->u.gather.idx);
     for (int i = 0; i < 4; i++) free(st->own[i]);
     memset(st, 0, sizeof *st);
 }

@@ -9,24 +9,24 @@ static int64_t spatial(const rt_geom *g) {
 }
 
 int64_t rt_step_flops(const rt_step *st) {
-    if (st->fn == rt_ref_conv || st->fn == rt_ref_conv_nhwc) {
+    if (st->kind == RT_K_CONV || st->kind == RT_K_CONV_NHWC) {
         const rt_geom *x = &st->u.conv.x, *y = &st->u.conv.y;
         int64_t k = st->u.conv.k[0] * st->u.conv.k[1] * st->u.conv.k[2];
         return 2 * y->n * y->c * (x->c / st->u.conv.groups) * k * spatial(y);
     }
-    if (st->fn == rt_ref_conv_transpose || st->fn == rt_ref_conv_transpose_nhwc) {
+    if (st->kind == RT_K_TCONV || st->kind == RT_K_TCONV_NHWC) {
         const rt_geom *x = &st->u.conv.x, *y = &st->u.conv.y;
         int64_t k = st->u.conv.k[0] * st->u.conv.k[1] * st->u.conv.k[2];
         return 2 * x->n * x->c * (y->c / st->u.conv.groups) * k * spatial(x);
     }
-    if (st->fn == rt_ref_separable || st->fn == rt_ref_separable_nhwc) {
+    if (st->kind == RT_K_SEPARABLE || st->kind == RT_K_SEPARABLE_NHWC) {
         const rt_geom *x = &st->u.conv.x, *y = &st->u.conv.y;
         int64_t k = st->u.conv.k[0] * st->u.conv.k[1] * st->u.conv.k[2],
                 cm = x->c * st->u.conv.mult;
         return 2 * y->n * spatial(y) * (cm * k + cm * y->c);
     }
-    if (st->fn == rt_ref_linear) return 2 * st->u.lin.m * st->u.lin.k * st->u.lin.n;
-    if (st->fn == rt_ref_matmul) return 2 * st->u.mm.batch * st->u.mm.m * st->u.mm.k * st->u.mm.n;
+    if (st->kind == RT_K_LINEAR) return 2 * st->u.lin.m * st->u.lin.k * st->u.lin.n;
+    if (st->kind == RT_K_MATMUL) return 2 * st->u.mm.batch * st->u.mm.m * st->u.mm.k * st->u.mm.n;
     return 0;
 }
 

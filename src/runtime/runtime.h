@@ -74,10 +74,48 @@ typedef struct rt_step rt_step;
 typedef void (*rt_kernel)(const rt_step *st, const float *const *in, float *const *out,
                           float *scratch);
 
+/* What a step computes: one kind per reference kernel (kernels/ref.h),
+ * which the kind names. Everything after the builder (the layout planner,
+ * the fast kernels, profiles, freeing) asks a step its kind. */
+#define RT_KINDS(K)                                                                                \
+    K(CONV, rt_ref_conv)                                                                           \
+    K(CONV_NHWC, rt_ref_conv_nhwc)                                                                 \
+    K(TCONV, rt_ref_conv_transpose)                                                                \
+    K(TCONV_NHWC, rt_ref_conv_transpose_nhwc)                                                      \
+    K(SEPARABLE, rt_ref_separable)                                                                 \
+    K(SEPARABLE_NHWC, rt_ref_separable_nhwc)                                                       \
+    K(POOL, rt_ref_pool)                                                                           \
+    K(APOOL, rt_ref_adaptive_pool)                                                                 \
+    K(RESIZE, rt_ref_resize)                                                                       \
+    K(PAD, rt_ref_pad)                                                                             \
+    K(AFFINE, rt_ref_affine)                                                                       \
+    K(GROUP_NORM, rt_ref_group_norm)                                                               \
+    K(LAYER_NORM, rt_ref_layer_norm)                                                               \
+    K(ACT, rt_ref_act)                                                                             \
+    K(LINEAR, rt_ref_linear)                                                                       \
+    K(MATMUL, rt_ref_matmul)                                                                       \
+    K(BINARY, rt_ref_binary)                                                                       \
+    K(CONCAT, rt_ref_concat)                                                                       \
+    K(SPLIT, rt_ref_split)                                                                         \
+    K(TRANSPOSE, rt_ref_transpose)                                                                 \
+    K(SLICE, rt_ref_slice)                                                                         \
+    K(GATHER, rt_ref_gather)                                                                       \
+    K(REDUCE, rt_ref_reduce)                                                                       \
+    K(FILL, rt_ref_fill)
+
+typedef enum rt_kind {
+    RT_K_NONE = 0, /* not built yet */
+#define RT_K_ENUM(kind, kernel) RT_K_##kind,
+    RT_KINDS(RT_K_ENUM)
+#undef RT_K_ENUM
+        RT_K_COUNT
+} rt_kind;
+
 #define RT_MAX_W 6
 
 struct rt_step {
-    rt_kernel fn;
+    rt_kind kind;
+    rt_kernel fn; /* the reference kernel of its kind */
     /* a kernel that splits its work over the context's thread pool; when set
      * it runs instead of fn (fn stays the reference the step was built as) */
     void (*fn_mt)(const rt_step *st, const float *const *in, float *const *out, float *scratch,
@@ -317,9 +355,20 @@ bool rt_adopt(ck_session *s, float *p, int64_t n);
 
 /* ---- the step builders (prepare.c) -------------------------------------- */
 
-/* Fills st for node n (inputs and outputs already bound). False after a
- * diagnostic naming the layer. */
+/* Fills st for node n (inputs and outputs already bound): the step builder
+ * of the node's op (the prep column of src/ops/ops.def), then the kernel of
+ * the kind it chose. False after a diagnostic naming the layer. */
 bool rt_prepare(rt_wctx *w, const ck_node *n, rt_step *st);
+/* The step builders the registry names, rt_prep_<prep>. */
+#define CK_OP(id, stem, name, rf, prep, flags)                                                     \
+    bool rt_prep_##prep(rt_wctx *w, const ck_node *n, rt_step *st);
+#include "ops/ops.def"
+#undef CK_OP
+/* Node n's output is its first input reinterpreted (no step runs). */
+bool rt_node_is_view(const ck_graph *g, const ck_node *n);
+/* How many leading inputs of n carry data at run time; the others
+ * (ONNX shapes, scales, pads, axes; PyTorch sizes) were read when checked. */
+int rt_node_data_inputs(const ck_node *n);
 void rt_step_free(rt_step *st);
 
 /* Fills an activation from attrs for a tensor of `shape` (axis resolution

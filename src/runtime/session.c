@@ -51,32 +51,14 @@ static int add_val(ck_session *s, int gval, const ck_shape *shape, int store) {
     return s->n_vals++;
 }
 
-/* Layers whose output is their input reinterpreted (same floats, C order). */
+/* Layers whose output is their input reinterpreted (same floats, C order),
+ * and the inputs that carry data: what the op registry says (prepare.c). */
 static bool is_view(const ck_graph *g, const ck_node *n) {
-    const ck_op *op = n->op;
-    if (op == &ck_op_identity || op == &ck_op_onnx_identity || op == &ck_op_flatten ||
-        op == &ck_op_unflatten || op == &ck_op_reshape || op == &ck_op_onnx_unsqueeze ||
-        op == &ck_op_onnx_squeeze || op == &ck_op_onnx_cast)
-        return true;
-    /* ReduceX with no axes and noop_with_empty_axes */
-    if (op == &ck_op_onnx_reduce && n->a.has_size &&
-        (n->n_in < 2 || !strcmp(g->vals[n->in[1]].name, CK_ONNX_ABSENT)))
-        return true;
-    return false;
+    return rt_node_is_view(g, n);
 }
 
-/* How many leading inputs carry data; the rest are attribute-like (ONNX
- * shapes, scales, pads, axes, indices) and were read at check time. */
 static int data_inputs(const ck_node *n) {
-    const ck_op *op = n->op;
-    if (op == &ck_op_onnx_constant_of_shape || op == &ck_op_onnx_range || op == &ck_op_onnx_shape)
-        return 0;
-    if (op == &ck_op_reshape || op == &ck_op_onnx_resize || op == &ck_op_onnx_pad ||
-        op == &ck_op_onnx_slice || op == &ck_op_onnx_unsqueeze || op == &ck_op_onnx_squeeze ||
-        op == &ck_op_onnx_split || op == &ck_op_onnx_reduce || op == &ck_op_onnx_gather ||
-        op == &ck_op_onnx_cast)
-        return n->n_in < 1 ? n->n_in : 1;
-    return n->n_in;
+    return rt_node_data_inputs(n);
 }
 
 /* The session value for graph value gv read by node n: a graph input, a
