@@ -473,7 +473,8 @@ static void rf_concat(ck_rf_table *t, const ck_node *n, rf_val *o) {
 static void rf_activation(ck_rf_table *t, const ck_node *n, rf_val *o) {
     join_operands(t, n, o, -1);
     if (n->a.act != CK_ACT_SOFTMAX && n->a.act != CK_ACT_LOG_SOFTMAX) return;
-    int r = in_shape(t, n, 0)->rank, axis = n->a.axis < 0 ? n->a.axis + r : n->a.axis;
+    int r = in_shape(t, n, 0)->rank, axis = ck_softmax_axis(&n->a, r);
+    if (axis < 0 || axis >= r) return;
     int q = net_axis(t, o, axis);
     if (q >= 0 && in_shape(t, n, 0)->d[axis] > 1) make_global(&o->a[q]);
 }
@@ -658,7 +659,7 @@ static void rf_onnx_reduce(ck_rf_table *t, const ck_node *n, rf_val *o) {
     const ck_shape *x = in_shape(t, n, 0);
     bool red[CK_MAX_RANK] = {0};
     if (absent(g, n, 1)) {
-        if (n->a.has_size) return; /* noop_with_empty_axes */
+        if (n->a.reduce.noop_with_empty_axes) return;
         for (int i = 0; i < x->rank; i++) red[i] = true;
     } else {
         int64_t na;

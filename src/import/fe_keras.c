@@ -685,20 +685,20 @@ static bool build_softmax(ck_build *b) {
 
 /* PReLU: Keras learns one alpha per element of the input (batch excluded)
  * except along shared_axes (1-based), which share theirs. The shared axes
- * are passed in shape[] for the cost rule. */
+ * are passed in axes[] for the cost rule. */
 static bool build_prelu(ck_build *b) {
     ck_attrs *a = b->a;
     a->act = CK_ACT_PRELU;
     a->num_features = 0;
     int n = 0;
-    if (!ck_arg_int_list(b, "shared_axes", CK_MAX_RANK - 1, a->shape, &n)) return false;
+    if (!ck_arg_int_list(b, "shared_axes", CK_MAX_RANK - 1, a->axes, &n)) return false;
     for (int i = 0; i < n; i++)
-        if (a->shape[i] < 1) {
+        if (a->axes[i] < 1) {
             ck_build_fail(b, CK_INVALID_CONFIG, "PReLU: shared_axes must be 1-based axes, got %lld",
-                          (long long)a->shape[i]);
+                          (long long)a->axes[i]);
             return false;
         }
-    a->shape_rank = n;
+    a->n_axes = n;
     return true;
 }
 
@@ -821,8 +821,8 @@ static bool build_permute(ck_build *b) {
         }
         seen[d[i]] = true;
     }
-    a->shape_rank = n;
-    for (int i = 0; i < n; i++) a->shape[i] = d[i];
+    a->perm_rank = n;
+    for (int i = 0; i < n; i++) a->perm[i] = d[i];
     return true;
 }
 

@@ -311,9 +311,9 @@ static bool build_global_pool(ck_build *b) {
 static bool build_gemm(ck_build *b) {
     ck_attrs *a = b->a;
     int64_t ta = 0, tb = 0;
-    a->alpha = a->beta = 1.0; /* y = alpha * A B + beta * C */
+    a->gemm.alpha = a->gemm.beta = 1.0; /* y = alpha * A B + beta * C */
     if (!ck_arg_int(b, "transA", &ta) || !ck_arg_int(b, "transB", &tb) ||
-        !ck_arg_float(b, "alpha", &a->alpha) || !ck_arg_float(b, "beta", &a->beta))
+        !ck_arg_float(b, "alpha", &a->gemm.alpha) || !ck_arg_float(b, "beta", &a->gemm.beta))
         return false;
     a->trans_a = ta != 0;
     a->trans_b = tb != 0;
@@ -562,11 +562,11 @@ static bool build_reshape(ck_build *b) {
 
 static bool build_transpose(ck_build *b) {
     ck_attrs *a = b->a;
-    a->shape_rank = 0; /* absent perm: reverse the axes */
+    a->perm_rank = 0; /* absent perm: reverse the axes */
     if (!ck_arg(b, "perm")) return true;
     int cnt = 0;
-    if (!ck_arg_int_list(b, "perm", CK_MAX_RANK, a->shape, &cnt)) return false;
-    a->shape_rank = cnt;
+    if (!ck_arg_int_list(b, "perm", CK_MAX_RANK, a->perm, &cnt)) return false;
+    a->perm_rank = cnt;
     return true;
 }
 
@@ -580,21 +580,21 @@ static bool build_axis0(ck_build *b) {
 static bool build_shape(ck_build *b) {
     int64_t s = 0, e = INT_MAX;
     if (!ck_arg_int(b, "start", &s) || !ck_arg_int(b, "end", &e)) return false;
-    b->a->start_dim = (int)(s < INT_MIN ? INT_MIN : s > INT_MAX ? INT_MAX : s);
-    b->a->end_dim = (int)(e < INT_MIN ? INT_MIN : e > INT_MAX ? INT_MAX : e);
+    b->a->dims.start = (int)(s < INT_MIN ? INT_MIN : s > INT_MAX ? INT_MAX : s);
+    b->a->dims.end = (int)(e < INT_MIN ? INT_MIN : e > INT_MAX ? INT_MAX : e);
     return true;
 }
 
 static bool build_constant_of_shape(ck_build *b) {
     const ck_value *v = ck_arg(b, "value");
-    b->a->pad_value = 0.0;
-    b->a->keepdims = false;
+    b->a->fill.value = 0.0;
+    b->a->fill.is_int = false;
     if (!v) return true;
     if (v->kind == CK_V_INT) {
-        b->a->pad_value = (double)v->i;
-        b->a->keepdims = true;
+        b->a->fill.value = (double)v->i;
+        b->a->fill.is_int = true;
     } else if (v->kind == CK_V_FLOAT) {
-        b->a->pad_value = v->f;
+        b->a->fill.value = v->f;
     }
     return true;
 }
@@ -626,7 +626,7 @@ static bool build_cast(ck_build *b) {
         d = CK_OTHER;
         break;
     }
-    b->a->out_features = d;
+    b->a->cast.to = d;
     return true;
 }
 
@@ -635,7 +635,22 @@ static bool build_reduce(ck_build *b) {
     if (!ck_arg_int(b, "keepdims", &kd) || !ck_arg_int(b, "noop_with_empty_axes", &noop))
         return false;
     b->a->keepdims = kd != 0;
-    b->a->has_size = noop != 0;
+    b->a->reduce.noop_with_empty_axes = noop != 0;
+    static const struct {
+        const char *name;
+        ck_reduce op;
+    } ops[] = {{"ReduceMean", CK_REDUCE_MEAN},
+               {"ReduceMax", CK_REDUCE_MAX},
+               {"ReduceMin", CK_REDUCE_MIN},
+               {"ReduceSum", CK_REDUCE_SUM},
+               {"ReduceProd", CK_REDUCE_PROD},
+               {"ReduceL1", CK_REDUCE_L1},
+               {"ReduceL2", CK_REDUCE_L2},
+               {"ReduceLogSum", CK_REDUCE_LOGSUM},
+               {"ReduceLogSumExp", CK_REDUCE_LOGSUMEXP},
+               {"ReduceSumSquare", CK_REDUCE_SUMSQUARE}};
+    for (size_t i = 0; i < sizeof ops / sizeof *ops; i++)
+        if (!strcmp(b->fe->name, ops[i].name)) b->a->reduce.op = ops[i].op;
     return true;
 }
 
@@ -647,7 +662,10 @@ static bool build_resize(ck_build *b) {
     if (!ck_arg_str(b, "mode", &mode) || !ck_arg_str(b, "coordinate_transformation_mode", &ctm) ||
         !ck_arg_str(b, "keep_aspect_ratio_policy", &kar))
         return false;
-    if (!strcmp(b->type, "Upsample")) ctm = "asymmetric";
+    /* Upsample reads (X, scales); Resize (X, roi, scales, sizes) */
+    bool upsample = !strcmp(b->fe->name, "Upsample");
+    a->resize.scales_input = upsample ? 1 : 2;
+    if (upsample) ctm = "asymmetric";
     if (!strcmp(mode, "nearest"))
         a->interp = CK_INTERP_NEAREST;
     else if (!strcmp(mode, "linear") || !strcmp(mode, "bilinear") || !strcmp(mode, "trilinear"))
@@ -689,8 +707,8 @@ static bool build_resize(ck_build *b) {
     }
     if (ck_arg(b, "axes")) {
         int cnt = 0;
-        if (!ck_arg_int_list(b, "axes", CK_MAX_RANK, a->shape, &cnt)) return false;
-        a->shape_rank = cnt;
+        if (!ck_arg_int_list(b, "axes", CK_MAX_RANK, a->axes, &cnt)) return false;
+        a->n_axes = cnt;
     }
     /* opset 7 Upsample height_scale/width_scale (opset 1 form) are not read */
     a->nsp = 0;

@@ -290,7 +290,7 @@ static bool build_upsample(ck_build *b) {
                       has_sz ? "size" : "scale_factor", cnt);
         return false;
     }
-    a->shape_rank = v->kind == CK_V_LIST ? cnt : 0; /* 0: broadcast to every axis */
+    a->size_rank = v->kind == CK_V_LIST ? cnt : 0; /* 0: broadcast to every axis */
     for (int i = 0; i < CK_MAX_SP; i++) {
         const ck_value *it = v->kind == CK_V_LIST ? &v->items[i < cnt ? i : cnt - 1] : v;
         if (has_sz) {
@@ -481,7 +481,7 @@ static bool build_softmax_any(ck_build *b, ck_act act) {
         /* PyTorch's implicit dim: 0 for 0-, 1- and 3-D inputs, else 1; the
          * rule is applied at check time from the rank. */
         a->axis = 1;
-        a->keepdims = true; /* marks "implicit" */
+        a->implicit_dim = true;
         return true;
     }
     if (!ck_arg_int(b, "dim", &d)) return false;
@@ -688,6 +688,15 @@ static bool build_ftranspose(ck_build *b) {
 }
 
 static bool build_freduce(ck_build *b) {
+    static const struct {
+        const char *name;
+        ck_reduce op;
+    } ops[] = {{"mean", CK_REDUCE_MEAN},
+               {"sum", CK_REDUCE_SUM},
+               {"amax", CK_REDUCE_MAX},
+               {"amin", CK_REDUCE_MIN}};
+    for (size_t i = 0; i < sizeof ops / sizeof *ops; i++)
+        if (!strcmp(b->fe->name, ops[i].name)) b->a->reduce.op = ops[i].op;
     b->a->keepdims = false;
     return fn_input(b) && ck_arg_dyn(b, "dim", &b->a->dyn) &&
            ck_arg_bool(b, "keepdim", &b->a->keepdims);
@@ -701,7 +710,7 @@ static bool build_ferror(ck_build *b) {
 static bool build_fchunk(ck_build *b) {
     int64_t k = 0, d = 0;
     if (!fn_input(b) || !ck_arg_int(b, "chunks", &k) || !ck_arg_int(b, "dim", &d)) return false;
-    b->a->num_groups = k;
+    b->a->chunks = k;
     b->a->axis = (int)d;
     return true;
 }

@@ -2,10 +2,18 @@
  * PReLU's parameters, and identity layers (Dropout, Identity). */
 #include "ops/ops.h"
 
+int ck_softmax_axis(const ck_attrs *a, int rank) {
+    /* PyTorch's implicit dim (_get_softmax_dim): 0 for 0-, 1- and 3-D inputs, else 1 */
+    if (a->dialect == CK_DIALECT_PYTORCH && a->implicit_dim)
+        return (rank == 0 || rank == 1 || rank == 3) ? 0 : 1;
+    return a->axis < 0 ? a->axis + rank : a->axis;
+}
+
 static bool act_shape(ck_ctx *c) {
     const ck_attrs *a = &c->n->a;
     const ck_shape *x = &c->in[0]->shape;
-    if (a->act == CK_ACT_SOFTMAX || a->act == CK_ACT_LOG_SOFTMAX) {
+    if ((a->act == CK_ACT_SOFTMAX || a->act == CK_ACT_LOG_SOFTMAX) &&
+        !(a->implicit_dim && a->dialect == CK_DIALECT_PYTORCH)) {
         int ax = a->axis;
         if (ax < -x->rank || ax >= (x->rank ? x->rank : 1)) {
             ck_fail(c, CK_RANK_MISMATCH, "%s: dim %d is out of range for a %d-D input", c->n->type,

@@ -1,6 +1,8 @@
 /* The canonical attribute form every importer normalises to.
  * One struct for all ops: a field means the same thing in every op that
- * uses it, whatever framework the layer came from. */
+ * uses it, whatever framework the layer came from. A parameter only one op
+ * has lives in that op's own named member at the end (ck_attrs.cast,
+ * .fill, ...), so no field is read under another meaning. */
 #ifndef CK_ATTRS_H
 #define CK_ATTRS_H
 
@@ -66,6 +68,20 @@ typedef enum ck_act {
     CK_ACT_IDENTITY,
 } ck_act;
 
+/* A reduction (ONNX Reduce*, PyTorch mean/sum/amax/amin). */
+typedef enum ck_reduce {
+    CK_REDUCE_MEAN = 0,
+    CK_REDUCE_MAX,
+    CK_REDUCE_MIN,
+    CK_REDUCE_SUM,
+    CK_REDUCE_PROD,
+    CK_REDUCE_L1,
+    CK_REDUCE_L2,
+    CK_REDUCE_LOGSUM,
+    CK_REDUCE_LOGSUMEXP,
+    CK_REDUCE_SUMSQUARE,
+} ck_reduce;
+
 /* A PyTorch functional argument whose entries may be computed from other
  * values of the graph: x.view(x.size(0), -1), F.interpolate(x,
  * size=skip.shape[2:]), F.pad(x, [dx // 2, dx - dx // 2]). Entry i is lit[i]
@@ -108,6 +124,9 @@ typedef struct ck_attrs {
     int64_t size[CK_MAX_SP];
     bool has_scale;
     double scale[CK_MAX_SP];
+    /* PyTorch: how many entries size or scale_factor had (0: one value for
+     * every spatial axis) */
+    int size_rank;
     bool recompute_scale;
     ck_interp interp;
     ck_coord coord;
@@ -117,14 +136,19 @@ typedef struct ck_attrs {
     int64_t in_features, out_features; /* in_features 0 = take what arrives (Keras) */
 
     /* axes */
-    int axis;               /* concat / softmax / flatten (ONNX) / norm */
+    int axis;               /* concat / softmax / flatten (ONNX) / norm / split / gather */
     int start_dim, end_dim; /* Flatten */
-    bool keepdims;
+    bool keepdims;          /* a reduction keeps the reduced axes as size 1 */
+    /* the axes an op works on, given as a list (ONNX Resize axes; 0: all) */
+    int n_axes;
+    int64_t axes[CK_MAX_RANK];
 
-    /* target shape: Reshape / Unflatten (-1 infer, 0 copy per ONNX), LayerNorm normalized_shape,
-     * Transpose perm */
+    /* target shape: Reshape / Unflatten (-1 infer, 0 copy per ONNX), LayerNorm normalized_shape */
     int shape_rank;
     int64_t shape[CK_MAX_RANK];
+    /* Transpose / Permute: the permutation as the framework writes it (0: ONNX's reverse) */
+    int perm_rank;
+    int64_t perm[CK_MAX_RANK];
 
     /* norms */
     int64_t num_groups, num_features;
@@ -133,10 +157,11 @@ typedef struct ck_attrs {
     bool track_stats; /* PyTorch track_running_stats: eval mode uses stored statistics */
 
     /* activations and scalars */
-    ck_act act;   /* the activation of an activation op, or a fused one */
-    double alpha; /* leaky slope, elu alpha, clip min, hardsigmoid alpha */
-    double beta;  /* clip max, hardsigmoid beta, gelu approximate */
-    double p;     /* dropout rate */
+    ck_act act;        /* the activation of an activation op, or a fused one */
+    double alpha;      /* the activation's: leaky slope, elu alpha, clip min, hardsigmoid alpha */
+    double beta;       /* the activation's: clip max, hardsigmoid beta, gelu approximate */
+    bool implicit_dim; /* PyTorch Softmax(dim=None): the dim follows from the input's rank */
+    double p;          /* dropout rate */
 
     /* ONNX Gemm */
     bool trans_a, trans_b;
@@ -149,6 +174,29 @@ typedef struct ck_attrs {
     /* an elementwise op with a Python number as one operand: x * 0.5, 1 - x */
     bool has_scalar, scalar_first;
     double scalar;
+
+    /* ---- parameters of one op each ---- */
+    struct { /* ONNX Gemm: y = alpha * A B + beta * C */
+        double alpha, beta;
+    } gemm;
+    struct {    /* ONNX Cast */
+        int to; /* the ck_dtype of the output */
+    } cast;
+    struct { /* ONNX ConstantOfShape */
+        double value;
+        bool is_int; /* an integer fill: the output is int64 with known contents */
+    } fill;
+    struct { /* ONNX Shape: the dims [start, end) (end INT_MAX: to the last) */
+        int start, end;
+    } dims;
+    struct { /* ONNX Reduce*, PyTorch mean/sum/amax/amin */
+        ck_reduce op;
+        bool noop_with_empty_axes; /* ONNX: no axes means no reduction */
+    } reduce;
+    struct {              /* ONNX Resize and Upsample */
+        int scales_input; /* the input that holds scales (Upsample 1, Resize 2; sizes next) */
+    } resize;
+    int64_t chunks; /* torch.chunk: the number of pieces asked for */
 } ck_attrs;
 
 #endif

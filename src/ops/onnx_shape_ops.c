@@ -77,7 +77,7 @@ static void out_int(ck_ctx *c, int k) {
 static bool shape_shape(ck_ctx *c) {
     const ck_shape *x = &c->in[0]->shape;
     int r = x->rank;
-    int64_t s = c->n->a.start_dim, e = c->n->a.end_dim;
+    int64_t s = c->n->a.dims.start, e = c->n->a.dims.end;
     if (s < 0) s += r;
     if (e < 0) e += r;
     s = s < 0 ? 0 : s > r ? r : s;
@@ -297,7 +297,7 @@ const ck_op ck_op_onnx_slice = {slice_shape, shape_cost};
 
 static bool cast_shape(ck_ctx *c) {
     c->out[0]->shape = c->in[0]->shape;
-    c->out[0]->dtype = (ck_dtype)c->n->a.out_features;
+    c->out[0]->dtype = (ck_dtype)c->n->a.cast.to;
     copy_kval(c, 0, 0);
     return true;
 }
@@ -330,12 +330,12 @@ static bool cos_shape(ck_ctx *c) {
         y.d[i] = v[i];
     }
     c->out[0]->shape = y;
-    bool is_int = c->n->a.keepdims;
+    bool is_int = c->n->a.fill.is_int;
     c->out[0]->dtype = is_int ? CK_I64 : CK_F32;
     int64_t cnt;
     if (is_int && ck_shape_numel(&y, &cnt) && cnt <= CK_ONNX_MAX_KVAL && y.rank <= 1) {
         int64_t tmp[CK_ONNX_MAX_KVAL];
-        for (int64_t i = 0; i < cnt; i++) tmp[i] = (int64_t)c->n->a.pad_value;
+        for (int64_t i = 0; i < cnt; i++) tmp[i] = (int64_t)c->n->a.fill.value;
         ck_set_kval(c->out[0], tmp, cnt);
     }
     return true;
@@ -445,7 +445,7 @@ static bool reduce_shape(ck_ctx *c) {
     const ck_shape *x = &c->in[0]->shape;
     bool red[CK_MAX_RANK] = {0};
     if (absent(c, 1)) {
-        if (a->has_size) { /* noop_with_empty_axes */
+        if (a->reduce.noop_with_empty_axes) {
             c->out[0]->shape = *x;
             return true;
         }
@@ -656,7 +656,7 @@ static bool resize_attrs(ck_ctx *c, ck_attrs *t) {
     int r = x->rank;
     *t = c->n->a;
     int k_scales, k_sizes = -1;
-    if (strcmp(c->n->type, "Upsample") == 0 || c->n_in == 2)
+    if (t->resize.scales_input == 1 || c->n_in == 2) /* Upsample; Resize of opset 10 */
         k_scales = 1;
     else {
         k_scales = 2;
@@ -680,10 +680,10 @@ static bool resize_attrs(ck_ctx *c, ck_attrs *t) {
     }
     /* axes (opset 18): the entries of scales/sizes are for these axes */
     int axes[CK_MAX_RANK], na = r;
-    if (t->shape_rank > 0) {
-        na = t->shape_rank;
+    if (t->n_axes > 0) {
+        na = t->n_axes;
         for (int i = 0; i < na; i++)
-            if (!norm_axis(c, t->shape[i], r, &axes[i], "axes entry")) return false;
+            if (!norm_axis(c, t->axes[i], r, &axes[i], "axes entry")) return false;
     } else
         for (int i = 0; i < r; i++) axes[i] = i;
     double v[CK_MAX_RANK];
@@ -697,7 +697,7 @@ static bool resize_attrs(ck_ctx *c, ck_attrs *t) {
         return false;
     }
     t->nsp = r - 2;
-    t->shape_rank = 0;
+    t->n_axes = 0;
     t->has_size = has_sizes;
     t->has_scale = has_scales;
     for (int i = 0; i < t->nsp; i++) {

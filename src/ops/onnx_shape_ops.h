@@ -25,11 +25,12 @@
  * optional inputs bound to the CK_ONNX_ABSENT placeholder.
  *
  * Attribute use of the ONNX-only ops (ck_attrs fields):
- *   Shape            start_dim, end_dim (ONNX start/end; end_dim INT_MAX = to the end)
+ *   Shape            dims.start, dims.end (end INT_MAX = to the end)
  *   Gather, Split    axis
- *   ConstantOfShape  pad_value = fill value, keepdims = the fill is an integer type
- *   Cast             out_features = the target ck_dtype
- *   Reduce*          keepdims; has_size = noop_with_empty_axes
+ *   ConstantOfShape  fill.value, fill.is_int (the fill is an integer type)
+ *   Cast             cast.to = the target ck_dtype
+ *   Reduce*          reduce.op, keepdims, reduce.noop_with_empty_axes
+ *   Resize, Upsample resize.scales_input, axes/n_axes (opset 18), interp, coord
  *   MatMul           in_features/out_features when B is an initializer (params[0])
  */
 #ifndef CK_ONNX_SHAPE_OPS_H

@@ -105,18 +105,21 @@ bool ck_frontend_known(ck_dialect dialect, const char *name);
  *  max_pool, avg_pool  kernel/stride/dilation, pads+pad_mode, ceil_mode, count_include_pad
  *  global_avg_pool, global_max_pool  keepdims (ONNX/keepdims=True keeps 1x1 spatial axes)
  *  adaptive_avg_pool, adaptive_max_pool  size[] (-1 keeps the input size)
- *  resize          has_size+size or has_scale+scale, interp, coord, align_corners
+ *  resize          has_size+size or has_scale+scale (size_rank: entries given, 0 = one for
+ *                  every axis), interp, coord, align_corners
  *  pad             pad_begin/pad_end on the nsp trailing spatial axes, border, pad_value
  *  crop            pad_begin/pad_end = pixels cropped (Keras Cropping)
  *  batch_norm, instance_norm  num_features (0: any); group_norm num_groups+num_features;
  *  layer_norm      shape[] = normalized_shape (shape_rank 0: last axis, Keras)
- *  activation      act (+alpha, beta; axis for softmax); PReLU: num_features parameters
+ *  activation      act (+alpha, beta; axis or implicit_dim for softmax); PReLU: num_features
+ *                  parameters (Keras: axes[] = shared_axes)
  *  identity        Dropout, Identity, Keras noise layers
- *  linear          in_features (0: any), out_features, bias; on the last axis
+ *  linear          in_features (0: any), out_features, bias; on the last axis; ONNX Gemm:
+ *                  trans_a, trans_b, gemm.alpha, gemm.beta
  *  flatten         start_dim, end_dim (ONNX dialect: axis, always 2-D)
  *  unflatten       axis, shape[]
  *  reshape         shape[] (Keras: without batch; ONNX: 0 copies, -1 infers)
- *  transpose       shape[] = permutation
+ *  transpose       perm[] (ck_transpose_perm: ONNX none = reverse, Keras 1-based)
  *  add, sub, mul, div, max, min, mean  broadcasting (Keras dialect: equal shapes)
  *  concat          axis
  *  floordiv, mod   Python's // and % (PyTorch dialect), on tensors or on known sizes
@@ -131,8 +134,8 @@ bool ck_frontend_known(ck_dialect dialect, const char *name);
  *  torch_interpolate  F.interpolate: Upsample's attributes, size from dyn when given
  *  torch_pad       F.pad: pads in dyn (last axis first), border, pad_value
  *  torch_permute, torch_transpose  dims in dyn
- *  torch_reduce    mean/sum/amax/amin over dyn (none: every axis), keepdims
- *  torch_pieces    chunk (num_groups = chunks) or split (dyn = sizes) along axis; one
+ *  torch_reduce    reduce.op (mean/sum/amax/amin) over dyn (none: every axis), keepdims
+ *  torch_pieces    chunk (chunks) or split (dyn = sizes) along axis; one
  *                  output per piece, named <layer>.0, <layer>.1, ...
  *  torch_squeeze, torch_unsqueeze  dim in dyn (squeeze: none = every axis of size 1)
  *  torch_error     error(x, code, message): always fails with that code and message (a
@@ -206,6 +209,10 @@ bool ck_check_rank(ck_ctx *c, const ck_shape *x, int nsp, bool unbatched_ok, con
  * length, which a valid layer has equal to `rank`; entries may still be
  * negative (Python style) or invalid: the transpose rule checks them. */
 int ck_transpose_perm(const ck_attrs *a, int rank, int64_t *perm);
+
+/* The axis a softmax normalises over for a rank-`rank` input (PyTorch's
+ * implicit dim when none was given), possibly out of range. */
+int ck_softmax_axis(const ck_attrs *a, int rank);
 
 /* ---- known contents of small integer values ---------------------------- */
 

@@ -175,7 +175,7 @@ static bool unflatten_shape(ck_ctx *c) {
 const ck_op ck_op_unflatten = {unflatten_shape, NULL};
 
 int ck_transpose_perm(const ck_attrs *a, int rank, int64_t *perm) {
-    int n = a->shape_rank;
+    int n = a->perm_rank;
     if (n == 0) { /* ONNX default: reverse */
         for (int i = 0; i < rank && i < CK_MAX_RANK; i++) perm[i] = rank - 1 - i;
         return rank;
@@ -183,10 +183,10 @@ int ck_transpose_perm(const ck_attrs *a, int rank, int64_t *perm) {
     if (a->dialect == CK_DIALECT_KERAS) { /* Keras Permute: 1-based, batch excluded */
         if (n + 1 > CK_MAX_RANK) return n + 1;
         perm[0] = 0;
-        for (int i = 0; i < n; i++) perm[i + 1] = a->shape[i];
+        for (int i = 0; i < n; i++) perm[i + 1] = a->perm[i];
         return n + 1;
     }
-    memcpy(perm, a->shape, (size_t)n * sizeof *perm);
+    memcpy(perm, a->perm, (size_t)n * sizeof *perm);
     return n;
 }
 

@@ -41,16 +41,16 @@ static bool resize_shape(ck_ctx *c) {
             return false;
         }
         nsp = x->rank - 2;
-        if (a->has_size && a->shape_rank && a->shape_rank != nsp) {
+        if (a->has_size && a->size_rank && a->size_rank != nsp) {
             ck_fail(c, CK_RANK_MISMATCH,
                     "%s: size has %d entries but the input has %d spatial axes", c->n->type,
-                    a->shape_rank, nsp);
+                    a->size_rank, nsp);
             return false;
         }
-        if (a->has_scale && a->shape_rank && a->shape_rank != nsp) {
+        if (a->has_scale && a->size_rank && a->size_rank != nsp) {
             ck_fail(c, CK_RANK_MISMATCH,
                     "%s: scale_factor has %d entries but the input has %d spatial axes", c->n->type,
-                    a->shape_rank, nsp);
+                    a->size_rank, nsp);
             return false;
         }
     } else if (x->rank != nsp + 2) {

@@ -202,7 +202,7 @@ static bool interp_shape(ck_ctx *c) {
         }
         t.has_size = true;
         t.has_scale = false;
-        t.shape_rank = n == 1 ? 0 : n;
+        t.size_rank = n == 1 ? 0 : n;
         for (int i = 0; i < CK_MAX_SP; i++) t.size[i] = v[n == 1 ? 0 : (i < n ? i : n - 1)];
     }
     return ck_call_shape(c, CK_OP_RESIZE, &t, 1);
@@ -264,8 +264,8 @@ const ck_op ck_op_torch_pad = {fpad_shape, fpad_cost};
 static bool permute_shape(ck_ctx *c) {
     ck_attrs t = c->n->a;
     int n = 0;
-    if (!ck_dyn_resolve(c, &c->n->a.dyn, t.shape, CK_MAX_RANK, &n, "dims")) return false;
-    t.shape_rank = n;
+    if (!ck_dyn_resolve(c, &c->n->a.dyn, t.perm, CK_MAX_RANK, &n, "dims")) return false;
+    t.perm_rank = n;
     return ck_call_shape(c, CK_OP_TRANSPOSE, &t, 1);
 }
 
@@ -285,10 +285,10 @@ static bool swap_shape(ck_ctx *c) {
         c->out[0]->shape = *x;
         return true;
     }
-    t.shape_rank = x->rank;
-    for (int i = 0; i < x->rank; i++) t.shape[i] = i;
-    t.shape[d0] = d1;
-    t.shape[d1] = d0;
+    t.perm_rank = x->rank;
+    for (int i = 0; i < x->rank; i++) t.perm[i] = i;
+    t.perm[d0] = d1;
+    t.perm[d1] = d0;
     return ck_call_shape(c, CK_OP_TRANSPOSE, &t, 1);
 }
 
@@ -401,7 +401,7 @@ static bool pieces_shape(ck_ctx *c) {
     int n = 0;
     bool chunk = a->dyn.n == 0;
     if (chunk) { /* torch.chunk: pieces of ceil(len / chunks), the last may be smaller */
-        int64_t k = a->num_groups, each = k > 0 ? (len + k - 1) / k : 0;
+        int64_t k = a->chunks, each = k > 0 ? (len + k - 1) / k : 0;
         if (k <= 0) {
             ck_fail(c, CK_INVALID_CONFIG, "%s: chunks must be greater than 0, got %lld", c->n->type,
                     (long long)k);

@@ -234,10 +234,7 @@ void rt_act_init(rt_act *r, const ck_attrs *a, const ck_shape *x) {
         break;
     case CK_ACT_SOFTMAX:
     case CK_ACT_LOG_SOFTMAX: {
-        int rank = x->rank, ax = a->axis;
-        if (a->dialect == CK_DIALECT_PYTORCH && a->keepdims)
-            ax = (rank == 0 || rank == 1 || rank == 3) ? 0 : 1; /* PyTorch's implicit dim */
-        if (ax < 0) ax += rank;
+        int rank = x->rank, ax = ck_softmax_axis(a, rank);
         if (rank == 0) {
             r->len = 1;
             break;
@@ -630,15 +627,13 @@ bool rt_prep_resize(rt_wctx *w, const ck_node *n, rt_step *st) {
     double scale[CK_MAX_SP] = {0, 0, 0};
     if (onnx) {
         /* the scales input (Upsample: input 1; Resize: input 2, sizes at 3) */
-        int ks = (strcmp(n->type, "Upsample") == 0 || n->n_in == 2) ? 1 : 2;
+        int ks = (t.resize.scales_input == 1 || n->n_in == 2) ? 1 : 2;
         double v[CK_MAX_RANK];
         int cnt = 0;
         if (!absent_in(w->g, n, ks) && known_nums(w->g, n, ks, v, CK_MAX_RANK, &cnt)) {
             int axes[CK_MAX_RANK];
             for (int i = 0; i < cnt; i++)
-                axes[i] = t.shape_rank > 0
-                              ? (int)(t.shape[i] < 0 ? t.shape[i] + X->rank : t.shape[i])
-                              : i;
+                axes[i] = t.n_axes > 0 ? (int)(t.axes[i] < 0 ? t.axes[i] + X->rank : t.axes[i]) : i;
             for (int i = 0; i < cnt; i++)
                 if (axes[i] >= 2 && axes[i] - 2 < t.nsp) scale[axes[i] - 2] = v[i];
         }
@@ -926,8 +921,8 @@ bool rt_prep_act(rt_wctx *w, const ck_node *n, rt_step *st) {
         ss = *X;
         ss.rank = X->rank - 1;
         for (int i = 1; i < X->rank; i++) ss.d[i - 1] = X->d[i];
-        for (int i = 0; i < a->shape_rank; i++)
-            if (a->shape[i] >= 1 && a->shape[i] <= ss.rank) ss.d[a->shape[i] - 1] = 1;
+        for (int i = 0; i < a->n_axes; i++)
+            if (a->axes[i] >= 1 && a->axes[i] <= ss.rank) ss.d[a->axes[i] - 1] = 1;
         name = "alpha";
         init = 0.0;
         bs = ss;
@@ -960,8 +955,8 @@ static bool prep_linear(rt_wctx *w, const ck_node *n, rt_step *st) {
     bool failed = false;
     if (a->dialect == CK_DIALECT_ONNX) {
         if (n->op == CK_OP_LINEAR) { /* Gemm's scales (MatMul has none) */
-            st->u.lin.alpha = (float)a->alpha;
-            st->u.lin.beta = (float)a->beta;
+            st->u.lin.alpha = (float)a->gemm.alpha;
+            st->u.lin.beta = (float)a->gemm.beta;
         }
         st->u.lin.w_kn = !a->trans_b; /* Gemm B [K, N] unless transB; MatMul B [K, N] */
         st->w[0] = onnx_weight(w, n, 0, K * N, "weight B", false, &failed);
@@ -1121,21 +1116,12 @@ bool rt_prep_split(rt_wctx *w, const ck_node *n, rt_step *st) {
 /* ---- layout ----------------------------------------------------------------------- */
 
 bool rt_prep_transpose(rt_wctx *w, const ck_node *n, rt_step *st) {
-    const ck_attrs *a = &n->a;
     const ck_shape *X = in_shape(w, st, 0);
-    int r = X->rank;
     int64_t *perm = st->u.tr.perm;
-    /* the permutation as the transpose rule reads it: ONNX default reverses;
-     * Keras Permute is 1-based without the batch */
-    if (a->shape_rank == 0) {
-        for (int i = 0; i < r; i++) perm[i] = r - 1 - i;
-    } else if (a->dialect == CK_DIALECT_KERAS) {
-        perm[0] = 0;
-        for (int i = 0; i < a->shape_rank && i + 1 < CK_MAX_RANK; i++) perm[i + 1] = a->shape[i];
-    } else {
-        for (int i = 0; i < a->shape_rank; i++)
-            perm[i] = a->shape[i] < 0 ? a->shape[i] + r : a->shape[i];
-    }
+    /* the permutation as the transpose rule reads it */
+    int r = ck_transpose_perm(&n->a, X->rank, perm);
+    for (int i = 0; i < r && i < CK_MAX_RANK; i++)
+        if (perm[i] < 0) perm[i] += X->rank;
     st->u.tr.in = *X;
     st->kind = RT_K_TRANSPOSE;
     return true;
@@ -1197,29 +1183,7 @@ bool rt_prep_gather(rt_wctx *w, const ck_node *n, rt_step *st) {
 
 bool rt_prep_reduce(rt_wctx *w, const ck_node *n, rt_step *st) {
     const ck_shape *X = in_shape(w, st, 0);
-    static const struct {
-        const char *name;
-        rt_reduce op;
-    } ops[] = {{"ReduceMean", RT_R_MEAN},
-               {"ReduceMax", RT_R_MAX},
-               {"ReduceMin", RT_R_MIN},
-               {"ReduceSum", RT_R_SUM},
-               {"ReduceProd", RT_R_PROD},
-               {"ReduceL1", RT_R_L1},
-               {"ReduceL2", RT_R_L2},
-               {"ReduceLogSum", RT_R_LOGSUM},
-               {"ReduceLogSumExp", RT_R_LOGSUMEXP},
-               {"ReduceSumSquare", RT_R_SUMSQUARE}};
-    bool found = false;
-    for (size_t i = 0; i < sizeof ops / sizeof *ops; i++)
-        if (!strcmp(n->type, ops[i].name)) {
-            st->u.reduce.op = ops[i].op;
-            found = true;
-        }
-    if (!found) {
-        perr(w, n, CK_UNSUPPORTED_OP, "%s: convkit does not run %s", n->name, n->type);
-        return false;
-    }
+    st->u.reduce.op = n->a.reduce.op;
     st->u.reduce.in = *X;
     if (absent_in(w->g, n, 1)) {
         for (int i = 0; i < X->rank; i++) st->u.reduce.red[i] = true;
@@ -1235,7 +1199,7 @@ bool rt_prep_reduce(rt_wctx *w, const ck_node *n, rt_step *st) {
             if (ax >= 0 && ax < X->rank) st->u.reduce.red[ax] = true;
         }
     }
-    if (st->u.reduce.op == RT_R_LOGSUMEXP) st->scratch = rt_numel(out_shape(w, st, 0));
+    if (st->u.reduce.op == CK_REDUCE_LOGSUMEXP) st->scratch = rt_numel(out_shape(w, st, 0));
     st->kind = RT_K_REDUCE;
     return true;
 }
@@ -1243,7 +1207,7 @@ bool rt_prep_reduce(rt_wctx *w, const ck_node *n, rt_step *st) {
 /* ConstantOfShape: the fill value everywhere */
 bool rt_prep_fill_constant(rt_wctx *w, const ck_node *n, rt_step *st) {
     st->u.fill.count = rt_numel(out_shape(w, st, 0));
-    st->u.fill.start = (float)n->a.pad_value;
+    st->u.fill.start = (float)n->a.fill.value;
     st->kind = RT_K_FILL;
     return true;
 }
@@ -1322,7 +1286,7 @@ bool rt_prepare(rt_wctx *w, const ck_node *n, rt_step *st) {
 bool rt_node_is_view(const ck_graph *g, const ck_node *n) {
     if (ck_op_flags(n->op) & CK_OPF_VIEW) return true;
     /* ReduceX with no axes and noop_with_empty_axes */
-    return n->op == CK_OP_ONNX_REDUCE && n->a.has_size &&
+    return n->op == CK_OP_ONNX_REDUCE && n->a.reduce.noop_with_empty_axes &&
            (n->n_in < 2 || !strcmp(g->vals[n->in[1]].name, CK_ONNX_ABSENT));
 }
 

@@ -46,19 +46,6 @@ typedef struct rt_resample {
 
 typedef enum rt_bin { RT_ADD, RT_SUB, RT_MUL, RT_DIV, RT_MAX, RT_MIN, RT_MEAN } rt_bin;
 
-typedef enum rt_reduce {
-    RT_R_MEAN,
-    RT_R_MAX,
-    RT_R_MIN,
-    RT_R_SUM,
-    RT_R_PROD,
-    RT_R_L1,
-    RT_R_L2,
-    RT_R_LOGSUM,
-    RT_R_LOGSUMEXP,
-    RT_R_SUMSQUARE,
-} rt_reduce;
-
 /* An activation with its parameters resolved (defaults filled in). */
 typedef struct rt_act {
     ck_act act;
@@ -208,7 +195,7 @@ struct rt_step {
         struct {
             ck_shape in;
             bool red[CK_MAX_RANK];
-            rt_reduce op;
+            ck_reduce op;
         } reduce;
         struct { /* ConstantOfShape (delta 0), Range */
             float start, delta;

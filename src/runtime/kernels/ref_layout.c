@@ -112,7 +112,7 @@ void rt_ref_reduce(const rt_step *st, const float *const *in, float *const *out,
     (void)scratch;
     const ck_shape *xs = &st->u.reduce.in;
     int r = xs->rank;
-    rt_reduce op = st->u.reduce.op;
+    ck_reduce op = st->u.reduce.op;
     /* output strides per input axis (0 on reduced axes) */
     int64_t ost[CK_MAX_RANK], p = 1, onum = 1, cnt = 1;
     for (int i = r - 1; i >= 0; i--) {
@@ -126,16 +126,16 @@ void rt_ref_reduce(const rt_step *st, const float *const *in, float *const *out,
     }
     onum = p;
     float *y = out[0];
-    float init = (op == RT_R_MAX || op == RT_R_LOGSUMEXP) ? -INFINITY
-                 : op == RT_R_MIN                         ? INFINITY
-                 : op == RT_R_PROD                        ? 1.0f
-                                                          : 0.0f;
+    float init = (op == CK_REDUCE_MAX || op == CK_REDUCE_LOGSUMEXP) ? -INFINITY
+                 : op == CK_REDUCE_MIN                              ? INFINITY
+                 : op == CK_REDUCE_PROD                             ? 1.0f
+                                                                    : 0.0f;
     for (int64_t i = 0; i < onum; i++) y[i] = init;
     int64_t total = 1;
     for (int i = 0; i < r; i++) total *= xs->d[i];
-    int pass_count = op == RT_R_LOGSUMEXP ? 2 : 1;
+    int pass_count = op == CK_REDUCE_LOGSUMEXP ? 2 : 1;
     /* log-sum-exp: pass 1 finds the max, pass 2 sums exp(x - max) */
-    float *mx = op == RT_R_LOGSUMEXP ? scratch : NULL;
+    float *mx = op == CK_REDUCE_LOGSUMEXP ? scratch : NULL;
     for (int pass = 0; pass < pass_count; pass++) {
         if (pass == 1) {
             for (int64_t i = 0; i < onum; i++) {
@@ -149,23 +149,23 @@ void rt_ref_reduce(const rt_step *st, const float *const *in, float *const *out,
             for (int i = 0; i < r; i++) o += idx[i] * ost[i];
             float v = in[0][e];
             switch (op) {
-            case RT_R_MAX:
+            case CK_REDUCE_MAX:
                 if (v > y[o] || isnan(v)) y[o] = v;
                 break;
-            case RT_R_MIN:
+            case CK_REDUCE_MIN:
                 if (v < y[o] || isnan(v)) y[o] = v;
                 break;
-            case RT_R_PROD:
+            case CK_REDUCE_PROD:
                 y[o] *= v;
                 break;
-            case RT_R_L1:
+            case CK_REDUCE_L1:
                 y[o] += fabsf(v);
                 break;
-            case RT_R_L2:
-            case RT_R_SUMSQUARE:
+            case CK_REDUCE_L2:
+            case CK_REDUCE_SUMSQUARE:
                 y[o] += v * v;
                 break;
-            case RT_R_LOGSUMEXP:
+            case CK_REDUCE_LOGSUMEXP:
                 if (pass == 0) {
                     if (v > y[o]) y[o] = v;
                 } else {
@@ -184,16 +184,16 @@ void rt_ref_reduce(const rt_step *st, const float *const *in, float *const *out,
     }
     for (int64_t i = 0; i < onum; i++) {
         switch (op) {
-        case RT_R_MEAN:
+        case CK_REDUCE_MEAN:
             y[i] = cnt ? y[i] / (float)cnt : NAN;
             break;
-        case RT_R_L2:
+        case CK_REDUCE_L2:
             y[i] = sqrtf(y[i]);
             break;
-        case RT_R_LOGSUM:
+        case CK_REDUCE_LOGSUM:
             y[i] = logf(y[i]);
             break;
-        case RT_R_LOGSUMEXP:
+        case CK_REDUCE_LOGSUMEXP:
             y[i] = logf(y[i]) + mx[i];
             break;
         default:
