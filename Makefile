@@ -11,8 +11,11 @@ CFLAGS ?= -O2 -g
 LDFLAGS ?=
 WARN := -std=c11 -Wall -Wextra -Werror -Wshadow -Wvla -Wformat=2
 DEFS := -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE
-CPPFLAGS += -Iinclude -Isrc -I$(BUILD)/gen $(DEFS)
-LIBS := -ljansson -lprotobuf-c -lpthread -lm
+# Keras .h5 and .keras files: Debian's serial libhdf5 (headers under
+# /usr/include/hdf5/serial) and libzip, located with pkg-config
+KERAS_PKGS := hdf5 libzip
+CPPFLAGS += -Iinclude -Isrc -I$(BUILD)/gen $(DEFS) $(shell pkg-config --cflags $(KERAS_PKGS))
+LIBS := -ljansson -lprotobuf-c $(shell pkg-config --libs $(KERAS_PKGS)) -lpthread -lm
 # One object set serves both libraries: position-independent, and every
 # symbol hidden unless include/convkit.h marks it CK_API.
 LIB_CFLAGS := -fPIC -fvisibility=hidden
@@ -175,7 +178,7 @@ FUZZ_SECONDS ?= 30
 # FUZZ_SECONDS then only bounds the time
 FUZZ_RUNS ?=
 FUZZ_BUILD := build-fuzz
-FUZZ_HARNESSES := cnn onnx keras npy pipeline
+FUZZ_HARNESSES := cnn onnx keras npy pipeline kfile
 FUZZ_SAN := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 FUZZ_FLAGS := -rss_limit_mb=2048 -malloc_limit_mb=1024 -timeout=20 -print_final_stats=1
 FUZZ_MAX_LEN_cnn := 16384
@@ -183,6 +186,7 @@ FUZZ_MAX_LEN_onnx := 65536
 FUZZ_MAX_LEN_keras := 65536
 FUZZ_MAX_LEN_npy := 8192
 FUZZ_MAX_LEN_pipeline := 4096
+FUZZ_MAX_LEN_kfile := 32768
 FUZZ_DICT_cnn := tests/fuzz/cnn.dict
 FUZZ_DICT_pipeline := tests/fuzz/cnn.dict
 FUZZ_DICT_keras := tests/fuzz/json.dict
@@ -206,7 +210,8 @@ fuzz: fuzz-build
 	  case $$h in cnn) ml=$(FUZZ_MAX_LEN_cnn); dict=$(FUZZ_DICT_cnn);; \
 	    onnx) ml=$(FUZZ_MAX_LEN_onnx); dict=;; keras) ml=$(FUZZ_MAX_LEN_keras); dict=$(FUZZ_DICT_keras);; \
 	    npy) ml=$(FUZZ_MAX_LEN_npy); dict=$(FUZZ_DICT_npy);; \
-	    pipeline) ml=$(FUZZ_MAX_LEN_pipeline); dict=$(FUZZ_DICT_pipeline);; esac; \
+	    pipeline) ml=$(FUZZ_MAX_LEN_pipeline); dict=$(FUZZ_DICT_pipeline);; \
+	    kfile) ml=$(FUZZ_MAX_LEN_kfile); dict=;; esac; \
 	  work=$(FUZZ_BUILD)/corpus/$$h; log=$(FUZZ_BUILD)/logs/$$h.log; \
 	  mkdir -p $$work $(FUZZ_BUILD)/logs $(FUZZ_BUILD)/artifacts; \
 	  seeds=""; for s in tests/fuzz/corpus/$$h tests/fuzz/regress/$$h; do \
@@ -240,7 +245,8 @@ clean-fuzz:
 # BENCH_ARGS passes options (e.g. BENCH_ARGS=--quick).
 BENCH_ARGS ?=
 BENCH_BIN := $(BUILD)/bench/bench
-BENCH_LIBS := -ldnnl -lopenblas -ljansson -lprotobuf-c -lpthread -lm -ldl
+BENCH_LIBS := -ldnnl -lopenblas -ljansson -lprotobuf-c $(shell pkg-config --libs $(KERAS_PKGS)) \
+  -lpthread -lm -ldl
 BENCH_CFLAGS := -std=c11 -O2 -g -Wall -Wextra -Werror -Wshadow -Wvla -D_GNU_SOURCE -Iinclude -Ibench
 
 # peak.c is the only file built with ISA flags (its loops run after cpuid).

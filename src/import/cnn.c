@@ -949,6 +949,7 @@ static ck_status parse_cnn(const char *text, size_t len, const char *filename, c
                            ck_graph **out, ck_diags *diags) {
     *out = NULL;
     if (!filename) filename = "<text>";
+    if (ck_pykeras_detect(text, len)) return ck_load_pykeras(text, len, filename, lim, out, diags);
     lexer L = {.text = text, .len = len, .line = 1, .col = 1, .file = filename, .d = diags};
     ck_limits rl = ck_limits_resolve(lim);
     L.max_depth = rl.max_depth;

@@ -61,9 +61,14 @@ static ck_status read_file(const char *path, const ck_limits *lim, char **data, 
     return CK_OK;
 }
 
-typedef enum { KIND_CNN, KIND_JSON, KIND_ONNX } kind;
+typedef enum { KIND_CNN, KIND_JSON, KIND_ONNX, KIND_H5, KIND_KERAS_ZIP } kind;
 
 static kind detect(const char *p, size_t n) {
+    /* HDF5's signature (at 0, or after a user block of 512 * 2^k bytes) and
+     * a zip's local header: Keras .h5 and .keras files */
+    for (size_t at = 0; at + 8 <= n && at <= 4096; at = at ? at * 2 : 512)
+        if (!memcmp(p + at, "\x89HDF\r\n\x1a\n", 8)) return KIND_H5;
+    if (n >= 4 && !memcmp(p, "PK\x03\x04", 4)) return KIND_KERAS_ZIP;
     size_t i = 0;
     if (n >= 3 && (unsigned char)p[0] == 0xEF && (unsigned char)p[1] == 0xBB) i = 3;
     while (i < n && (p[i] == ' ' || p[i] == '\t' || p[i] == '\r' || p[i] == '\n')) i++;
@@ -80,7 +85,11 @@ static kind detect(const char *p, size_t n) {
 /* `name` for the diagnostics of a model read from memory. */
 static const char *mem_name(const char *name, kind k) {
     if (name) return name;
-    return k == KIND_ONNX ? "<onnx>" : k == KIND_JSON ? "<keras json>" : "<text>";
+    return k == KIND_ONNX        ? "<onnx>"
+           : k == KIND_JSON      ? "<keras json>"
+           : k == KIND_H5        ? "<keras h5>"
+           : k == KIND_KERAS_ZIP ? "<keras archive>"
+                                 : "<text>";
 }
 
 /* Reads bytes that are whole in memory: the size limit, then the reader of
@@ -99,6 +108,10 @@ static ck_status load_bytes(const char *bytes, size_t len, const char *name, kin
         return ck_load_keras(bytes, len, name, lim, out, d);
     case KIND_ONNX:
         return ck_load_onnx((const uint8_t *)bytes, len, name, lim, out, d);
+    case KIND_H5:
+        return ck_load_h5((const uint8_t *)bytes, len, mem_name(name, k), lim, out, d);
+    case KIND_KERAS_ZIP:
+        return ck_load_keras_archive((const uint8_t *)bytes, len, mem_name(name, k), lim, out, d);
     default:
         return ck_parse_cnn(bytes, len, name, lim, out, d);
     }

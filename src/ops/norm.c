@@ -116,6 +116,10 @@ static void channels_norm_cost(const ck_ctx *c, ck_cost *k) {
     int64_t C = (ax >= 0 && ax < x->rank) ? x->d[ax] : 0;
     bool affine = a->affine;
     k->params = affine ? ck_sat_mul(2, C) : 0;
+    /* Keras counts moving_mean and moving_variance too (the non-trainable
+     * parameters of model.summary(), stored in its files) */
+    if (c->n->op == CK_OP_BATCH_NORM && a->dialect == CK_DIALECT_KERAS)
+        k->params = ck_sat_add(k->params, ck_sat_mul(2, C));
     k->ops = ck_sat_mul(ck_numel_sat(x), 2);
 }
 

@@ -3,6 +3,7 @@
  * without weights the user's callback or the seeded default
  * initialisation. */
 #include "runtime/rng.h"
+#include "import/import.h"
 #include "runtime/runtime.h"
 
 #include <errno.h>
@@ -231,6 +232,20 @@ float *rt_param(rt_wctx *w, const ck_node *n, const char *param, const ck_shape 
     }
     const float *user =
         w->opt && w->opt->params ? w->opt->params(w->opt->params_user, n->name, param, fw) : NULL;
+    int kw = user || w->g->dialect != CK_DIALECT_KERAS ? -1
+                                                       : ck_graph_keras_weight(w->g, n->name, param);
+    if (kw >= 0) { /* the weights of a Keras .h5 / .keras file */
+        const ck_tensor *t = &w->g->tensors[kw];
+        if (!ck_shape_eq(&t->shape, fw)) {
+            char a[160], b[160];
+            werr(w, n, CK_INVALID_CONFIG,
+                 "%s: the file's weight '%s' is %s, but the layer as configured needs %s", n->name,
+                 t->name, ck_shape_str(&t->shape, a, sizeof a), ck_shape_str(fw, b, sizeof b));
+            free(p);
+            return NULL;
+        }
+        user = t->f32;
+    }
     if (user) {
         memcpy(p, user, (size_t)numel * sizeof *p);
     } else if (kind == 1) {

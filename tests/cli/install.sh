@@ -84,8 +84,11 @@ export PKG_CONFIG_PATH="$S$P/lib/pkgconfig" PKG_CONFIG_SYSROOT_DIR="$S"
 # fields of convkit.pc are what makes it link
 $CC $CFLAGS "$T/consumer.c" $(pkg-config --cflags --libs convkit) $LDFLAGS \
     -o "$T/consumer_nolibs" > /dev/null 2>&1 && bad "linked the archive without --static" || ok
+# the sysroot also moves the system's own library folders that .pc files
+# name (Debian's libhdf5 lives in .../hdf5/serial): give those as they are
+SYSLIBS=$(PKG_CONFIG_SYSROOT_DIR= pkg-config --libs-only-L hdf5 libzip)
 expect_rc 0 $CC $CFLAGS -std=c11 -Wall -Wextra -Werror "$T/consumer.c" \
-    $(pkg-config --static --cflags --libs convkit) $LDFLAGS -o "$T/consumer_static"
+    $(pkg-config --static --cflags --libs convkit) $SYSLIBS $LDFLAGS -o "$T/consumer_static"
 [ -s "$T/err" ] && cat "$T/err"
 readelf -d "$T/consumer_static" | grep -q 'NEEDED.*libconvkit' &&
     bad "consumer_static needs a shared libconvkit" || ok

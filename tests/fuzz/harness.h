@@ -210,6 +210,28 @@ static inline int ck_fuzz_keras(const uint8_t *data, size_t size) {
     return 0;
 }
 
+/* Keras model files with weights: HDF5 (.h5) and zip (.keras) bytes, told
+ * apart by content as ck_load_memory does; a graph that loads is checked
+ * and its weights are read back through the names a session asks for. */
+static inline int ck_fuzz_kfile(const uint8_t *data, size_t size) {
+    ck_graph *g = NULL;
+    ck_diags d = {0};
+    ck_status st = ck_load_memory(data, size, "fuzz.h5", &ck_fuzz_limits, &g, &d);
+    ck_fuzz_status_explained(st, &d);
+    ck_fuzz_touch_diags(&d);
+    CK_FUZZ_REQUIRE((st == CK_OK) == (g != NULL));
+    if (g) {
+        for (int i = 0; i < g->n_nodes; i++) {
+            int t = ck_graph_keras_weight(g, g->nodes[i].name, "kernel");
+            if (t >= 0) ck_fuzz_touch_shape(&g->tensors[t].shape);
+        }
+        ck_fuzz_check_graph(g);
+    }
+    ck_graph_free(g);
+    ck_diags_free(&d);
+    return 0;
+}
+
 /* NumPy .npy bytes. */
 static inline int ck_fuzz_npy(const uint8_t *data, size_t size) {
     ck_tensor_f32 *t = NULL;

@@ -17,7 +17,7 @@ static const struct {
     harness_fn fn;
 } harnesses[] = {
     {"cnn", ck_fuzz_cnn},     {"onnx", ck_fuzz_onnx},         {"keras", ck_fuzz_keras},
-    {"npy", ck_fuzz_npy},     {"pipeline", ck_fuzz_pipeline},
+    {"npy", ck_fuzz_npy},     {"pipeline", ck_fuzz_pipeline}, {"kfile", ck_fuzz_kfile},
 };
 
 static int by_name(const void *a, const void *b) {

@@ -1,0 +1,64 @@
+#!/bin/sh
+# End-to-end: Keras model-building code pasted as written (tests/keras/*.py,
+# written for these tests): Sequential lists and model.add, the functional
+# API with nested calls, functions, loops, several models in one file. The
+# layer names are the ones Keras gives in a fresh session.
+. tests/cli/lib.sh.in
+K=tests/keras
+
+# Sequential() + model.add(...) with input_shape=, compile and fit skipped with a note
+expect_rc 0 "$CK" check $K/seq_add.py
+expect_out "conv2d_3         Conv2D        [1, 1, 1, 64]"
+expect_out "max_pooling2d_1  MaxPooling2D  [1, 5, 5, 64]"
+expect_out "ok: 9 layers, output [1, 10]"
+expect_out "note: skipped 7 statements that do not build the model"
+expect_out "lines 1-3, 5, 16-18"
+# tf.keras.Sequential([...]) from the seed article, fed 7x7: conv2d_1 fails as in Keras
+expect_rc 1 "$CK" check $K/seq_list.py
+expect_out "error: conv2d_1 (Conv2D): output height would be 0"
+expect_out "height shrank: input 7 -> conv2d 5 -> max_pooling2d 2 -> conv2d_1 0"
+expect_out "conv2d_1: padding='same'"
+# the functional API: keras.Input, layers.add, a nested call, keras.Model(inputs=, outputs=)
+expect_rc 1 "$CK" check $K/functional_add.py --json
+expect_one_json
+expect_json '"layer":"add"'
+expect_json '"code":"skip_mismatch"'
+expect_json '"name":"conv2d_1"'
+# def blocks called in a loop; Model(inp, out, name=); tf.keras names its Input input_1
+expect_rc 0 "$CK" check $K/blocks.py
+expect_out "input_1 "
+expect_out "re_lu_2                   ReLU                    [1, 8, 8, 64]"
+expect_out "concatenate               Concatenate             [1, 8, 8, 128]"
+expect_out "probs                     Dense                   [1, 10]"
+expect_rc 0 "$CK" summary $K/blocks.py
+expect_out "Total params:"
+# a loop over a slice adds layers; the pooled size runs out as Keras would say
+expect_rc 1 "$CK" check $K/loops.py
+expect_out "error: max_pooling2d_2 (MaxPooling2D)"
+expect_out "note: skipped 6 statements"
+# several models: the one compiled last, the nested Sequentials prefixed
+expect_rc 0 "$CK" check $K/gan.py
+expect_out "generator/conv2d_transpose_1"
+expect_out "discriminator/dense_1"
+expect_out "the file builds 3 models; convkit checks 'model'"
+# the same code in a .cnn file is read the same way
+cp $K/seq_add.py "$T/model.cnn"
+expect_rc 0 "$CK" check "$T/model.cnn"
+expect_out "ok: 9 layers, output [1, 10]"
+# text that only imports is no model: an error that says what was expected
+printf 'import keras\nfrom keras import layers\nmodel = keras.Sequential()\n' > "$T/empty.py"
+expect_rc 2 "$CK" check "$T/empty.py"
+expect_err "Sequential model 'sequential' has no layers"
+printf 'import keras\nx = keras.Input(shape=(8, 8, 3))\ny = keras.layers.Conv2D(4, 3, name="c")(x)\nz = keras.layers.Conv2D(4, 3, name="c")(y)\nm = keras.Model(x, z)\n' > "$T/dup.py"
+expect_rc 2 "$CK" check "$T/dup.py"
+expect_err "two layers are named 'c'"
+# hostile code: deep nesting and long loops are refused with limit_exceeded
+/usr/bin/python3 -c "print('import keras\nm = keras.Sequential([' + '(' * 100 + '1' + ')' * 100 + '])')" > "$T/deep.py"
+expect_rc 2 "$CK" check "$T/deep.py" --json
+expect_json '"code":"limit_exceeded"'
+printf 'import keras\nm = keras.Sequential()\nfor i in range(10000000):\n    m.add(keras.layers.Dense(4))\n' > "$T/long.py"
+expect_rc 2 "$CK" check "$T/long.py" --json
+expect_json '"code":"limit_exceeded"'
+
+echo "cli_keras_code: $pass passed, $fail failed"
+[ "$fail" = 0 ]
