@@ -298,6 +298,9 @@ _F_SIG = {
     "dropout": ["input", "p", "training", "inplace"],
     "softmax": ["input", "dim", "_stacklevel", "dtype"],
     "leaky_relu": ["input", "negative_slope", "inplace"],
+    "pixel_shuffle": ["input", "upscale_factor"],
+    "pixel_unshuffle": ["input", "downscale_factor"],
+    "channel_shuffle": ["input", "groups"],
     "elu": ["input", "alpha", "inplace"],
     "hardtanh": ["input", "min_val", "max_val", "inplace"],
     "relu6": ["input", "inplace"],
@@ -339,6 +342,14 @@ _ACT_MODULE = {
     "hardsigmoid": "Hardsigmoid",
     "selu": "SELU",
     "softsign": "Softsign",
+}
+
+
+# F.pixel_shuffle(x, 2) is nn.PixelShuffle(2)(x), and so on
+_SHUFFLE_MODULE = {
+    "pixel_shuffle": ("PixelShuffle", "upscale_factor"),
+    "pixel_unshuffle": ("PixelUnshuffle", "downscale_factor"),
+    "channel_shuffle": ("ChannelShuffle", "groups"),
 }
 
 
@@ -671,6 +682,11 @@ class _Converter:
                                             self.kw(b, ["output_size"]), self.val(b["input"]))
             if fname in ("conv%dd" % nd, "conv_transpose%dd" % nd):
                 return self.fconv(node, key, fname, nd, args, kwargs)
+        # moving data between channels and pixels: the modules of the same name
+        if fname in _SHUFFLE_MODULE:
+            type_, arg = _SHUFFLE_MODULE[fname]
+            b = _bind(fname, args, kwargs)
+            return self.module_form(node, key, type_, self.kw(b, [arg]), self.val(b["input"]))
         if fname == "linear":
             b = _bind("linear", args, kwargs)
             w = self.param(b.get("weight"), "weight")

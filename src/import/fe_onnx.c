@@ -577,6 +577,37 @@ static bool build_axis0(ck_build *b) {
     return true;
 }
 
+/* ---- DepthToSpace, SpaceToDepth: blocksize x blocksize pixel blocks ------ */
+
+static bool block_attrs(ck_build *b, bool crd) {
+    ck_attrs *a = b->a;
+    int64_t bs = 0;
+    if (!ck_arg_int(b, "blocksize", &bs)) return false;
+    if (bs <= 0) {
+        ck_build_fail(b, CK_INVALID_CONFIG, "%s: blocksize must be positive, got %lld%s", b->type,
+                      (long long)bs, ck_arg(b, "blocksize") ? "" : " (the attribute is required)");
+        return false;
+    }
+    a->nsp = 2;
+    for (int i = 0; i < 2; i++) a->kernel[i] = a->stride[i] = bs;
+    a->space.crd = crd;
+    return true;
+}
+
+static bool build_depth_to_space(ck_build *b) {
+    const char *mode = "DCR";
+    if (!ck_arg_str(b, "mode", &mode)) return false;
+    if (strcmp(mode, "DCR") && strcmp(mode, "CRD")) {
+        ck_build_fail(b, CK_INVALID_CONFIG, "%s: mode must be DCR or CRD, got '%s'", b->type, mode);
+        return false;
+    }
+    return block_attrs(b, !strcmp(mode, "CRD"));
+}
+
+static bool build_space_to_depth(ck_build *b) {
+    return block_attrs(b, false);
+}
+
 static bool build_shape(ck_build *b) {
     int64_t s = 0, e = INT_MAX;
     if (!ck_arg_int(b, "start", &s) || !ck_arg_int(b, "end", &e)) return false;
@@ -766,6 +797,8 @@ static const char *const p_dropout[] = {"ratio", "seed", "is_test", NULL};
 static const char *const p_reshape[] = {"allowzero", NULL};
 static const char *const p_transpose[] = {"perm", NULL};
 static const char *const p_shape[] = {"start", "end", NULL};
+static const char *const p_d2s[] = {"blocksize", "mode", NULL};
+static const char *const p_s2d[] = {"blocksize", NULL};
 static const char *const p_cos[] = {"value", NULL};
 static const char *const p_cast[] = {"to", "saturate", NULL};
 static const char *const p_split[] = {"axis", "num_outputs", NULL};
@@ -843,6 +876,8 @@ const ck_frontend ck_fe_onnx[] = {
     OX("Pad", ONNX_PAD, p_pad, 0, build_pad),
     OX("Resize", ONNX_RESIZE, p_resize, 0, build_resize),
     OX("Upsample", ONNX_RESIZE, p_upsample, 0, build_resize),
+    OX("DepthToSpace", DEPTH_TO_SPACE, p_d2s, 0, build_depth_to_space),
+    OX("SpaceToDepth", SPACE_TO_DEPTH, p_s2d, 0, build_space_to_depth),
     OX("Shape", ONNX_SHAPE, p_shape, 0, build_shape),
     OX("Gather", ONNX_GATHER, p_axis, 0, build_axis0),
     OX("Unsqueeze", ONNX_UNSQUEEZE, p_none, 0, build_nothing),

@@ -529,6 +529,43 @@ static bool build_linear(ck_build *b) {
     return true;
 }
 
+/* ---- moving data between channels and pixels ------------------------------ */
+
+/* PixelShuffle(upscale_factor), PixelUnshuffle(downscale_factor): an r x r
+ * block, channels in CRD order (channel c's block is c*r*r ... c*r*r+r*r-1) */
+static bool build_block(ck_build *b, const char *name) {
+    ck_attrs *a = b->a;
+    int64_t r = 0;
+    if (!ck_arg_int(b, name, &r)) return false;
+    if (r <= 0) {
+        ck_build_fail(b, CK_INVALID_CONFIG, "%s: %s must be positive, got %lld", b->fe->name, name,
+                      (long long)r);
+        return false;
+    }
+    a->nsp = 2;
+    for (int i = 0; i < 2; i++) a->kernel[i] = a->stride[i] = r;
+    a->space.crd = true;
+    return true;
+}
+
+static bool build_pixel_shuffle(ck_build *b) {
+    return build_block(b, "upscale_factor");
+}
+
+static bool build_pixel_unshuffle(ck_build *b) {
+    return build_block(b, "downscale_factor");
+}
+
+static bool build_channel_shuffle(ck_build *b) {
+    if (!ck_arg_int(b, "groups", &b->a->groups)) return false;
+    if (b->a->groups <= 0) {
+        ck_build_fail(b, CK_INVALID_CONFIG, "%s: groups must be positive, got %lld", b->fe->name,
+                      (long long)b->a->groups);
+        return false;
+    }
+    return true;
+}
+
 static bool build_flatten(ck_build *b) {
     int64_t s = 1, e = -1;
     if (!ck_arg_int(b, "start_dim", &s) || !ck_arg_int(b, "end_dim", &e)) return false;
@@ -779,6 +816,9 @@ static const char *const p_identity[] = {"args", NULL};
 static const char *const p_linear[] = {"in_features", "out_features", "bias", NULL};
 static const char *const p_flatten[] = {"start_dim", "end_dim", NULL};
 static const char *const p_unflatten[] = {"dim", "unflattened_size", NULL};
+static const char *const p_pshuffle[] = {"upscale_factor", NULL};
+static const char *const p_punshuffle[] = {"downscale_factor", NULL};
+static const char *const p_cshuffle[] = {"groups", NULL};
 static const char *const p_join[] = {"alpha", "scalar", "scalar_first", NULL};
 static const char *const p_fsize[] = {"input", "dim", NULL};
 static const char *const p_fgetitem[] = {"input", "index", NULL};
@@ -890,6 +930,9 @@ const ck_frontend ck_fe_pytorch[] = {
     PT("Identity", IDENTITY, 0, p_identity, 0, build_nothing),
     PT("Flatten", FLATTEN, 0, p_flatten, 0, build_flatten),
     PT("Unflatten", UNFLATTEN, 0, p_unflatten, 2, build_unflatten),
+    PT("PixelShuffle", DEPTH_TO_SPACE, 2, p_pshuffle, 1, build_pixel_shuffle),
+    PT("PixelUnshuffle", SPACE_TO_DEPTH, 2, p_punshuffle, 1, build_pixel_unshuffle),
+    PT("ChannelShuffle", CHANNEL_SHUFFLE, 0, p_cshuffle, 1, build_channel_shuffle),
     PTK("Linear", LINEAR, 0, p_linear, 2, build_linear, k_linear),
     PT("add", ADD, 0, p_join, 0, build_join),
     PT("sub", SUB, 0, p_join, 0, build_join),

@@ -197,6 +197,10 @@ typedef struct ck_attrs {
         int scales_input; /* the input that holds scales (Upsample 1, Resize 2; sizes next) */
     } resize;
     int64_t chunks; /* torch.chunk: the number of pieces asked for */
+    struct {        /* depth_to_space, space_to_depth (the block is kernel = stride on 2 axes) */
+        bool crd;   /* channel c's block offsets are channels c*r*r + o (PyTorch, ONNX mode
+                       CRD); else o*C + c (ONNX DepthToSpace DCR, SpaceToDepth) */
+    } space;
 } ck_attrs;
 
 #endif

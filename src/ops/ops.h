@@ -120,6 +120,9 @@ bool ck_frontend_known(ck_dialect dialect, const char *name);
  *  unflatten       axis, shape[]
  *  reshape         shape[] (Keras: without batch; ONNX: 0 copies, -1 infers)
  *  transpose       perm[] (ck_transpose_perm: ONNX none = reverse, Keras 1-based)
+ *  depth_to_space, space_to_depth  the r x r block as kernel = stride on nsp = 2 axes,
+ *                  space.crd = the channel order (src/ops/shuffle.c)
+ *  channel_shuffle groups
  *  add, sub, mul, div, max, min, mean  broadcasting (Keras dialect: equal shapes)
  *  concat          axis
  *  floordiv, mod   Python's // and % (PyTorch dialect), on tensors or on known sizes
