@@ -60,8 +60,9 @@ class _ReportOptions(ctypes.Structure):
 
 def _candidates():
     env = os.environ.get("CONVKIT_LIB")
-    if env:
+    if env:  # named explicitly: that library or none
         yield env
+        return
     here = os.path.dirname(os.path.abspath(__file__))
     yield os.path.join(here, "libconvkit.so.0")
     root = os.path.dirname(os.path.dirname(here))
@@ -83,6 +84,8 @@ def load_library():
     errors = []
     for path in _candidates():
         if os.sep in path and not os.path.exists(path):
+            if path == os.environ.get("CONVKIT_LIB"):
+                errors.append("%s: no such file ($CONVKIT_LIB)" % path)
             continue
         try:
             lib = ctypes.CDLL(path)

@@ -3,10 +3,10 @@
 # runtime is preloaded into the interpreter, so ASan and UBSan watch every
 # call the package makes. Prints "python: N passed, M failed".
 CK=${CONVKIT:-build/convkit}
-BUILD_DIR=$(dirname "$CK")
+BUILD_DIR=$(cd "$(dirname "$CK")" 2>/dev/null && pwd)
 PY=/usr/bin/python3
 export CONVKIT_LIB="$BUILD_DIR/libconvkit.so.0"
-if [ ! -f "$CONVKIT_LIB" ]; then
+if [ -z "$BUILD_DIR" ] || [ ! -f "$CONVKIT_LIB" ]; then
     echo "python: $CONVKIT_LIB is missing (make builds it)"
     echo "python: 0 passed, 1 failed"
     exit 1
