@@ -20,9 +20,15 @@ static void fail_overflow(ck_ctx *c) {
     ck_fail(c, CK_INVALID_CONFIG, "%s: the size arithmetic overflows 64-bit integers", c->n->type);
 }
 
-/* PyTorch: at least (channels, height, width); ONNX: exactly 4-D. */
-static bool block_rank(ck_ctx *c, const ck_shape *x) {
+/* The input's rank (PyTorch: at least channels, height, width; ONNX:
+ * exactly 4-D) and the block: r and r*r. */
+static bool block_of(ck_ctx *c, const ck_shape *x, int64_t *r, int64_t *rr) {
     char buf[160];
+    *r = c->n->a.kernel[0];
+    if (!ck_mul(*r, *r, rr) || *rr <= 0) {
+        fail_overflow(c);
+        return false;
+    }
     if (c->n->a.dialect == CK_DIALECT_PYTORCH) {
         if (x->rank >= 3) return true;
         ck_fail(c, CK_RANK_MISMATCH,
@@ -41,12 +47,8 @@ static bool block_rank(ck_ctx *c, const ck_shape *x) {
 static bool depth_to_space_shape(ck_ctx *c) {
     const ck_attrs *a = &c->n->a;
     const ck_shape *x = &c->in[0]->shape;
-    if (!block_rank(c, x)) return false;
-    int64_t r = a->kernel[0], rr;
-    if (!ck_mul(r, r, &rr) || rr <= 0) {
-        fail_overflow(c);
-        return false;
-    }
+    int64_t r, rr;
+    if (!block_of(c, x, &r, &rr)) return false;
     int cax = ck_channel_axis(a, x->rank, 2);
     int64_t C = x->d[cax];
     if (C % rr != 0) {
@@ -79,12 +81,8 @@ static bool depth_to_space_shape(ck_ctx *c) {
 static bool space_to_depth_shape(ck_ctx *c) {
     const ck_attrs *a = &c->n->a;
     const ck_shape *x = &c->in[0]->shape;
-    if (!block_rank(c, x)) return false;
-    int64_t r = a->kernel[0], rr;
-    if (!ck_mul(r, r, &rr) || rr <= 0) {
-        fail_overflow(c);
-        return false;
-    }
+    int64_t r, rr;
+    if (!block_of(c, x, &r, &rr)) return false;
     ck_shape y = *x;
     for (int i = 0; i < 2; i++) {
         int ax = ck_spatial_axis(a, x->rank, 2, i);
