@@ -298,13 +298,13 @@ static void window_fixes(search *s, int ni, int axis_i, ck_fix_kind kind, bool a
             ck_graph_free(g);
     }
     if (!all) return;
-    walk_values(s, ni, k->stride, n->a.stride, axis_i, n->a.stride[axis_i] - 1, 1, -1, false, kind,
-                "the largest stride that fits");
+    walk_values(s, ni, k->stride, n->a.stride, axis_i, ck_sat_add(n->a.stride[axis_i], -1), 1, -1,
+                false, kind, "the largest stride that fits");
     /* ONNX convolutions take their kernel from the weights: no knob names it */
-    walk_values(s, ni, k->kernel, n->a.kernel, axis_i, n->a.kernel[axis_i] - 1, 1, -1, false, kind,
-                "the largest kernel that fits");
-    walk_values(s, ni, k->dilation, n->a.dilation, axis_i, n->a.dilation[axis_i] - 1, 1, -1, false,
-                kind, "the largest dilation that fits");
+    walk_values(s, ni, k->kernel, n->a.kernel, axis_i, ck_sat_add(n->a.kernel[axis_i], -1), 1, -1,
+                false, kind, "the largest kernel that fits");
+    walk_values(s, ni, k->dilation, n->a.dilation, axis_i, ck_sat_add(n->a.dilation[axis_i], -1), 1,
+                -1, false, kind, "the largest dilation that fits");
 }
 
 /* The downsampling layers on the path from the input to the failing layer,
@@ -323,8 +323,8 @@ static void upstream_fixes(search *s, int fail, int ax) {
             if (i >= 0 && p->a.stride[i] > 1) {
                 seen++;
                 const ck_knobs *k = knobs_of(p);
-                walk_values(s, pi, k->stride, p->a.stride, i, p->a.stride[i] - 1, 1, -1, false,
-                            CK_FIX_UPSTREAM, "the largest stride here that fits");
+                walk_values(s, pi, k->stride, p->a.stride, i, ck_sat_add(p->a.stride[i], -1), 1, -1,
+                            false, CK_FIX_UPSTREAM, "the largest stride here that fits");
                 window_fixes(s, pi, i, CK_FIX_UPSTREAM, false);
             }
         }
@@ -576,7 +576,7 @@ static void join_fixes(search *s, int ni) {
     int small = -1;
     for (int i = 0; i < nsp; i++) {
         int ax = cl ? 1 + i : 2 + i;
-        diff[i] = a->d[ax] - b->d[ax];
+        if (!ck_sub(a->d[ax], b->d[ax], &diff[i])) return;
         int sm = diff[i] > 0 ? 1 : diff[i] < 0 ? 0 : -1;
         if (sm >= 0 && small >= 0 && sm != small) return; /* each operand smaller somewhere */
         if (sm >= 0) small = sm;
@@ -725,7 +725,8 @@ static void padding_limit_fixes(search *s, int ni) {
     for (int i = 0; i < n->a.nsp; i++) {
         int64_t cur[CK_MAX_SP];
         for (int j = 0; j < n->a.nsp; j++) cur[j] = n->a.pad_begin[j];
-        int64_t start = cur[i] - 1 < n->a.kernel[i] / 2 ? cur[i] - 1 : n->a.kernel[i] / 2;
+        int64_t less = ck_sat_add(cur[i], -1), half = n->a.kernel[i] / 2;
+        int64_t start = less < half ? less : half;
         if (walk_values(s, ni, k->pad, cur, i, start, 0, -1, n->a.dialect == CK_DIALECT_ONNX,
                         CK_FIX_LAYER, "the largest padding the layer accepts"))
             return;
@@ -738,8 +739,8 @@ static void output_padding_fixes(search *s, int ni) {
     const ck_knobs *k = knobs_of(n);
     for (int i = 0; i < n->a.nsp; i++)
         if (n->a.out_pad[i] > 0 &&
-            walk_values(s, ni, k->out_pad, n->a.out_pad, i, n->a.out_pad[i] - 1, 0, -1, false,
-                        CK_FIX_LAYER, "the largest output_padding the layer accepts"))
+            walk_values(s, ni, k->out_pad, n->a.out_pad, i, ck_sat_add(n->a.out_pad[i], -1), 0, -1,
+                        false, CK_FIX_LAYER, "the largest output_padding the layer accepts"))
             return;
 }
 

@@ -124,8 +124,8 @@ static const ck_shape *out_shape(const ck_rf_table *t, const ck_node *n, int k) 
 static void window_paths(rf_ax *x, int64_t ext, double s, double pb) {
     for (int i = 0; i < x->n; i++) {
         ck_rf_path *p = &x->p[i];
-        p->size += (double)(ext - 1) * p->jump;
-        p->start += ((double)(ext - 1) / 2.0 - pb) * p->jump;
+        p->size += ((double)ext - 1.0) * p->jump;
+        p->start += (((double)ext - 1.0) / 2.0 - pb) * p->jump;
         p->jump *= s;
     }
 }
@@ -174,7 +174,8 @@ static void rule_window(ck_rf_table *t, const ck_node *n, rf_val *o, bool transp
             continue;
         }
         int64_t g = gcd64(d, s), span;
-        if (d <= 0 || !ck_mul(k - 1, g, &span) || !ck_mul(span / s, d / g, &span)) {
+        if (d <= 0 || !ck_sub(k, 1, &span) || !ck_mul(span, g, &span) ||
+            !ck_mul(span / s, d / g, &span)) {
             ax_set(ax, CK_RF_UNKNOWN);
             continue;
         }
@@ -182,7 +183,7 @@ static void rule_window(ck_rf_table *t, const ck_node *n, rf_val *o, bool transp
             ck_rf_path *pp = &ax->p[p];
             pp->size += (double)span * pp->jump;
             pp->jump /= (double)s;
-            pp->start += ((double)pb - (double)(ext - 1) / 2.0) * pp->jump;
+            pp->start += ((double)pb - ((double)ext - 1.0) / 2.0) * pp->jump;
         }
     }
     if (mixes_channels) {
@@ -214,7 +215,7 @@ static void rule_global_pool(ck_rf_table *t, const ck_node *n, rf_val *o) {
 static int64_t widest_bin(int64_t in, int64_t out) {
     if (out <= 0 || in <= 0) return 0;
     int64_t q = in / out, r = in % out;
-    return r == 0 ? q : r == gcd64(in, out) ? q + 1 : q + 2;
+    return r == 0 ? q : ck_sat_add(q, r == gcd64(in, out) ? 1 : 2);
 }
 
 /* Adaptive pooling and area resizing: bins of about in/out pixels. */
@@ -231,7 +232,7 @@ static void bins_paths(rf_ax *x, int64_t in, int64_t out) {
     double ratio = (double)in / (double)out;
     for (int i = 0; i < x->n; i++) {
         ck_rf_path *p = &x->p[i];
-        p->size += (double)(w - 1) * p->jump;
+        p->size += ((double)w - 1.0) * p->jump;
         p->start += (ratio / 2.0 - 0.5) * p->jump;
         p->jump *= ratio;
     }
@@ -275,7 +276,7 @@ static void rule_resize(ck_rf_table *t, const ck_node *n, rf_val *o) {
             off = ratio / 2.0; /* c(o) = (o + 0.5) * in/out */
             break;
         case CK_COORD_ALIGN_CORNERS: /* c(o) = o * (in-1)/(out-1) */
-            ratio = out > 1 ? (double)(in - 1) / (double)(out - 1) : 0.0;
+            ratio = out > 1 ? ((double)in - 1.0) / ((double)out - 1.0) : 0.0;
             off = 0.0;
             break;
         case CK_COORD_ASYMMETRIC:
@@ -287,7 +288,7 @@ static void rule_resize(ck_rf_table *t, const ck_node *n, rf_val *o) {
         }
         for (int p = 0; p < ax->n; p++) {
             ck_rf_path *pp = &ax->p[p];
-            pp->size += (double)(taps - 1) * pp->jump;
+            pp->size += ((double)taps - 1.0) * pp->jump;
             pp->start += off * pp->jump;
             pp->jump *= ratio;
         }
@@ -533,7 +534,7 @@ static void rf_onnx_pad(ck_rf_table *t, const ck_node *n, rf_val *o) {
         axes = known_ints(g, n->in[3], &na);
         if (!axes) pads = NULL;
     }
-    if (!pads || np != 2 * na) {
+    if (!pads || np % 2 || np / 2 != na) {
         all_unknown(t, o);
         return;
     }

@@ -5,11 +5,13 @@
  * next valid size, the failing layer per run of sizes, and the output size
  * as a closed form fitted to (and verified on) every valid size. */
 #include "analyze/analyze.h"
+#include "ops/ops.h"
 
 #include <string.h>
 
 static bool runs_push(ck_runs *r, int64_t n) {
-    if (r->n && r->v[r->n - 1].last == n - 1) {
+    int64_t prev;
+    if (r->n && ck_sub(n, 1, &prev) && r->v[r->n - 1].last == prev) {
         r->v[r->n - 1].last = n;
         return true;
     }
@@ -50,20 +52,31 @@ void ck_sizes_free(ck_sizes *s) {
 
 /* ---- the closed form ----------------------------------------------------- */
 
-static int64_t fdiv(int64_t a, int64_t b) {
-    int64_t q = a / b;
-    return (a % b != 0 && ((a < 0) != (b < 0))) ? q - 1 : q;
-}
-
+/* a mod b in [0, b) for b > 0 */
 static int64_t fmod_pos(int64_t a, int64_t b) {
     int64_t r = a % b;
-    return r < 0 ? r + b : r;
+    return r < 0 ? ck_sat_add(r, b) : r; /* r in (-b, 0): no overflow */
+}
+
+/* floor((x + add) / div) * mul + base; false on overflow (div > 0). */
+static bool fn_at(const ck_size_fn *f, int64_t x, int64_t *y) {
+    int64_t t;
+    return ck_add(x, f->add, &t) && ck_mul(ck_floordiv(t, f->div), f->mul, &t) &&
+           ck_add(t, f->base, y);
+}
+
+/* base such that the function passes through (x, y); false on overflow. */
+static bool fn_base(ck_size_fn *f, int64_t x, int64_t y) {
+    int64_t t;
+    return ck_add(x, f->add, &t) && ck_mul(ck_floordiv(t, f->div), f->mul, &t) &&
+           ck_sub(y, t, &f->base);
 }
 
 static bool fn_holds(const ck_size_fn *f, const int64_t *x, const int64_t *y, int n) {
     for (int i = 0; i < n; i++) {
+        int64_t v;
         if (x[i] > INT64_MAX / 4 || y[i] < 0) return false;
-        if (fdiv(x[i] + f->add, f->div) * f->mul + f->base != y[i]) return false;
+        if (!fn_at(f, x[i], &v) || v != y[i]) return false;
     }
     return true;
 }
@@ -89,17 +102,20 @@ static ck_size_fn fit(const int64_t *x, const int64_t *y, int n) {
     int64_t step = 0, period = 0, last_jump = -1;
     bool ok = true;
     for (int i = 1; i < n && ok; i++) {
-        if (x[i] != x[i - 1] + 1) continue;
-        int64_t dy = y[i] - y[i - 1];
-        if (dy == 0) continue;
+        int64_t dx, dy, gap;
+        if (!ck_sub(x[i], x[i - 1], &dx) || dx != 1) continue;
+        if (!ck_sub(y[i], y[i - 1], &dy)) ok = false;
+        if (!ok || dy == 0) continue;
         if (step == 0)
             step = dy;
         else if (dy != step)
             ok = false;
         if (last_jump >= 0) {
-            if (period == 0)
-                period = x[i] - last_jump;
-            else if (x[i] - last_jump != period)
+            if (!ck_sub(x[i], last_jump, &gap))
+                ok = false;
+            else if (period == 0)
+                period = gap;
+            else if (gap != period)
                 ok = false;
         }
         last_jump = x[i];
@@ -109,33 +125,33 @@ static ck_size_fn fit(const int64_t *x, const int64_t *y, int n) {
         f.div = period;
         f.mul = step;
         f.add = fmod_pos(-last_jump, period);
-        f.base = y[0] - fdiv(x[0] + f.add, f.div) * f.mul;
-        f.found = fn_holds(&f, x, y, n);
+        f.found = fn_base(&f, x[0], y[0]) && fn_holds(&f, x, y, n);
         if (f.found) return f;
     }
     /* a line through the first and last point */
-    int64_t dx = x[n - 1] - x[0], dy = y[n - 1] - y[0];
+    int64_t dx, dy;
+    if (!ck_sub(x[n - 1], x[0], &dx) || !ck_sub(y[n - 1], y[0], &dy)) dx = dy = 0;
     if (dx > 0 && dy > 0 && dy % dx == 0) {
         f = (ck_size_fn){.found = false, .add = 0, .div = 1, .mul = dy / dx};
-        f.base = y[0] - f.mul * x[0];
-        f.found = fn_holds(&f, x, y, n);
+        f.found = fn_base(&f, x[0], y[0]) && fn_holds(&f, x, y, n);
         if (f.found) return f;
     } else if (dx > 0 && dy > 0 && dx % dy == 0) {
         f = (ck_size_fn){.found = false, .div = dx / dy, .mul = 1};
         f.add = fmod_pos(-x[0], f.div);
-        f.base = y[0] - fdiv(x[0] + f.add, f.div);
-        f.found = fn_holds(&f, x, y, n);
+        f.found = fn_base(&f, x[0], y[0]) && fn_holds(&f, x, y, n);
         if (f.found) return f;
     }
     /* a step function seen only at sparse sizes (a U-Net valid at 16, 17,
      * 32, 33, ...): search small periods and offsets */
     for (int64_t div = 2; div <= 128; div++)
         for (int64_t add = 0; add < div; add++) {
-            int64_t q0 = fdiv(x[0] + add, div), q1 = fdiv(x[n - 1] + add, div);
-            if (q1 == q0 || (y[n - 1] - y[0]) % (q1 - q0) != 0) continue;
-            f = (ck_size_fn){.div = div, .add = add, .mul = (y[n - 1] - y[0]) / (q1 - q0)};
-            if (f.mul <= 0) continue;
-            f.base = y[0] - q0 * f.mul;
+            int64_t t0, t1, dq;
+            if (!ck_add(x[0], add, &t0) || !ck_add(x[n - 1], add, &t1) ||
+                !ck_sub(ck_floordiv(t1, div), ck_floordiv(t0, div), &dq))
+                continue;
+            if (dq == 0 || dy % dq != 0) continue;
+            f = (ck_size_fn){.div = div, .add = add, .mul = dy / dq};
+            if (f.mul <= 0 || !fn_base(&f, x[0], y[0])) continue;
             if (fn_holds(&f, x, y, n)) {
                 f.found = true;
                 return f;
@@ -156,7 +172,7 @@ char *ck_size_fn_str(const ck_size_fn *f) {
     }
     if (f->div == 1) {
         /* a line: mul*in + base */
-        int64_t b = f->base + f->add * f->mul;
+        int64_t b = ck_sat_add(f->base, ck_sat_mul(f->add, f->mul));
         if (f->mul != 1) ck_str_addf(&s, "%lld * ", (long long)f->mul);
         ck_str_add(&s, "in");
         if (b) ck_str_addf(&s, " %c %lld", b < 0 ? '-' : '+', (long long)(b < 0 ? -b : b));
@@ -177,10 +193,12 @@ char *ck_size_fn_str(const ck_size_fn *f) {
  * formula ("floor((in - 15) / 8) + 1"). */
 static ck_size_fn anchor_fn(ck_size_fn f, int64_t m) {
     if (!f.found || f.mul != 1 || f.div == 1) return f;
-    int64_t t = fdiv(m + f.add, f.div);
-    f.add -= t * f.div;
-    f.base += t * f.mul;
-    return f;
+    ck_size_fn g = f;
+    int64_t t, u;
+    if (!ck_add(m, f.add, &t)) return f;
+    t = ck_floordiv(t, f.div);
+    if (!ck_mul(t, f.div, &u) || !ck_sub(f.add, u, &g.add) || !ck_add(f.base, t, &g.base)) return f;
+    return g;
 }
 
 /* ---- compact printing of size sets --------------------------------------- */
@@ -191,17 +209,19 @@ char *ck_runs_str(const ck_runs *r, int64_t hi) {
     if (r->n == 0) return ck_strdup("none");
     /* a periodic set: runs of equal length at a constant period */
     if (r->n >= 3) {
-        int64_t len = r->v[0].last - r->v[0].first;
-        int64_t per = r->v[1].first - r->v[0].first;
-        bool periodic = per > len + 1;
+        /* runs of sizes: 1 <= first <= last, so differences cannot overflow */
+        int64_t len = ck_sat_add(r->v[0].last, -r->v[0].first);
+        int64_t per = ck_sat_add(r->v[1].first, -r->v[0].first);
+        bool periodic = per > ck_sat_add(len, 1);
         for (int i = 1; i < r->n && periodic; i++) {
-            if (r->v[i].first - r->v[i - 1].first != per) periodic = false;
+            if (ck_sat_add(r->v[i].first, -r->v[i - 1].first) != per) periodic = false;
             /* the last run may be cut by the end of the range */
-            if (r->v[i].last - r->v[i].first != len && !(i == r->n - 1 && r->v[i].last == hi))
+            if (ck_sat_add(r->v[i].last, -r->v[i].first) != len &&
+                !(i == r->n - 1 && r->v[i].last == hi))
                 periodic = false;
         }
         if (periodic) {
-            bool open = r->v[r->n - 1].first + per > hi;
+            bool open = ck_sat_add(r->v[r->n - 1].first, per) > hi;
             if (len == 0)
                 ck_str_addf(&s, "every %lld from %lld", (long long)per, (long long)r->v[0].first);
             else
@@ -275,7 +295,8 @@ static int pick_out_axis(const ck_shape *outs, int64_t count, int in_axis, int i
 /* Checks every size lo..hi with the given axes set to it; fills `a`. */
 static ck_status run_scan(ck_graph *g, int input, const ck_shape *given, const int *axes,
                           int n_axes, int64_t lo, int64_t hi, ck_sizes_axis *a, int64_t *checks) {
-    int64_t count = hi - lo + 1;
+    int64_t count; /* hi - lo < max_sizes: solve_sizes checked it */
+    if (!ck_sub(hi, lo, &count) || !ck_add(count, 1, &count)) return CK_EUSAGE;
     ck_shape *outs = calloc((size_t)count, sizeof *outs);
     int64_t *x = malloc((size_t)count * sizeof *x);
     int64_t *y = malloc((size_t)count * sizeof *y);
@@ -283,14 +304,14 @@ static ck_status run_scan(ck_graph *g, int input, const ck_shape *given, const i
     ck_status st = CK_ENOMEM;
     if (!outs || !x || !y || !a->out) goto done;
     a->min = a->next = -1;
-    for (int64_t n = lo; n <= hi; n++) {
+    for (int64_t n = lo, i = 0; i < count; n++, i++) {
         ck_shape s = *given;
         for (int k = 0; k < n_axes; k++) s.d[axes[k]] = n;
         ck_probe p;
         ck_probe_input(g, input, &s, &p);
         (*checks)++;
         if (p.ok) {
-            outs[n - lo] = p.out;
+            outs[i] = p.out;
             if (!runs_push(&a->valid, n)) goto done;
             if (p.clean && !runs_push(&a->clean, n)) goto done;
             if (a->min < 0) a->min = n;
@@ -301,12 +322,12 @@ static ck_status run_scan(ck_graph *g, int input, const ck_shape *given, const i
     }
     int out_axis = pick_out_axis(outs, count, axes[n_axes - 1], given->rank);
     int m = 0;
-    for (int64_t i = 0; i < count; i++) {
+    for (int64_t i = 0, n = lo; i < count; i++, n++) {
         a->out[i] = -1;
         if (!outs[i].rank) continue;
         int64_t v = out_axis >= 0 ? outs[i].d[out_axis] : 0;
         a->out[i] = v;
-        x[m] = lo + i;
+        x[m] = n;
         y[m++] = v;
     }
     if (out_axis >= 0)
@@ -336,11 +357,12 @@ static ck_status solve_sizes(const ck_graph *g0, int input, int64_t lo, int64_t 
                     "the size range %lld:%lld is not 1 <= A <= B", (long long)lo, (long long)hi);
         return CK_EUSAGE;
     }
-    if (hi - lo >= g0->lim.max_sizes) {
+    int64_t span;
+    if (!ck_sub(hi, lo, &span) || span >= g0->lim.max_sizes) {
         ck_diag_add(d, CK_SEV_ERROR, CK_LIMIT_EXCEEDED, NULL, NULL,
                     "the range %lld:%lld has %lld sizes; the limit is %lld (raise it with "
                     "--max-sizes)",
-                    (long long)lo, (long long)hi, (long long)(hi - lo + 1),
+                    (long long)lo, (long long)hi, (long long)ck_sat_add(span, 1),
                     (long long)g0->lim.max_sizes);
         return CK_EUSAGE;
     }

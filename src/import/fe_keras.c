@@ -89,12 +89,13 @@ static bool read_padding(ck_build *b, int allow) {
         a->pad_mode = CK_PAD_EXPLICIT;
         for (int i = 0; i < a->nsp; i++) {
             int64_t ext;
-            if (!ck_window_extent(a->kernel[i], a->dilation[i], &ext)) {
+            if (!ck_window_extent(a->kernel[i], a->dilation[i], &ext) ||
+                !ck_sub(ext, 1, &a->pad_begin[i])) {
                 ck_build_fail(b, CK_LIMIT_EXCEEDED, "%s: kernel %lld with dilation %lld overflows",
                               b->fe->name, (long long)a->kernel[i], (long long)a->dilation[i]);
                 return false;
             }
-            a->pad_begin[i] = a->pad_end[i] = ext - 1;
+            a->pad_end[i] = a->pad_begin[i];
         }
     } else {
         ck_build_fail(b, CK_INVALID_PADDING, "%s: padding must be 'valid', 'same'%s, got '%s'",
@@ -356,28 +357,32 @@ static bool build_separable(ck_build *b) {
  *                        0 (valid), k_eff - 1 (full).
  * Every case is (in-1)*s + k_eff - (pb + pe) + out_pad with pads that do not
  * depend on `in`, so the shared formula evaluates it exactly. */
-static void tconv_pads(ck_attrs *a, int i, int mode, bool has_op, int64_t op) {
-    int64_t ext = a->dilation[i] * (a->kernel[i] - 1) + 1, s = a->stride[i];
+/* False when the sizes overflow int64. */
+static bool tconv_pads(ck_attrs *a, int i, int mode, bool has_op, int64_t op) {
+    int64_t ext, ext1, s = a->stride[i];
+    if (!ck_window_extent(a->kernel[i], a->dilation[i], &ext) || !ck_sub(ext, 1, &ext1))
+        return false;
     a->pad_begin[i] = a->pad_end[i] = a->out_pad[i] = 0;
     if (has_op) {
-        int64_t pad = mode == 1 ? ext / 2 : mode == 2 ? ext - 1 : 0;
+        int64_t pad = mode == 1 ? ext / 2 : mode == 2 ? ext1 : 0;
         a->pad_begin[i] = a->pad_end[i] = pad;
         a->out_pad[i] = op;
-        return;
+        return true;
     }
     if (mode == 2) { /* full */
-        a->pad_begin[i] = a->pad_end[i] = ext - 1;
-        return;
+        a->pad_begin[i] = a->pad_end[i] = ext1;
+        return true;
     }
     /* valid: (in-1)*s + max(k_eff, s); same: (in-1)*s + s */
-    int64_t total = mode == 1 ? ext - s : 0;
-    if (mode == 0 && ext < s) a->out_pad[i] = s - ext;
+    int64_t total = 0;
+    if (mode == 1 && !ck_sub(ext, s, &total)) return false;
+    if (mode == 0 && ext < s && !ck_sub(s, ext, &a->out_pad[i])) return false;
     if (mode == 1 && total < 0) {
-        a->out_pad[i] = -total;
+        a->out_pad[i] = -total; /* > -s */
         total = 0;
     }
     a->pad_begin[i] = total / 2;
-    a->pad_end[i] = total - total / 2;
+    return ck_sub(total, total / 2, &a->pad_end[i]);
 }
 
 static bool build_conv_transpose(ck_build *b) {
@@ -423,7 +428,13 @@ static bool build_conv_transpose(ck_build *b) {
                           b->fe->name);
             return false;
         }
-        tconv_pads(a, i, mode, has_op, op[i]);
+        if (!tconv_pads(a, i, mode, has_op, op[i])) {
+            ck_build_fail(b, CK_LIMIT_EXCEEDED,
+                          "%s: kernel %lld, dilation %lld and stride %lld overflow 64-bit sizes",
+                          b->fe->name, (long long)a->kernel[i], (long long)a->dilation[i],
+                          (long long)a->stride[i]);
+            return false;
+        }
     }
     a->pad_mode = CK_PAD_EXPLICIT;
     /* Keras 1 Deconvolution2D: the output shape is given (batch included,

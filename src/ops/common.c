@@ -104,15 +104,14 @@ bool ck_resolve_pads(const ck_attrs *a, int i, int64_t in, int64_t *pb, int64_t 
         *pb = *pe = 0;
         return true;
     case CK_PAD_CAUSAL:
-        *pb = ext - 1;
         *pe = 0;
-        return true;
+        return ck_sub(ext, 1, pb);
     case CK_PAD_SAME_TORCH: {
         /* PyTorch: total = d*(k-1), left = total/2, the odd pixel at the end */
-        int64_t total = ext - 1;
+        int64_t total;
+        if (!ck_sub(ext, 1, &total)) return false;
         *pb = total / 2;
-        *pe = total - *pb;
-        return true;
+        return ck_sub(total, *pb, pe);
     }
     case CK_PAD_SAME_UPPER:
     case CK_PAD_SAME_LOWER: {
@@ -124,12 +123,10 @@ bool ck_resolve_pads(const ck_attrs *a, int i, int64_t in, int64_t *pb, int64_t 
         int64_t small = t / 2;
         if (a->pad_mode == CK_PAD_SAME_UPPER) {
             *pb = small;
-            *pe = t - small;
-        } else {
-            *pe = small;
-            *pb = t - small;
+            return ck_sub(t, small, pe);
         }
-        return true;
+        *pe = small;
+        return ck_sub(t, small, pb);
     }
     }
     return false;
@@ -138,8 +135,9 @@ bool ck_resolve_pads(const ck_attrs *a, int i, int64_t in, int64_t *pb, int64_t 
 bool ck_window_out(ck_window *w, int64_t *out, ck_str *f) {
     int64_t num, ext, o;
     if (!ck_window_extent(w->k, w->d, &ext)) return false;
-    if (!ck_add(w->in, w->pb, &num) || !ck_add(num, w->pe, &num) || !ck_sub(num, ext, &num))
-        return false;
+    if (!ck_add(w->in, w->pb, &num) || !ck_add(num, w->pe, &num)) return false;
+    w->padded = num;
+    if (!ck_sub(num, ext, &num)) return false;
     /* num = in + pb + pe - d*(k-1) - 1 */
     o = w->ceil_mode ? ck_ceildiv(num, w->s) : ck_floordiv(num, w->s);
     if (!ck_add(o, 1, &o)) return false;
@@ -149,13 +147,15 @@ bool ck_window_out(ck_window *w, int64_t *out, ck_str *f) {
      * stride every gap is skipped by design, not by floor(). */
     if (!w->ceil_mode && num >= 0 && ext >= w->s) {
         int64_t left = num % w->s; /* padded pixels after the last window */
-        w->dropped = left > w->pe ? left - w->pe : 0;
+        if (left > w->pe && !ck_sub(left, w->pe, &w->dropped)) return false;
     }
+    int64_t counted = o; /* before a window starting in the padding is dropped */
     if (w->ceil_mode && w->torch_ceil_drop) {
         int64_t start, lim;
-        if (!ck_mul(o - 1, w->s, &start) || !ck_add(w->in, w->pb, &lim)) return false;
+        if (!ck_sub(o, 1, &start) || !ck_mul(start, w->s, &start) || !ck_add(w->in, w->pb, &lim))
+            return false;
         if (start >= lim) {
-            o--;
+            if (!ck_sub(o, 1, &o)) return false;
             dropped = true;
         }
     }
@@ -166,7 +166,7 @@ bool ck_window_out(ck_window *w, int64_t *out, ck_str *f) {
             "%s((%lld + %lld + %lld - %lld*(%lld-1) - 1) / %lld) + 1 = %s(%lld / %lld) + 1 = %lld",
             fn, (long long)w->in, (long long)w->pb, (long long)w->pe, (long long)w->d,
             (long long)w->k, (long long)w->s, fn, (long long)num, (long long)w->s,
-            (long long)(dropped ? o + 1 : o));
+            (long long)counted);
         if (dropped)
             ck_str_addf(f, ", minus the last window, which would start in the right padding = %lld",
                         (long long)o);
@@ -191,14 +191,15 @@ bool ck_tconv_pads(const ck_attrs *a, int i, int64_t in, int64_t *pb, int64_t *p
         if (a->has_size) {
             if (!ck_sub(full, a->size[i], &total)) return false;
         } else {
-            total = ext - a->stride[i] > 0 ? ext - a->stride[i] : 0;
+            if (!ck_sub(ext, a->stride[i], &total)) return false;
+            if (total < 0) total = 0;
         }
         if (a->pad_mode == CK_PAD_SAME_UPPER) {
             *pb = total / 2;
-            *pe = total - *pb;
+            if (!ck_sub(total, *pb, pe)) return false;
         } else {
             *pe = total / 2;
-            *pb = total - *pe;
+            if (!ck_sub(total, *pe, pb)) return false;
         }
     } else if (a->pad_mode == CK_PAD_VALID) {
         *pb = *pe = 0;

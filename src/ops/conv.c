@@ -22,7 +22,7 @@ static void fail_window(ck_ctx *c, const ck_shape *x, int nsp, int i, ck_window 
     ck_str_addf(&m, "output %s would be %lld — ", ax, (long long)out);
     kernel_phrase(&m, w->k, w->d);
     ck_str_addf(&m, " does not fit in the %lld-pixel input", (long long)w->in);
-    if (w->pb || w->pe) ck_str_addf(&m, " padded to %lld", (long long)(w->in + w->pb + w->pe));
+    if (w->pb || w->pe) ck_str_addf(&m, " padded to %lld", (long long)w->padded);
     if (w->s > 1 && out <= 0) ck_str_addf(&m, " (stride %lld)", (long long)w->s);
     char *msg = ck_str_take(&m);
     ck_diag *dg = ck_fail(c, CK_OUTPUT_TOO_SMALL, "%s", msg ? msg : "output too small");
@@ -257,9 +257,9 @@ static bool tconv_shape(ck_ctx *c) {
                 fail_overflow(c, c->n->type);
                 return false;
             }
-            hi[i] = ck_sat_add(lo[i], a->stride[i] - 1);
-            if (a->size[i] < lo[i] || a->size[i] > hi[i]) bad = true;
-            op[i] = a->size[i] - lo[i];
+            hi[i] = ck_sat_add(lo[i], ck_sat_add(a->stride[i], -1));
+            if (a->size[i] < lo[i] || a->size[i] > hi[i] || !ck_sub(a->size[i], lo[i], &op[i]))
+                bad = true;
         }
         if (bad) {
             ck_str m = {0};
@@ -323,7 +323,7 @@ static bool tconv_shape(ck_ctx *c) {
                                   "output %s would be %lld — padding %lld + %lld removes more than "
                                   "the %lld pixels the transposed convolution produces",
                                   an, (long long)out, (long long)pb, (long long)pe,
-                                  (long long)(out + pb + pe));
+                                  (long long)ck_sat_add(ck_sat_add(out, pb), pe));
             if (dg) {
                 ck_str ff = {0};
                 ck_str_addf(&ff, "%s = %s", an, f.p ? f.p : "");

@@ -85,7 +85,7 @@ static bool shape_shape(ck_ctx *c) {
     int64_t n = e > s ? e - s : 0;
     c->out[0]->shape = (ck_shape){.rank = 1, .d = {n}};
     out_int(c, 0);
-    ck_set_kval(c->out[0], x->d + s, n);
+    ck_set_kval(c->out[0], &x->d[s], n);
     return true;
 }
 
@@ -157,8 +157,8 @@ static bool unsqueeze_shape(ck_ctx *c) {
         return false;
     }
     if (!axes) return unknown_input(c, 1, "axes");
-    int64_t r = x->rank + na;
-    if (r > CK_MAX_RANK) {
+    int64_t r;
+    if (!ck_add(x->rank, na, &r) || r > CK_MAX_RANK) {
         ck_fail(c, CK_LIMIT_EXCEEDED,
                 "%s: the output would have %lld axes; at most %d are supported", c->n->type,
                 (long long)r, CK_MAX_RANK);
@@ -333,9 +333,11 @@ static bool cos_shape(ck_ctx *c) {
     bool is_int = c->n->a.fill.is_int;
     c->out[0]->dtype = is_int ? CK_I64 : CK_F32;
     int64_t cnt;
-    if (is_int && ck_shape_numel(&y, &cnt) && cnt <= CK_ONNX_MAX_KVAL && y.rank <= 1) {
+    double fv = c->n->a.fill.value; /* contents only where the double holds the integer */
+    if (is_int && fabs(fv) < 9e15 && ck_shape_numel(&y, &cnt) && cnt <= CK_ONNX_MAX_KVAL &&
+        y.rank <= 1) {
         int64_t tmp[CK_ONNX_MAX_KVAL];
-        for (int64_t i = 0; i < cnt; i++) tmp[i] = (int64_t)c->n->a.fill.value;
+        for (int64_t i = 0; i < cnt; i++) tmp[i] = (int64_t)fv;
         ck_set_kval(c->out[0], tmp, cnt);
     }
     return true;
@@ -367,11 +369,14 @@ static bool range_shape(ck_ctx *c) {
     int64_t len = (int64_t)cnt;
     c->out[0]->shape = (ck_shape){.rank = 1, .d = {len}};
     c->out[0]->dtype = c->in[0]->dtype;
-    int64_t dummy;
-    if (ck_known_ints(c, 0, &dummy) && len <= CK_ONNX_MAX_KVAL) {
+    int64_t n0, n2;
+    const int64_t *start = ck_known_ints(c, 0, &n0), *delta = ck_known_ints(c, 2, &n2);
+    if (start && delta && n0 == 1 && n2 == 1 && len <= CK_ONNX_MAX_KVAL) {
         int64_t tmp[CK_ONNX_MAX_KVAL];
-        for (int64_t i = 0; i < len; i++) tmp[i] = (int64_t)v[0] + i * (int64_t)v[2];
-        ck_set_kval(c->out[0], tmp, len);
+        bool ok = true;
+        for (int64_t i = 0; i < len && ok; i++)
+            ok = ck_mul(i, delta[0], &tmp[i]) && ck_add(tmp[i], start[0], &tmp[i]);
+        if (ok) ck_set_kval(c->out[0], tmp, len);
     }
     return true;
 }
@@ -621,9 +626,9 @@ static bool oconcat_shape(ck_ctx *c) {
     for (int i = 0; i < c->n_in; i++) {
         int64_t k;
         const int64_t *v = ck_known_ints(c, i, &k);
-        if (!v || c->in[i]->shape.rank != 1 || n + k > CK_ONNX_MAX_KVAL) return true;
-        memcpy(tmp + n, v, (size_t)k * sizeof *v);
-        n += k;
+        if (!v || c->in[i]->shape.rank != 1 || k > CK_ONNX_MAX_KVAL - n) return true;
+        memcpy(&tmp[n], v, (size_t)k * sizeof *v);
+        if (!ck_add(n, k, &n)) return true;
     }
     ck_set_kval(c->out[0], tmp, n);
     return true;
@@ -687,10 +692,17 @@ static bool resize_attrs(ck_ctx *c, ck_attrs *t) {
     } else
         for (int i = 0; i < r; i++) axes[i] = i;
     double v[CK_MAX_RANK];
+    int64_t sz[CK_MAX_RANK]; /* sizes are int64: read them as they are */
     int n = 0;
     int k = has_sizes ? k_sizes : k_scales;
-    if (!known_nums(c, k, v, CK_MAX_RANK, &n))
+    int64_t cnt;
+    const int64_t *iv = has_sizes ? ck_known_ints(c, k, &cnt) : NULL;
+    if (iv && cnt <= CK_MAX_RANK) {
+        n = (int)cnt;
+        for (int i = 0; i < n; i++) v[i] = (double)(sz[i] = iv[i]);
+    } else if (has_sizes || !known_nums(c, k, v, CK_MAX_RANK, &n)) {
         return unknown_input(c, k, has_sizes ? "sizes" : "scales");
+    }
     if (n != na) {
         ck_fail(c, CK_RANK_MISMATCH, "%s: %s has %d entries but the input %s has %d axes",
                 c->n->type, has_sizes ? "sizes" : "scales", n, "to resize", na);
@@ -707,7 +719,7 @@ static bool resize_attrs(ck_ctx *c, ck_attrs *t) {
     for (int i = 0; i < na; i++) {
         int a = axes[i];
         if (a < 2) {
-            bool same = has_sizes ? (int64_t)v[i] == x->d[a] : v[i] == 1.0;
+            bool same = has_sizes ? sz[i] == x->d[a] : v[i] == 1.0;
             if (!same) {
                 ck_fail(
                     c, CK_UNSUPPORTED,
@@ -719,12 +731,12 @@ static bool resize_attrs(ck_ctx *c, ck_attrs *t) {
             continue;
         }
         if (has_sizes) {
-            if (v[i] < 0) {
-                ck_fail(c, CK_INVALID_CONFIG, "%s: sizes[%d] = %g is negative", c->n->type, i,
-                        v[i]);
+            if (sz[i] < 0) {
+                ck_fail(c, CK_INVALID_CONFIG, "%s: sizes[%d] = %lld is negative", c->n->type, i,
+                        (long long)sz[i]);
                 return false;
             }
-            t->size[a - 2] = (int64_t)v[i];
+            t->size[a - 2] = sz[i];
         } else {
             if (!(v[i] > 0)) {
                 ck_fail(c, CK_INVALID_CONFIG, "%s: scales[%d] = %g must be positive", c->n->type, i,
@@ -775,7 +787,7 @@ static bool pad_attrs(ck_ctx *c, ck_attrs *t) {
             if (!norm_axis(c, av[i], r, &axes[i], "axes entry")) return false;
     } else
         for (int i = 0; i < r; i++) axes[i] = i;
-    if (np != 2 * (int64_t)na || na > CK_MAX_RANK) {
+    if (np % 2 || np / 2 != na || na > CK_MAX_RANK) {
         char buf[160];
         ck_fail(c, CK_RANK_MISMATCH,
                 "%s: pads has %lld entries; the input %s needs %d (begin and end per axis)",

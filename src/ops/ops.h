@@ -174,6 +174,7 @@ typedef struct ck_window {
     bool ceil_mode;
     bool torch_ceil_drop; /* PyTorch: drop a last window that starts in the right padding */
     int64_t dropped;      /* out: input pixels at the end that no window covers (floor) */
+    int64_t padded;       /* out: in + pb + pe */
 } ck_window;
 
 /* Resolves pad_mode into explicit pads for one axis of input size `in`. */

@@ -76,7 +76,7 @@ static bool window_pool_shape(ck_ctx *c) {
                         (long long)w.k);
             if (w.d > 1) ck_str_addf(&m, " dilated by %lld", (long long)w.d);
             ck_str_addf(&m, " does not fit in the %lld-pixel input", (long long)w.in);
-            if (w.pb || w.pe) ck_str_addf(&m, " padded to %lld", (long long)(w.in + w.pb + w.pe));
+            if (w.pb || w.pe) ck_str_addf(&m, " padded to %lld", (long long)w.padded);
             char *msg = ck_str_take(&m);
             ck_diag *dg = ck_fail(c, CK_OUTPUT_TOO_SMALL, "%s", msg ? msg : "");
             free(msg);
@@ -193,11 +193,18 @@ static void adaptive_cost(const ck_ctx *c, ck_cost *k) {
     for (int i = 0; i < a->nsp; i++) {
         int ax = ck_spatial_axis(a, x->rank, a->nsp, i);
         int64_t in = x->d[ax], out = y->d[ax], sum = 0;
-        if (out > 100000) {
-            sum = out;
+        if (out > 100000 || out <= 0) {
+            sum = out > 0 ? out : 0;
         } else {
-            for (int64_t j = 0; j < out; j++)
-                sum += ck_ceildiv((j + 1) * in, out) - ck_floordiv(j * in, out);
+            /* bin j is [floor(j*in/out), ceil((j+1)*in/out)); with in = q*out + r
+             * its width is q + ceil((j+1)*r/out) - floor(j*r/out), and j*r <
+             * out*out stays small: the huge input never meets a product */
+            int64_t q = in / out, r = in % out, lo = 0, t;
+            for (int64_t j1 = 1; j1 <= out; j1++) { /* bin j1 - 1 */
+                if (!ck_mul(j1, r, &t)) break;
+                sum = ck_sat_add(sum, ck_sat_add(q, ck_sat_add(ck_ceildiv(t, out), -lo)));
+                lo = ck_floordiv(t, out);
+            }
         }
         reads = ck_sat_mul(reads, sum);
     }

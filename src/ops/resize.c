@@ -100,7 +100,9 @@ static void resize_cost(const ck_ctx *c, ck_cost *k) {
     int nsp = c->out[0]->shape.rank - 2;
     int64_t taps = 1;
     for (int i = 0; i < nsp; i++)
-        taps *= a->interp == CK_INTERP_LINEAR ? 2 : a->interp == CK_INTERP_CUBIC ? 4 : 1;
+        taps = ck_sat_mul(taps, a->interp == CK_INTERP_LINEAR  ? 2
+                                : a->interp == CK_INTERP_CUBIC ? 4
+                                                               : 1);
     k->ops = ck_sat_mul(ck_numel_sat(&c->out[0]->shape), taps);
 }
 

@@ -130,7 +130,7 @@ static bool getitem_shape(ck_ctx *c) {
             return false;
         }
         int64_t lo = clamp_bound(a, d, 0), hi = clamp_bound(b, d, d);
-        int64_t len = hi > lo ? (hi - lo + s - 1) / s : 0;
+        int64_t span, len = hi > lo && ck_sub(hi, lo, &span) ? ck_ceildiv(span, s) : 0;
         start[i] = lo;
         step[i] = s;
         y.d[y.rank++] = len;
@@ -401,14 +401,17 @@ static bool pieces_shape(ck_ctx *c) {
     int n = 0;
     bool chunk = a->dyn.n == 0;
     if (chunk) { /* torch.chunk: pieces of ceil(len / chunks), the last may be smaller */
-        int64_t k = a->chunks, each = k > 0 ? (len + k - 1) / k : 0;
+        int64_t k = a->chunks, each = k > 0 ? ck_ceildiv(len, k) : 0;
         if (k <= 0) {
             ck_fail(c, CK_INVALID_CONFIG, "%s: chunks must be greater than 0, got %lld", c->n->type,
                     (long long)k);
             return false;
         }
-        for (int64_t at = 0; each > 0 && at < len && n < CK_MAX_KVAL; at += each)
-            sizes[n++] = len - at < each ? len - at : each;
+        for (int64_t at = 0, rest; each > 0 && at < len && n < CK_MAX_KVAL;) {
+            if (!ck_sub(len, at, &rest)) break;
+            sizes[n++] = rest < each ? rest : each;
+            if (!ck_add(at, each, &at)) break;
+        }
         if (len == 0) sizes[n++] = 0;
     } else {
         int64_t sum = 0;

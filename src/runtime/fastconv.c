@@ -306,6 +306,14 @@ int64_t rt_fastconv_overread(const rt_step *st) {
     return (tw * p->sw + p->kw * p->dw) * p->vw;
 }
 
+/* a*b well inside int64: the fast kernels address pixels with plain
+ * arithmetic, so an absurd geometry (a dilation of 2^62 with padding to
+ * match) runs on the reference kernel instead. */
+static bool modest(int64_t a, int64_t b) {
+    int64_t r;
+    return ck_mul(a, b, &r) && r >= 0 && r < ((int64_t)1 << 40);
+}
+
 bool rt_fastconv_plan(ck_session *s, rt_step *st, rt_isa isa, int threads) {
     if (st->kind != RT_K_CONV || isa == RT_ISA_REF || st->u.conv.prepad) return false;
     const rt_geom *x = &st->u.conv.x, *y = &st->u.conv.y;
@@ -322,6 +330,10 @@ bool rt_fastconv_plan(ck_session *s, rt_step *st, rt_isa isa, int threads) {
     p.dh = st->u.conv.d[1], p.dw = st->u.conv.d[2];
     p.pt = st->u.conv.pb[1], p.pl = st->u.conv.pb[2];
     if (p.oh <= 0 || p.ow <= 0 || p.pt < 0 || p.pl < 0) return false;
+    if (!modest(p.kh, p.dh) || !modest(p.kw, p.dw) || !modest(ck_sat_add(p.oh, 16), p.sh) ||
+        !modest(ck_sat_add(p.ow, 16), p.sw) || !modest(p.pt, 1) || !modest(p.pl, 1) ||
+        !modest(p.h, 1) || !modest(p.w, 1))
+        return false;
     p.clamp = rt_act_clamp(&st->post, &p.lo, &p.hi);
     p.cb = ck_ceildiv(C, p.vw);
     if (dw) {

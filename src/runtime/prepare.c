@@ -23,6 +23,18 @@ static bool oom(rt_wctx *w) {
     return false;
 }
 
+/* The parameters or scratch a layer would allocate hold at most as many
+ * elements as a tensor may (ck_limits.max_elements): a checked shape bounds
+ * the tensors, not a kernel's or a depth multiplier's product. */
+static bool fits(rt_wctx *w, const ck_node *n, int64_t count, const char *what) {
+    if (count >= 0 && count <= w->g->lim.max_elements) return true;
+    perr(w, n, CK_LIMIT_EXCEEDED,
+         "%s: its %s would hold more than the %lld elements a tensor may have (raise it with "
+         "--max-elements)",
+         n->name, what, (long long)w->g->lim.max_elements);
+    return false;
+}
+
 static const ck_shape *in_shape(const rt_wctx *w, const rt_step *st, int k) {
     return &w->s->vals[st->in[k]].shape;
 }
@@ -356,8 +368,16 @@ static bool build_conv(rt_wctx *w, const ck_node *n, rt_step *st) {
         st->u.conv.pb[slot] = prepad ? 0 : b;
         pb[ax] = b;
         pe[ax] = e;
-        K *= a->kernel[i];
+        K = ck_sat_mul(K, a->kernel[i]);
     }
+    /* the weights (and a separable layer's depthwise output) before any is made */
+    int64_t CM = ck_sat_mul(C, M),
+            ysp =
+                ck_sat_mul(ck_sat_mul(st->u.conv.y.sp[0], st->u.conv.y.sp[1]), st->u.conv.y.sp[2]);
+    if (!fits(w, n, ck_sat_mul(ck_sat_mul(O, C / (G ? G : 1)), K), "weights") ||
+        (sep && (!fits(w, n, ck_sat_mul(CM, ck_sat_add(K, O)), "weights") ||
+                 !fits(w, n, ck_sat_mul(ck_sat_mul(st->u.conv.x.n, CM), ysp), "depthwise output"))))
+        return false;
     if (prepad) {
         /* PyTorch applies padding_mode with F.pad, then convolves unpadded */
         if (!build_padmap(w, st, &st->u.conv.pad, X, pb, pe, a->border, 0.0)) return false;
@@ -373,14 +393,13 @@ static bool build_conv(rt_wctx *w, const ck_node *n, rt_step *st) {
         a->dialect == CK_DIALECT_KERAS && !prepad && st->u.conv.x.sc == 1 && st->u.conv.y.sc == 1;
     if (sep) {
         /* Keras SeparableConv: depthwise [k, C, M], pointwise [1, C*M, O] */
-        st->w[0] = own_conv_weight(w, keras_kernel(w, n, "depthwise_kernel", K, C, M, true), C,
-                                   C * M, C, K, false, nhwc, &failed);
-        st->w[1] = own_conv_weight(w, keras_kernel(w, n, "pointwise_kernel", 1, C * M, O, false),
-                                   C * M, O, 1, 1, false, nhwc, &failed);
+        st->w[0] = own_conv_weight(w, keras_kernel(w, n, "depthwise_kernel", K, C, M, true), C, CM,
+                                   C, K, false, nhwc, &failed);
+        st->w[1] = own_conv_weight(w, keras_kernel(w, n, "pointwise_kernel", 1, CM, O, false), CM,
+                                   O, 1, 1, false, nhwc, &failed);
         ck_shape bs = {.rank = 1, .d = {O}};
         if (a->bias) st->w[2] = gen(w, n, "bias", &bs, 1, 0.0, &failed);
-        st->scratch =
-            st->u.conv.x.n * C * M * st->u.conv.y.sp[0] * st->u.conv.y.sp[1] * st->u.conv.y.sp[2];
+        st->scratch = ck_sat_mul(ck_sat_mul(st->u.conv.x.n, CM), ysp);
         if (nhwc) st->kind = RT_K_SEPARABLE_NHWC;
     } else {
         ck_shape bs = {.rank = 1, .d = {O}};
@@ -427,8 +446,9 @@ bool rt_prep_tconv(rt_wctx *w, const ck_node *n, rt_step *st) {
         st->u.conv.s[slot] = a->stride[i];
         st->u.conv.d[slot] = a->dilation[i];
         st->u.conv.pb[slot] = pb;
-        K *= a->kernel[i];
+        K = ck_sat_mul(K, a->kernel[i]);
     }
+    if (!fits(w, n, ck_sat_mul(ck_sat_mul(C, O / G), K), "weights")) return false;
     bool failed = false;
     ck_shape bs = {.rank = 1, .d = {O}};
     st->u.conv.has_bias = a->bias;
@@ -952,6 +972,7 @@ static bool prep_linear(rt_wctx *w, const ck_node *n, rt_step *st) {
     st->u.lin.n = N;
     st->u.lin.trans_a = a->trans_a;
     st->u.lin.alpha = st->u.lin.beta = 1.0f;
+    if (!fits(w, n, ck_sat_mul(K, N), "weights")) return false;
     bool failed = false;
     if (a->dialect == CK_DIALECT_ONNX) {
         if (n->op == CK_OP_LINEAR) { /* Gemm's scales (MatMul has none) */
