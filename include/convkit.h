@@ -511,7 +511,11 @@ CK_API void ck_session_ctx_free(ck_session_ctx *c);
 /* Runs the network. inputs[i] holds numel(ck_session_input_shape(s, i))
  * floats in C order; outputs[i] receives numel(ck_session_output_shape(s, i))
  * floats. Nothing is checked here beyond NULL pointers (CK_EUSAGE): every
- * other check happened in ck_session_new(). */
+ * other check happened in ck_session_new(). Except for an ONNX model whose
+ * weights are graph inputs (ONNX's node tests give W, B, scale, ... so):
+ * its session builds its steps in each run, once those values are known,
+ * and a run can then also return CK_ENOMEM, or CK_EINVALID when the values
+ * make a layer invalid; such a session reports no steps. */
 CK_API ck_status ck_session_run(const ck_session *s, ck_session_ctx *ctx,
                                 const float *const *inputs, float *const *outputs);
 

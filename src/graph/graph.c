@@ -1,6 +1,7 @@
 /* Graph construction: values, tensors, and layers bound through the
  * frontend tables. */
 #include "graph/graph.h"
+#include "core/blob.h"
 #include "ops/ops.h"
 
 #include <string.h>
@@ -71,6 +72,7 @@ void ck_graph_free(ck_graph *g) {
         if (g->vals[i].tensor < 0) free(g->vals[i].kval); /* a constant's kval is its tensor's */
     }
     for (int i = 0; i < g->n_tensors; i++) ck_tensor_free(&g->tensors[i]);
+    ck_blob_release(g->blob);
     ck_diags_free(&g->warnings);
     free(g->nodes);
     free(g->vals);
@@ -587,13 +589,14 @@ static bool clone_tensor(ck_tensor *d, const ck_tensor *s, bool weights) {
     d->f32 = NULL;
     d->i64 = NULL;
     d->ext_path = NULL;
+    if (!weights) d->raw = NULL, d->raw_len = 0;
     int64_t n = 0;
     if (!(d->name = ck_strdup(s->name))) return false;
     if (s->ext_path && !(d->ext_path = ck_strdup(s->ext_path))) return false;
-    if ((s->f32 && weights) || s->i64) {
+    if (s->f32 || s->i64) {
         if (!ck_shape_numel(&s->shape, &n)) return false;
     }
-    if (s->f32 && weights) {
+    if (s->f32 && (weights || n <= CK_TENSOR_SMALL_FLOATS)) { /* weights, or shape constants */
         d->f32 = malloc((size_t)(n ? n : 1) * sizeof *d->f32);
         if (!d->f32) return false;
         memcpy(d->f32, s->f32, (size_t)n * sizeof *d->f32);
@@ -610,6 +613,7 @@ ck_graph *ck_graph_clone(const ck_graph *g, bool weights) {
     ck_graph *c = ck_graph_new(g->dialect, g->source);
     if (!c) return NULL;
     c->lim = g->lim;
+    if (weights) c->blob = ck_blob_retain(g->blob);
     c->nodes = calloc((size_t)(g->n_nodes ? g->n_nodes : 1), sizeof *c->nodes);
     c->vals = calloc((size_t)(g->n_vals ? g->n_vals : 1), sizeof *c->vals);
     c->tensors = calloc((size_t)(g->n_tensors ? g->n_tensors : 1), sizeof *c->tensors);

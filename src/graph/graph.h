@@ -10,6 +10,11 @@
 
 typedef enum ck_dtype { CK_F32 = 0, CK_I64, CK_I32, CK_F64, CK_U8, CK_BOOL, CK_OTHER } ck_dtype;
 
+/* Float tensors up to this many elements are constants shape rules read
+ * (Resize scales, Clip bounds, Pad values): the ONNX reader decodes them
+ * when it reads the model, and clones without weights keep them. */
+#define CK_TENSOR_SMALL_FLOATS 64
+
 /* A weight tensor (ONNX initializer). Data may be absent (external data not
  * present): shape checks only need dims. */
 typedef struct ck_tensor {
@@ -21,6 +26,14 @@ typedef struct ck_tensor {
     int64_t *i64;   /* owned, integer data (shape constants) */
     char *ext_path; /* external data file, relative to the model */
     int64_t ext_offset, ext_length;
+    /* Inline data left undecoded: raw_len bytes of onnx_type elements,
+     * little-endian, a view into the graph's blob (the mapped model file);
+     * the runtime decodes it (core/elem.h). NULL when none. */
+    const uint8_t *raw;
+    int64_t raw_len;
+    /* Its values are those of the graph input of the same name, given at
+     * run time (ONNX weights declared as graph inputs); shape only here. */
+    bool from_input;
 } ck_tensor;
 
 void ck_tensor_free(ck_tensor *t);
@@ -93,8 +106,9 @@ struct ck_graph {
     int *outputs;
     int n_tensors, cap_tensors;
     ck_tensor *tensors;
-    ck_diags warnings; /* import warnings, re-emitted by ck_check */
-    ck_limits lim;     /* resolved */
+    struct ck_blob *blob; /* the bytes tensors' raw views point into (held), or NULL */
+    ck_diags warnings;    /* import warnings, re-emitted by ck_check */
+    ck_limits lim;        /* resolved */
     /* name -> index hash tables (open addressing, -1 empty) so that building
      * a graph stays linear in its size */
     int val_cap, node_cap;
@@ -139,7 +153,8 @@ void ck_graph_warn(ck_graph *g, ck_code code, const char *layer, const char *fmt
     __attribute__((format(printf, 4, 5)));
 
 /* Deep copy (for the fix search). Weight data is copied only when
- * `weights` is true; integer shape constants always are. NULL on OOM. */
+ * `weights` is true (raw views then share g's blob); integer shape
+ * constants always are. NULL on OOM. */
 ck_graph *ck_graph_clone(const ck_graph *g, bool weights);
 /* Rebuilds node `ni` from its (edited) args/fwd through its frontend:
  * new attributes and configuration error. */

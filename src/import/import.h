@@ -8,6 +8,11 @@
  * external-data files (relative to its directory); may be NULL. */
 ck_status ck_load_onnx(const uint8_t *data, size_t len, const char *path, const ck_limits *lim,
                        ck_graph **out, ck_diags *diags);
+/* The same from a blob (a mapped file): the weights stay in it, undecoded,
+ * and the graph holds a reference while any tensor is a view into it. */
+struct ck_blob;
+ck_status ck_load_onnx_blob(struct ck_blob *blob, const char *path, const ck_limits *lim,
+                            ck_graph **out, ck_diags *diags);
 /* Keras model JSON (to_json(), TF.js model.json, Keras 3 config.json). */
 ck_status ck_load_keras(const char *text, size_t len, const char *path, const ck_limits *lim,
                         ck_graph **out, ck_diags *diags);

@@ -1,5 +1,6 @@
 /* ck_load_file: reads a model file and picks the reader from its content. */
 #include "import/import.h"
+#include "core/blob.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -155,11 +156,27 @@ ck_status ck_load_file(const char *path, const ck_limits *lim, ck_graph **out, c
     ck_diags *d = diags ? diags : &local;
     char *data;
     size_t len;
-    ck_status st = read_file(path, lim, &data, &len, d);
-    if (st == CK_OK) {
+    ck_status st;
+    ck_blob *map = NULL;
+    char head[4096];
+    size_t hn = 0;
+    /* ONNX is mapped, not read: its weights stay in the file until a run */
+    if (ck_blob_map(path, &map) == 0 &&
+        ck_blob_read(map, 0, head, hn = map->n < sizeof head ? map->n : sizeof head) &&
+        detect(head, hn) == KIND_ONNX) {
+        if ((uint64_t)map->n > (uint64_t)max_file(lim)) {
+            ck_diag *dg = ck_diag_parse(d, path, 0, 0, "%s is larger than the %lld-byte limit",
+                                        path, (long long)max_file(lim));
+            if (dg) dg->code = CK_LIMIT_EXCEEDED;
+            st = CK_EPARSE;
+        } else {
+            st = ck_load_onnx_blob(map, path, lim, out, d);
+        }
+    } else if ((st = read_file(path, lim, &data, &len, d)) == CK_OK) {
         st = load_bytes(data, len, path, detect(data, len), lim, out, d);
         free(data);
     }
+    ck_blob_release(map);
     ck_diags_free(&local);
     return st;
 }

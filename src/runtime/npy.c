@@ -3,9 +3,10 @@
  * A file is the magic "\x93NUMPY", a version (major, minor), the header
  * length (uint16 for 1.0, uint32 for 2.0 and 3.0, little-endian), a Python
  * dict literal {'descr': ..., 'fortran_order': ..., 'shape': (...)}, then
- * the raw data. Values are decoded byte by byte, so the host's byte order
- * does not matter. */
+ * the raw data. Values are decoded byte by byte by the decoder every reader
+ * shares (core/elem.h), so the host's byte order does not matter. */
 #include "core/core.h"
+#include "core/elem.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -129,55 +130,30 @@ static const char *parse_header(hdr *h) {
     return NULL;
 }
 
-/* ---- element decoding ---------------------------------------------------- */
+/* ---- element decoding: the shared decoder (core/elem.h) ---------------- */
 
-typedef enum { K_FLOAT, K_INT, K_UINT, K_BOOL } kind;
-
-static uint64_t load(const unsigned char *p, int size, bool big) {
-    uint64_t v = 0;
-    for (int i = 0; i < size; i++) v |= (uint64_t)p[big ? size - 1 - i : i] << (8 * i);
-    return v;
-}
-
-float rt_half_to_float(uint16_t h) {
-    int e = (h >> 10) & 31, m = h & 1023;
-    float v = e == 0    ? ldexpf((float)m, -24)
-              : e == 31 ? (m ? NAN : INFINITY)
-                        : ldexpf((float)(m | 1024), e - 25);
-    return (h & 0x8000) ? -v : v;
-}
-
-/* Decodes element p as a float; false when it is not exactly representable. */
-static bool decode(const unsigned char *p, kind k, int size, bool big, float *out) {
-    uint64_t u = load(p, size, big);
-    switch (k) {
-    case K_FLOAT:
-        if (size == 2) {
-            *out = rt_half_to_float((uint16_t)u);
-        } else if (size == 4) {
-            uint32_t w = (uint32_t)u;
-            memcpy(out, &w, 4);
-        } else {
-            double dv;
-            memcpy(&dv, &u, 8);
-            *out = (float)dv;
-            if (!isnan(dv) && (double)*out != dv) return false;
-        }
-        return true;
-    case K_BOOL:
-        *out = u ? 1.0f : 0.0f;
-        return true;
-    case K_INT: {
-        int64_t v = size == 8 ? (int64_t)u : (int64_t)(u << (64 - 8 * size)) >> (64 - 8 * size);
-        *out = (float)v;
-        /* (float)v may round up to 2^63, which int64 cannot hold */
-        return *out < 9.2233720368547758e18f && (int64_t)*out == v;
+/* The element type of a .npy dtype: kind letter and item size. */
+static int npy_elem(char kind, int size) {
+    switch (kind) {
+    case 'f':
+        return size == 2 ? CK_E_FLOAT16 : size == 4 ? CK_E_FLOAT : size == 8 ? CK_E_DOUBLE : 0;
+    case 'i':
+        return size == 1   ? CK_E_INT8
+               : size == 2 ? CK_E_INT16
+               : size == 4 ? CK_E_INT32
+               : size == 8 ? CK_E_INT64
+                           : 0;
+    case 'u':
+        return size == 1   ? CK_E_UINT8
+               : size == 2 ? CK_E_UINT16
+               : size == 4 ? CK_E_UINT32
+               : size == 8 ? CK_E_UINT64
+                           : 0;
+    case 'b':
+        return size == 1 ? CK_E_BOOL : 0;
+    default:
+        return 0;
     }
-    case K_UINT:
-        *out = (float)u;
-        return *out < 1.8446744073709552e19f && (uint64_t)*out == u;
-    }
-    return false;
 }
 
 ck_status ck_npy_parse(const void *bytes, size_t len, const char *name, ck_tensor_f32 **out,
@@ -198,7 +174,7 @@ ck_status ck_npy_parse(const void *bytes, size_t len, const char *name, ck_tenso
     size_t hl, pre = major == 1 ? 10 : 12;
     if (len < pre)
         return fail(d, CK_EPARSE, CK_PARSE_ERROR, name, "the file ends inside its preamble");
-    hl = major == 1 ? (size_t)load(b + 8, 2, false) : (size_t)load(b + 8, 4, false);
+    hl = (size_t)ck_elem_load(b + 8, major == 1 ? 2 : 4, false);
     if (hl > len - pre)
         return fail(d, CK_EPARSE, CK_PARSE_ERROR, name,
                     "the header claims %zu bytes but the file has only %zu after the preamble", hl,
@@ -214,7 +190,6 @@ ck_status ck_npy_parse(const void *bytes, size_t len, const char *name, ck_tenso
         ds++;
     else if (ds[0] == '>')
         big = true, ds++;
-    kind k;
     int size = 0;
     /* the item size: one or two digits after the kind letter */
     if (ds[0] && ds[1] >= '0' && ds[1] <= '9') {
@@ -222,28 +197,8 @@ ck_status ck_npy_parse(const void *bytes, size_t len, const char *name, ck_tenso
         if (ds[2] >= '0' && ds[2] <= '9') size = size * 10 + (ds[2] - '0');
         if (ds[size >= 10 ? 3 : 2]) size = 0;
     }
-    switch (ds[0]) {
-    case 'f':
-        k = K_FLOAT;
-        if (size != 2 && size != 4 && size != 8) size = 0;
-        break;
-    case 'i':
-        k = K_INT;
-        break;
-    case 'u':
-        k = K_UINT;
-        break;
-    case 'b':
-        k = K_BOOL;
-        if (size != 1) size = 0;
-        break;
-    default:
-        size = 0;
-        k = K_FLOAT;
-        break;
-    }
-    if (k != K_FLOAT && k != K_BOOL && size != 1 && size != 2 && size != 4 && size != 8) size = 0;
-    if (!size)
+    int et = npy_elem(ds[0], size);
+    if (!et)
         return fail(d, CK_EPARSE, CK_UNSUPPORTED, name,
                     "dtype '%s' cannot be read as float32 (float16/32/64, integers and bool can); "
                     "save the array with .astype(numpy.float32)",
@@ -281,7 +236,10 @@ ck_status ck_npy_parse(const void *bytes, size_t len, const char *name, ck_tenso
                 idx[i] = 0;
             }
         }
-        if (!decode(data + (size_t)src * (size_t)size, k, size, big, &t->data[e])) {
+        bool exact;
+        t->data[e] =
+            ck_elem_f32(et, ck_elem_load(data + (size_t)src * (size_t)size, size, big), &exact);
+        if (!exact) {
             ck_tensor_f32_free(t);
             return fail(d, CK_EPARSE, CK_UNSUPPORTED, name,
                         "dtype '%s': element %lld is not exactly representable as float32; "

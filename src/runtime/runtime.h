@@ -306,8 +306,6 @@ rt_geom rt_geom_of(const ck_attrs *a, const ck_shape *shape, int nsp);
 bool rt_geom_nchw2d(const rt_geom *g);
 int64_t rt_numel(const ck_shape *s);
 
-/* IEEE half -> float (npy.c; .npy float16 and ONNX FLOAT16 tensors). */
-float rt_half_to_float(uint16_t h);
 
 /* ---- weights (weights.c) ------------------------------------------------ */
 

@@ -91,7 +91,7 @@ static int source_val(rt_wctx *w, const ck_node *n, int gv, int *vmap, int *inpu
     }
     st.where = RT_CONST;
     const ck_tensor *t = v->tensor >= 0 ? &g->tensors[v->tensor] : NULL;
-    if (t && (t->f32 || t->ext_path)) {
+    if (t && (t->f32 || t->raw || t->i64 || t->ext_path || t->from_input)) {
         st.data = rt_tensor_data(w, v->tensor, n, "constant input");
         if (!st.data) return -1;
     } else {
@@ -224,6 +224,100 @@ static int online_cpus(void) {
     return n < 1 ? 1 : n > 64 ? 64 : (int)n;
 }
 
+/* ---- weights given at run time ------------------------------------------
+ * An ONNX model may declare weights as graph inputs (ONNX's node tests give
+ * W, B, scale, mean and var so): the importer binds such a layer to a tensor
+ * with the input's shape and no values (from_input). A session of such a
+ * graph has its inputs and outputs but no steps; each run copies the graph
+ * with those tensors set to the run's inputs, checks the copy (a layer may
+ * read a weight's values when it is built: Clip's bounds) and runs a
+ * session of it: weights are packed per run. */
+
+static bool weights_at_run(const ck_graph *g) {
+    for (int i = 0; i < g->n_tensors; i++)
+        if (g->tensors[i].from_input) return true;
+    return false;
+}
+
+/* The session's inputs and float outputs, without steps. */
+static bool io_only(ck_session *s, const ck_graph *g) {
+    s->inputs = malloc(((size_t)g->n_inputs + 1) * sizeof *s->inputs);
+    s->in_names = calloc((size_t)g->n_inputs + 1, sizeof *s->in_names);
+    s->outputs = malloc(((size_t)g->n_outputs + 1) * sizeof *s->outputs);
+    s->out_names = calloc((size_t)g->n_outputs + 1, sizeof *s->out_names);
+    if (!s->inputs || !s->in_names || !s->outputs || !s->out_names) return false;
+    s->n_inputs = g->n_inputs;
+    for (int i = 0; i < g->n_inputs; i++) {
+        int gv = g->inputs[i];
+        if ((s->inputs[i] = add_val(s, gv, &g->vals[gv].shape, -1)) < 0 ||
+            !(s->in_names[i] = ck_strdup(g->vals[gv].name)))
+            return false;
+    }
+    for (int i = 0; i < g->n_outputs; i++) {
+        int gv = g->outputs[i], k = s->n_outputs;
+        if (g->vals[gv].dtype != CK_F32) continue;
+        if ((s->outputs[k] = add_val(s, gv, &g->vals[gv].shape, -1)) < 0 ||
+            !(s->out_names[k] = ck_strdup(g->vals[gv].name)))
+            return false;
+        s->n_outputs++;
+    }
+    s->max_io = 1;
+    return true;
+}
+
+static ck_status session_new(const ck_graph *g, const ck_session_options *opt, ck_session **out,
+                             ck_diags *d);
+
+/* One run of a session whose weights are inputs (see above). */
+static ck_status run_with_weights(const ck_session *s, const float *const *inputs,
+                                  float *const *outputs) {
+    ck_graph *c = ck_graph_clone(s->g, true);
+    ck_session *in = NULL;
+    ck_session_ctx *ctx = NULL;
+    ck_diags d = {0};
+    ck_status st = c ? CK_OK : CK_ENOMEM;
+    for (int i = 0; st == CK_OK && i < c->n_tensors; i++) {
+        ck_tensor *t = &c->tensors[i];
+        int v = t->from_input ? ck_graph_find_val(c, t->name) : -1;
+        int k = v >= 0 ? c->vals[v].input_index : -1;
+        int64_t n = 0;
+        if (!t->from_input) continue;
+        if (k < 0 || !ck_shape_numel(&t->shape, &n) ||
+            !ck_shape_eq(&t->shape, &s->vals[s->inputs[k]].shape)) {
+            st = CK_EINVALID;
+            break;
+        }
+        if (!(t->f32 = malloc((size_t)(n ? n : 1) * sizeof *t->f32))) {
+            st = CK_ENOMEM;
+            break;
+        }
+        memcpy(t->f32, inputs[k], (size_t)n * sizeof *t->f32);
+        t->from_input = false;
+    }
+    for (int ni = 0; st == CK_OK && ni < c->n_nodes; ni++) {
+        const ck_node *n = &c->nodes[ni];
+        for (int k = 0; k < n->n_params; k++)
+            if (n->params[k] >= 0 && s->g->tensors[n->params[k]].from_input) {
+                ck_graph_rebuild_node(c, ni);
+                break;
+            }
+    }
+    if (st == CK_OK && ck_check(c, &d) != CK_OK) st = CK_EINVALID;
+    ck_session_options o = {.threads = s->threads,
+                            .kernels = s->isa == RT_ISA_AVX512 ? CK_KERNELS_AVX512
+                                       : s->isa == RT_ISA_AVX2 ? CK_KERNELS_AVX2
+                                                               : CK_KERNELS_REF};
+    if (st == CK_OK) st = session_new(c, &o, &in, &d);
+    if (st == CK_OK && in->n_outputs != s->n_outputs) st = CK_EINVALID;
+    if (st == CK_OK) st = ck_session_ctx_new(in, &ctx);
+    if (st == CK_OK) st = ck_session_run(in, ctx, inputs, outputs);
+    ck_session_ctx_free(ctx);
+    ck_session_free(in);
+    ck_graph_free(c);
+    ck_diags_free(&d);
+    return st;
+}
+
 static ck_status session_new(const ck_graph *g, const ck_session_options *opt, ck_session **out,
                              ck_diags *d) {
     for (int i = 0; i < g->n_nodes; i++)
@@ -268,6 +362,10 @@ static ck_status session_new(const ck_graph *g, const ck_session_options *opt, c
                       : opt->kernels == CK_KERNELS_AVX512 ? RT_ISA_AVX512
                                                           : cpu;
         s->isa = want < cpu ? want : cpu; /* never above what the CPU has */
+    }
+    if (weights_at_run(g)) {
+        if (!io_only(s, g)) st = CK_ENOMEM;
+        goto done;
     }
     for (int i = 0; i < nv; i++) last[i] = -1, vmap[i] = -1;
     for (int i = 0; i < g->n_inputs; i++) input_store[i] = -1;
@@ -609,6 +707,7 @@ static ck_status run(const ck_session *s, ck_session_ctx *ctx, const float *cons
         if (!inputs[i]) return CK_EUSAGE;
     for (int i = 0; i < s->n_outputs; i++)
         if (!outputs[i]) return CK_EUSAGE;
+    if (!s->n_steps && weights_at_run(s->g)) return run_with_weights(s, inputs, outputs);
     for (int i = 0; i < s->n_steps; i++) {
         const rt_step *st = &s->steps[i];
         if (step_seconds) step_seconds[i] = 0;

@@ -1,7 +1,9 @@
-/* Weights for a session: ONNX initializers (inline data borrowed from the
- * graph, external data read once into session memory), and for models
- * without weights the user's callback or the seeded default
- * initialisation. */
+/* Weights for a session: ONNX initializers (inline data decoded once into
+ * session memory, or borrowed from the graph and its mapped file when it is
+ * float32 already; external data read once), and for models without
+ * weights the user's callback or the seeded default initialisation. Every
+ * element type goes through the one decoder (core/elem.h). */
+#include "core/elem.h"
 #include "runtime/rng.h"
 #include "import/import.h"
 #include "runtime/runtime.h"
@@ -11,9 +13,6 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
-
-/* ONNX TensorProto data types the runtime reads as float. */
-enum { OT_FLOAT = 1, OT_FLOAT16 = 10, OT_DOUBLE = 11, OT_BFLOAT16 = 16 };
 
 bool rt_adopt(ck_session *s, float *p, int64_t n) {
     if (!p) return false;
@@ -104,19 +103,45 @@ static bool safe_path(const char *p) {
     return true;
 }
 
-/* Reads external data of tensor t into session memory. */
-static const float *read_external(rt_wctx *w, const ck_tensor *t, const ck_node *n) {
-    int es = t->onnx_type == OT_FLOAT                                      ? 4
-             : t->onnx_type == OT_DOUBLE                                   ? 8
-             : (t->onnx_type == OT_FLOAT16 || t->onnx_type == OT_BFLOAT16) ? 2
-                                                                           : 0;
-    int64_t numel, want;
-    if (!es || !ck_shape_numel(&t->shape, &numel) || !ck_mul(numel, es, &want)) {
-        werr(w, n, CK_UNSUPPORTED,
-             "%s: tensor '%s' has ONNX data type %d; convkit runs float weights", n->name, t->name,
-             t->onnx_type);
+/* The floats of tensor t, decoded from `bytes` (numel elements of its ONNX
+ * type, little-endian) into session memory; a float32 view that is aligned
+ * is borrowed as it is (the graph outlives the session). */
+static const float *decode(rt_wctx *w, const ck_tensor *t, const uint8_t *bytes, int64_t numel,
+                           bool borrow) {
+    if (borrow && t->onnx_type == CK_E_FLOAT && (uintptr_t)bytes % _Alignof(float) == 0) {
+        const uint16_t one = 1;
+        uint8_t lo;
+        memcpy(&lo, &one, 1);
+        if (lo == 1) return (const float *)(const void *)bytes; /* a little-endian host */
+    }
+    float *dst = rt_owned(w->s, numel);
+    if (!dst) {
+        w->oom = true;
         return NULL;
     }
+    ck_decode_f32(t->onnx_type, bytes, numel, false, dst);
+    return dst;
+}
+
+/* The element count and byte size of t's data; false (after a diagnostic)
+ * for a type convkit does not decode. */
+static bool data_size(rt_wctx *w, const ck_tensor *t, const ck_node *n, int64_t *numel,
+                      int64_t *bytes) {
+    if (!ck_elem_decodable(t->onnx_type) || !ck_shape_numel(&t->shape, numel) ||
+        !ck_mul(*numel, ck_elem_size(t->onnx_type), bytes)) {
+        werr(w, n, CK_UNSUPPORTED,
+             "%s: tensor '%s' has ONNX data type %s; convkit reads float, integer and bool "
+             "tensors",
+             n->name, t->name, ck_elem_name(t->onnx_type));
+        return false;
+    }
+    return true;
+}
+
+/* Reads external data of tensor t into session memory. */
+static const float *read_external(rt_wctx *w, const ck_tensor *t, const ck_node *n) {
+    int64_t numel, want;
+    if (!data_size(w, t, n, &numel, &want)) return NULL;
     if (!safe_path(t->ext_path)) {
         werr(w, n, CK_INVALID_CONFIG,
              "%s: tensor '%s' names external data '%s', which is not a relative path inside the "
@@ -127,6 +152,7 @@ static const float *read_external(rt_wctx *w, const ck_tensor *t, const ck_node 
     char *path = ck_sprintf("%s/%s", w->dir, t->ext_path);
     if (!path) return NULL;
     const float *res = NULL;
+    unsigned char *raw = NULL;
     FILE *f = fopen(path, "rb");
     struct stat sb;
     if (!f) {
@@ -155,63 +181,71 @@ static const float *read_external(rt_wctx *w, const ck_tensor *t, const ck_node 
         w->io = true;
         goto out;
     }
-    unsigned char *raw = malloc((size_t)(want ? want : 1));
-    float *dst = rt_owned(w->s, numel);
-    if (!raw || !dst) {
-        free(raw);
+    raw = malloc((size_t)(want ? want : 1));
+    if (!raw) {
         w->oom = true;
         goto out;
     }
     if (fseeko(f, (off_t)t->ext_offset, SEEK_SET) != 0 ||
         fread(raw, 1, (size_t)want, f) != (size_t)want) {
-        free(raw);
         werr(w, n, CK_PARSE_ERROR, "%s: cannot read the external data of '%s' from %s", n->name,
              t->name, path);
         w->io = true;
         goto out;
     }
-    for (int64_t i = 0; i < numel; i++) {
-        const unsigned char *p = raw + (size_t)i * (size_t)es;
-        uint64_t u = 0;
-        for (int k = 0; k < es; k++) u |= (uint64_t)p[k] << (8 * k); /* little-endian */
-        if (es == 4) {
-            uint32_t v = (uint32_t)u;
-            memcpy(&dst[i], &v, 4);
-        } else if (es == 8) {
-            double dv;
-            memcpy(&dv, &u, 8);
-            dst[i] = (float)dv;
-        } else if (t->onnx_type == OT_FLOAT16) {
-            dst[i] = rt_half_to_float((uint16_t)u);
-        } else {
-            uint32_t v = (uint32_t)u << 16; /* bfloat16: the high half of a float */
-            memcpy(&dst[i], &v, 4);
-        }
-    }
-    free(raw);
-    res = dst;
+    res = decode(w, t, raw, numel, false);
 out:
+    free(raw);
     if (f) fclose(f);
     free(path);
     return res;
+}
+
+/* Integer shape constants as floats, in session memory. */
+static const float *from_i64(rt_wctx *w, const ck_tensor *t) {
+    int64_t numel;
+    if (!ck_shape_numel(&t->shape, &numel)) return NULL;
+    float *f = rt_owned(w->s, numel);
+    if (!f) {
+        w->oom = true;
+        return NULL;
+    }
+    for (int64_t i = 0; i < numel; i++) f[i] = (float)t->i64[i];
+    return f;
 }
 
 const float *rt_tensor_data(rt_wctx *w, int ti, const ck_node *n, const char *role) {
     if (ti < 0 || ti >= w->g->n_tensors) {
         werr(w, n, CK_UNSUPPORTED,
              "%s: its %s is computed at run time, not stored in the model; convkit runs layers "
-             "whose weights are initializers or Constants",
+             "whose weights are initializers, Constants or graph inputs",
              n->name, role);
         return NULL;
     }
     const ck_tensor *t = &w->g->tensors[ti];
     if (t->f32) return t->f32;
     if (w->loaded[ti]) return w->loaded[ti];
+    int64_t numel, bytes;
+    if (t->raw) {
+        if (!data_size(w, t, n, &numel, &bytes)) return NULL;
+        if (bytes != t->raw_len) {
+            werr(w, n, CK_PARSE_ERROR, "%s: tensor '%s' holds %lld bytes; its shape needs %lld",
+                 n->name, t->name, (long long)t->raw_len, (long long)bytes);
+            return NULL;
+        }
+        return w->loaded[ti] = decode(w, t, t->raw, numel, true);
+    }
+    if (t->i64) return w->loaded[ti] = from_i64(w, t);
     if (t->ext_path) return w->loaded[ti] = read_external(w, t, n);
     ck_diag *dg =
         werr(w, n, CK_PARSE_ERROR, "%s: the values of its %s '%s' are not in the model file",
              n->name, role, t->name);
-    if (dg) ck_diag_note(dg, "the tensor has dims but no data (or data convkit refused to read)");
+    if (dg) {
+        if (t->from_input)
+            ck_diag_note(dg, "they are the graph input '%s', given when the model runs", t->name);
+        else
+            ck_diag_note(dg, "the tensor has dims but no data (or data convkit refused to read)");
+    }
     w->io = true;
     return NULL;
 }

@@ -576,9 +576,19 @@ static void test_conv_config_errors(void) {
     tb_output(b, "y");
     expect_check_error("strides length", b, CK_INVALID_CONFIG, "/c");
 
+    /* a weight given as a graph input (ONNX's node tests): its declared shape */
     b = tb_new(13);
     tb_input(b, "x", 4, TB_D(1, 3, 8, 8));
     tb_input(b, "w", 4, TB_D(4, 3, 3, 3));
+    tb_node(b, "Conv", "/c", TB_L("x", "w"), TB_L("y"));
+    tb_output(b, "y");
+    expect_shape("weight given as an input", b, 4, TB_D(1, 4, 6, 6));
+
+    /* a weight computed by a layer: its shape is unknown */
+    b = tb_new(13);
+    tb_input(b, "x", 4, TB_D(1, 3, 8, 8));
+    tb_input(b, "w0", 4, TB_D(4, 3, 3, 3));
+    tb_node(b, "Relu", "/r", TB_L("w0"), TB_L("w"));
     tb_node(b, "Conv", "/c", TB_L("x", "w"), TB_L("y"));
     tb_output(b, "y");
     expect_check_error("weight not constant", b, CK_UNSUPPORTED, "/c");
