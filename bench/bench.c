@@ -20,10 +20,9 @@
  * outputs are compared; each network runs on PyTorch's weights in convkit
  * too and the outputs are compared.
  *
- * FLOP count of a convolution, padding taps excluded:
- *   2 * N * O * (C / groups) * T_h * T_w,
- *   T_a = sum over output positions o along axis a of the number of kernel
- *         taps k in [0, K_a) with 0 <= o*s_a - p_a + k*d_a < In_a.
+ * FLOP count of a layer: 2 x the multiply-adds of convkit's own cost rule
+ * (the count `convkit summary` and the step profile give):
+ *   2 * N * O * (C / groups) * K_h * K_w * OH * OW, padding taps included.
  * GFLOP/s = that / median time; % of peak = GFLOP/s / the measured peak
  * (the faster of AVX-512 and AVX2) at the same thread count.
  *
@@ -34,6 +33,7 @@
  * round, with a pause between samples so that spinning worker threads of
  * the previous library have gone to sleep and no other task runs. */
 #include "convkit.h"
+#include "layers.h"
 #include "peak.h"
 
 #include <cblas.h>
@@ -364,46 +364,16 @@ static opts parse_opts(int argc, char **argv) {
 
 /* ---- the layer set of issue 6 --------------------------------------------- */
 
-typedef struct layer_spec {
-    const char *name;
-    int C, O, k, s, p, d, g, H, W;
-} layer_spec;
-
-static const layer_spec LAYERS[] = {
-    {"resnet50 conv1 7x7 s2 3->64 @224", 3, 64, 7, 2, 3, 1, 1, 224, 224},
-    {"resnet50 3x3 64->64 @56", 64, 64, 3, 1, 1, 1, 1, 56, 56},
-    {"resnet50 1x1 256->64 @56", 256, 64, 1, 1, 0, 1, 1, 56, 56},
-    {"resnet50 1x1 64->256 @56", 64, 256, 1, 1, 0, 1, 1, 56, 56},
-    {"resnet50 3x3 s2 128->128 @56", 128, 128, 3, 2, 1, 1, 1, 56, 56},
-    {"resnet50 3x3 256->256 @14", 256, 256, 3, 1, 1, 1, 1, 14, 14},
-    {"resnet50 3x3 512->512 @7", 512, 512, 3, 1, 1, 1, 1, 7, 7},
-    {"vgg 3x3 64->64 @112", 64, 64, 3, 1, 1, 1, 1, 112, 112},
-    {"mobilenetv2 dw 3x3 32 @112", 32, 32, 3, 1, 1, 1, 32, 112, 112},
-    {"mobilenetv2 dw 3x3 s2 144 @56", 144, 144, 3, 2, 1, 1, 144, 56, 56},
-    {"mobilenetv2 1x1 32->16 @112", 32, 16, 1, 1, 0, 1, 1, 112, 112},
-    {"dilated 3x3 d2 256->256 @28", 256, 256, 3, 1, 2, 2, 1, 28, 28},
-};
-enum { N_LAYERS = sizeof LAYERS / sizeof LAYERS[0] };
+/* LAYERS, layer_spec and the FLOP count: bench/layers.h */
 
 static int out_size(int in, int k, int s, int p, int d) {
     return (in + 2 * p - d * (k - 1) - 1) / s + 1;
 }
 
-/* taps inside the input along one axis, summed over the output positions */
-static int64_t valid_taps(int in, int k, int s, int p, int d) {
-    int64_t t = 0;
-    int out = out_size(in, k, s, p, d);
-    for (int o = 0; o < out; o++)
-        for (int j = 0; j < k; j++) {
-            int i = o * s - p + j * d;
-            t += i >= 0 && i < in;
-        }
-    return t;
-}
-
 static double layer_flops(const layer_spec *l) {
-    return 2.0 * l->O * (double)(l->C / l->g) * (double)valid_taps(l->H, l->k, l->s, l->p, l->d) *
-           (double)valid_taps(l->W, l->k, l->s, l->p, l->d);
+    double f = bench_layer_flops(l);
+    if (f < 0) die("convkit rejects layer '%s'", l->name);
+    return f;
 }
 
 /* ---- implementations of one layer ---------------------------------------- */
@@ -915,10 +885,7 @@ static void ckl_setup(ck_layer *r, const layer_spec *l, uint64_t seed) {
     r->eye_o = eye(l->O);
     /* PyTorch's Conv2d arguments */
     char conv[256], text[2][1024];
-    snprintf(conv, sizeof conv,
-             "conv = Conv2d(%d, %d, kernel_size=%d, stride=%d, padding=%d, dilation=%d, "
-             "groups=%d, bias=False)\n",
-             l->C, l->O, l->k, l->s, l->p, l->d, l->g);
+    bench_conv_text(l, conv, sizeof conv);
     snprintf(text[0], sizeof text[0],
              "input: [1, %d, %d, %d]\npre = Conv2d(%d, %d, 1, bias=False)\n%spost = Conv2d(%d, "
              "%d, 1, bias=False)\n",
@@ -1340,8 +1307,9 @@ int main(int argc, char **argv) {
     int n_ratios = 0;
     char buf[1024];
     if (o.layers) {
-        printf("Layers, batch 1: median ms of %d interleaved rounds; GFLOP counts non-padding "
-               "taps; %% = of the %.0f GFLOP/s peak; convkit = its convolution step between two "
+        printf("Layers, batch 1: median ms of %d interleaved rounds; GFLOP = 2 x convkit's MACs "
+               "(padding taps included); %% = of the %.0f GFLOP/s peak; convkit = its convolution "
+               "step between two "
                "1x1 convolutions (its own layouts), convkit nchw = a one-layer session (NCHW in "
                "and out); oneDNN = the faster of its own layout choice and nChw16c\n\n",
                o.layer_rounds, peak);

@@ -293,10 +293,8 @@ bool rt_plan_network(ck_session *s);
 /* The kernel of a pooling/elementwise step that runs on blocked data. */
 void rt_blocked_name(const rt_step *st, char *buf, size_t n);
 
-/* For profiles: what runs step st, and its multiply-adds x 2 (convolution
- * and linear steps; 0 for the others). */
+/* For profiles: what runs step st (its flops are its layer's cost rule). */
 void rt_step_kernel_name(const rt_step *st, char *buf, size_t n);
-int64_t rt_step_flops(const rt_step *st);
 
 /* ---- geometry (geom.c) -------------------------------------------------- */
 

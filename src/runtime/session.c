@@ -746,7 +746,7 @@ ck_status ck_session_step(const ck_session *s, int i, ck_step_info *out) {
     const ck_node *n = &s->g->nodes[st->node];
     out->layer = n->name;
     out->type = n->type;
-    out->flops = rt_step_flops(st);
+    out->flops = ck_sat_mul(2, n->macs); /* the layer's cost rule: summary's MACs, x 2 */
     if (st->folded)
         snprintf(out->kernel, sizeof out->kernel, "folded into %s",
                  s->g->nodes[s->steps[st->folded_into].node].name);
