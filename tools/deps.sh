@@ -9,6 +9,8 @@ PKGS="$PKGS libhdf5-dev libzip-dev" # Keras .h5 and .keras model files (src/impo
 PKGS="$PKGS python3-h5py"           # tests/keras/gen_files.py writes Keras .h5 and .keras test files
 # the Python package's tests (tests/cli/python.sh): PyTorch is the truth they compare with
 PKGS="$PKGS python3-torch python3-torchvision python3-pytest"
+# ONNX's node conformance tests (tests/cli/onnx_conformance.sh) and bench/check_speed.py
+PKGS="$PKGS python3-onnx"
 missing=""
 for p in $PKGS; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
