@@ -7,8 +7,10 @@
  * SavedModel `keras_metadata.pb`, and `config.json` of a Keras 3 `.keras`
  * archive. Sequential and functional models, nested models (their layers
  * are named `outer/inner`, the nested model itself becomes an identity node
- * named `outer`), and every inbound_nodes layout listed in
- * tests/oracle/keras/README.md.
+ * named `outer`), and every inbound_nodes layout Keras writes: Keras 1/2
+ * [[["layer", node, tensor, {kwargs}]]], one flat ["layer", node, tensor,
+ * {}] per node (SavedModel metadata), Keras 3 {"args": [__keras_tensor__
+ * ...], "kwargs": {}}.
  *
  * Layers are handed to ck_graph_add_layer() with their Keras class name, so
  * the Keras frontend table (fe_keras.c) normalises their configs; unknown
@@ -545,6 +547,29 @@ static bool nested_input_shape(kctx *c, const json_t *model, ck_shape *s, bool *
     return nested_input_shape(c, first, s, has, unknown);
 }
 
+/* The name of a nested model's own InputLayer, prefixed by the models that
+ * hold it ("xception/input_1"): the input of a Sequential whose first layer
+ * is that model. NULL when its first layer is no InputLayer. */
+static char *nested_input_name(const json_t *model, const char *prefix, int depth) {
+    const json_t *cfg = json_object_get(model, "config");
+    const json_t *layers = json_is_array(cfg) ? cfg : json_object_get(cfg, "layers");
+    const char *mname = jstr(cfg, "name");
+    if (!mname) mname = jstr(model, "name");
+    if (!mname || !json_is_array(layers) || json_array_size(layers) == 0 || depth > 64)
+        return NULL;
+    const json_t *first = json_array_get(layers, 0);
+    const json_t *fcfg = json_object_get(first, "config");
+    const char *fname = jstr(fcfg, "name");
+    if (!fname) fname = jstr(first, "name");
+    if (streq(jstr(first, "class_name"), "InputLayer"))
+        return fname ? ck_sprintf("%s%s/%s", prefix, mname, fname) : NULL;
+    if (!is_model_class(jstr(first, "class_name"), fcfg)) return NULL;
+    char *pre = ck_sprintf("%s%s/", prefix, mname);
+    char *r = pre ? nested_input_name(first, pre, depth + 1) : NULL;
+    free(pre);
+    return r;
+}
+
 static bool emit_sequential(kctx *c, const json_t *model, const char *prefix, int n_in,
                             const char *const *in, kout *out) {
     const json_t *cfg = json_object_get(model, "config");
@@ -579,7 +604,8 @@ static bool emit_sequential(kctx *c, const json_t *model, const char *prefix, in
         }
         if (!cur) {
             /* no InputLayer: batch_input_shape on the first layer, or the
-             * Sequential's build_input_shape; the input is named "input" */
+             * Sequential's build_input_shape; the input is named "input",
+             * or after a nested model's own InputLayer */
             ck_shape s = {0};
             bool has = false;
             ck_str unk = {0};
@@ -593,7 +619,9 @@ static bool emit_sequential(kctx *c, const json_t *model, const char *prefix, in
                     ok = read_shape(c, name, b, true, &s, &unk);
                 }
             }
-            const char *iname = ok ? keep(c, ck_sprintf("%sinput", prefix)) : NULL;
+            char *nested = ok && L.is_model ? nested_input_name(L.j, prefix, 0) : NULL;
+            const char *iname =
+                !ok ? NULL : keep(c, nested ? nested : ck_sprintf("%sinput", prefix));
             if (iname) cur = add_input(c, iname, &s, has, unk.p);
             ck_str_free(&unk);
             if (!cur) return false;

@@ -38,13 +38,12 @@ expect_rc 1 "$CK" fix examples/seeds/keras_k5_valid.cnn --write "$T/k.cnn"
 expect_out "conv: padding='same'"
 expect_rc 0 "$CK" check "$T/k.cnn"
 
-# Keras reshape whose element count disagrees: the target, or the Dense before it
-expect_rc 1 "$CK" fix tests/oracle/keras/k2-dcgan-generator-broken-reshape-mismatch.json
-expect_out "reshape_2: target_shape=(7, 7, 256) (output [1, 28, 28, 1]"
-expect_out "dense_8: units=16384"
-# Keras U-Net one pixel off: pad the upsampled branch, written back and re-checked
-expect_rc 1 "$CK" fix tests/oracle/keras/k3-unet-cropping-broken-concat-mismatch.json
-expect_out "ZeroPadding2D(((0, 0), (0, 1))) on operand 0 (conv2d_transpose_3)"
+# Keras reshape whose element count disagrees: the Dense before it
+expect_rc 1 "$CK" fix tests/keras/json/k2_generator_broken.json
+expect_out "dense: units=12544 (output [1, 28, 28, 1]"
+# Keras U-Net one pixel off: pad the upsampled branch
+expect_rc 1 "$CK" fix tests/keras/json/k2_unet_broken.json
+expect_out "ZeroPadding2D(((0, 0), (0, 1))) on operand 0 (conv2d_transpose) of concatenate"
 
 # JSON contract
 expect_rc 1 "$CK" fix examples/chain.cnn --json

@@ -21,13 +21,13 @@ expect_rc 2 "$CK" check "$T/trunc.onnx" --json
 expect_out '"code": "parse_error"'
 
 # Keras JSON: Keras names, NHWC shapes, the first failure explained
-expect_rc 1 "$CK" check tests/oracle/keras/k2-keras_cnn-seq-broken-input-too-small.json
+expect_rc 1 "$CK" check tests/keras/json/k20_seq_cnn_too_small.json
 expect_out "error: conv2d_3 (Conv2D): output height would be -1"
 expect_out "height shrank: input 12 -> conv2d_1 10 -> max_pooling2d_1 5 -> conv2d_2 3 -> max_pooling2d_2 1 -> conv2d_3 -1"
-expect_rc 0 "$CK" check tests/oracle/keras/k2-keras_cnn-seq.json --json
+expect_rc 0 "$CK" check tests/keras/json/k20_seq_cnn.json --json
 expect_out '"dialect": "keras"'
 expect_out '"ok": true'
-expect_rc 1 "$CK" check tests/oracle/keras/h5-lane-unet-broken-concat-mismatch.json --json
+expect_rc 1 "$CK" check tests/keras/json/k2_unet_broken.json --json
 expect_out '"code": "skip_mismatch"'
 printf '{"class_name": "Sequential", "config": [' > "$T/bad.json"
 expect_rc 2 "$CK" check "$T/bad.json"

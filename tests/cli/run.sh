@@ -32,10 +32,10 @@ expect_rc 0 "$CK" run examples/chain.cnn --input random:1x3x32x32 --seed 3 -o "$
 cmp -s "$T/a.npy" "$T/b.npy" && ok || bad "same seed, different output"
 expect_rc 0 "$CK" run examples/chain.cnn --input random:1x3x32x32 --seed 4 -o "$T/b.npy"
 cmp -s "$T/a.npy" "$T/b.npy" && bad "another seed, same output" || ok
-expect_rc 0 "$CK" run tests/oracle/keras/h5-doodle-seq.json --json
+expect_rc 0 "$CK" run tests/keras/json/k2_seq_cnn.json --json
 expect_out '"dialect": "keras"'
 expect_out '"source": "random"'
-expect_rc 0 "$CK" run tests/oracle/keras/k2-xception.json --input random:1x71x71x3
+expect_rc 0 "$CK" run tests/keras/json/k2_xception_like.json --input random:1x71x71x3
 expect_out "output predictions [1, 4]"
 
 # bad inputs: a diagnostic, exit 1 or 2, nothing written
@@ -70,7 +70,7 @@ expect_rc 2 "$CK" run $N/chain.onnx --input random:1x3x32x32 -o a.npy -o b.npy
 expect_err "-o is given 2 times but the model has 1 output"
 expect_rc 2 "$CK" run $N/chain.onnx --input nope=random:1x3x32x32
 expect_err "--input names 'nope'"
-expect_rc 2 "$CK" run tests/oracle/keras/k2-xception.json
+expect_rc 2 "$CK" run tests/keras/json/k2_xception_like.json
 expect_err "does not declare the shape of input 'input_1'"
 expect_rc 0 "$CK" run --help
 expect_out "usage: convkit run"

@@ -43,7 +43,7 @@ static char *slurp(const char *path, size_t *len) {
 
 static const char *const CNN = "examples/chain.cnn"; /* fails at its 7x7 input */
 static const char *const ONNX = "tests/oracle/networks/chain.onnx";
-static const char *const KERAS = "tests/fuzz/corpus/keras/k3-fashion-seq.json";
+static const char *const KERAS = "tests/keras/json/k2_seq_cnn.json";
 static const char *const NPY = "tests/oracle/networks/reference/chain.input.npy";
 
 /* examples/chain.cnn at 1x3x32x32, checked: a valid graph. */

@@ -387,8 +387,8 @@ static void malformed(void) {
     bad(SEQ(INPUT("in", "[null, 2]")), &lim, CK_LIMIT_EXCEEDED, NULL, "max_depth 3");
     /* layer count limit */
     size_t n;
-    char *big = slurp("tests/oracle/keras/k2-mobilenet.json", &n);
-    CHECK(big != NULL, "read k2-mobilenet.json");
+    char *big = slurp("tests/keras/json/k2_unet.json", &n);
+    CHECK(big != NULL, "read k2_unet.json");
     if (big) {
         ck_limits few = {.max_nodes = 10};
         bad(big, &few, CK_LIMIT_EXCEEDED, NULL, "max_nodes 10");
@@ -396,13 +396,14 @@ static void malformed(void) {
     }
 }
 
-/* Truncations and byte corruptions of real files: a diagnostic or a graph,
- * never a crash (run under ASan by `make asan`). */
+/* Truncations and byte corruptions of whole models (Keras 3 with a nested
+ * Sequential, Keras 2 functional, TF.js, Keras 1; tests/keras/gen_json.py):
+ * a diagnostic or a graph, never a crash (run under ASan by `make asan`). */
 static void robustness(void) {
-    const char *files[] = {"tests/oracle/keras/k2-nested-autoencoder.json",
-                           "tests/oracle/keras/k3-unet-cropping.json",
-                           "tests/oracle/keras/pb-fscnn-functional.json",
-                           "tests/oracle/keras/k1-th-instrument.json", NULL};
+    const char *files[] = {"tests/keras/json/k3_nested.json",
+                           "tests/keras/json/k2_cropping_unet.json",
+                           "tests/keras/json/tfjs_seq.json", "tests/keras/json/k1_th_seq.json",
+                           NULL};
     int truncated_ok = 0, truncated = 0, flipped = 0, flips = 0;
     for (int fi = 0; files[fi]; fi++) {
         size_t n;

@@ -182,17 +182,19 @@ int main(void) {
     formula("input: [1, 4, 100]\nc = Conv1d(4, 4, 7, stride=3, dilation=2)\n",
             "out = floor((in - 13) / 3) + 1", "13-1024");
 
-    /* sparse valid sets: a Keras U-Net valid at 16-17, 32-33, ... */
+    /* sparse valid sets: a Keras U-Net (a pooling stem, three levels joined
+     * by concatenation, an upsampling head; tests/keras/gen_json.py) valid
+     * at 16-17, 32-33, ... */
     {
-        ck_graph *g = load("tests/oracle/keras/h5-lane-unet.json", NULL);
+        ck_graph *g = load("tests/keras/json/k2_unet.json", NULL);
         ck_sizes sz;
         ck_diags d = {0};
-        CHECK(g && ck_solve_sizes(g, 0, 1, 1024, &sz, &d) == CK_OK, "lane unet sizes");
+        CHECK(g && ck_solve_sizes(g, 0, 1, 1024, &sz, &d) == CK_OK, "keras unet sizes");
         if (g) {
             char *f = ck_size_fn_str(&sz.square.fn);
             char *v = ck_runs_str(&sz.square.valid, sz.hi);
-            CHECK(!strcmp(f, "out = 2 * floor(in / 2)"), "lane unet formula '%s'", f);
-            CHECK(!strcmp(v, "16-17 and every 16 after"), "lane unet valid '%s'", v);
+            CHECK(!strcmp(f, "out = 2 * floor(in / 2)"), "keras unet formula '%s'", f);
+            CHECK(!strcmp(v, "16-17 and every 16 after"), "keras unet valid '%s'", v);
             free(f);
             free(v);
             ck_sizes_free(&sz);
