@@ -276,7 +276,7 @@ static void window_fixes(search *s, int ni, int axis_i, ck_fix_kind kind, bool a
             ck_graph *g = ck_graph_clone(s->base, false);
             if (g && set_arg(g, ni, k->pad, v_str("same")))
                 keep(s, g, kind, n->name, "'same' pads so that out = ceil(in / stride)",
-                     "padding='same'");
+                     "%s='same'", k->pad);
             else
                 ck_graph_free(g);
         }

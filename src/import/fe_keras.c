@@ -1114,6 +1114,16 @@ static const ck_knobs k_tconv = {.pad = "padding",
                                  .dilation = "dilation_rate",
                                  .out_pad = "output_padding"};
 static const ck_knobs k_pool = {.pad = "padding", .stride = "strides", .kernel = "pool_size"};
+/* Keras 1 (a kernel given as nb_row, nb_col is no single knob) */
+static const ck_knobs k1_conv = {.pad = "border_mode", .stride = "subsample"};
+static const ck_knobs k1_atrous2d = {
+    .pad = "border_mode", .stride = "subsample", .dilation = "atrous_rate"};
+static const ck_knobs k1_conv1d = {
+    .pad = "border_mode", .stride = "subsample_length", .kernel = "filter_length"};
+static const ck_knobs k1_atrous1d = {.pad = "border_mode",
+                                     .stride = "subsample_length",
+                                     .kernel = "filter_length",
+                                     .dilation = "atrous_rate"};
 
 #define K CK_DIALECT_KERAS
 
@@ -1122,11 +1132,11 @@ const ck_frontend ck_fe_keras[] = {
     {"Conv1D", K, CK_OP_CONV, 1, p_conv1d, 2, build_conv, false, &k_conv},
     {"Conv2D", K, CK_OP_CONV, 2, p_conv, 2, build_conv, false, &k_conv},
     {"Conv3D", K, CK_OP_CONV, 3, p_conv, 2, build_conv, false, &k_conv},
-    {"Convolution1D", K, CK_OP_CONV, 1, p_k1_conv1d, 2, build_conv, false, &k_conv},
-    {"Convolution2D", K, CK_OP_CONV, 2, p_k1_conv2d, 3, build_conv, false, &k_conv},
-    {"Convolution3D", K, CK_OP_CONV, 3, p_k1_conv3d, 4, build_conv, false, &k_conv},
-    {"AtrousConvolution1D", K, CK_OP_CONV, 1, p_k1_atrous1d, 2, build_conv, false, &k_conv},
-    {"AtrousConvolution2D", K, CK_OP_CONV, 2, p_k1_atrous2d, 3, build_conv, false, &k_conv},
+    {"Convolution1D", K, CK_OP_CONV, 1, p_k1_conv1d, 2, build_conv, false, &k1_conv1d},
+    {"Convolution2D", K, CK_OP_CONV, 2, p_k1_conv2d, 3, build_conv, false, &k1_conv},
+    {"Convolution3D", K, CK_OP_CONV, 3, p_k1_conv3d, 4, build_conv, false, &k1_conv},
+    {"AtrousConvolution1D", K, CK_OP_CONV, 1, p_k1_atrous1d, 2, build_conv, false, &k1_atrous1d},
+    {"AtrousConvolution2D", K, CK_OP_CONV, 2, p_k1_atrous2d, 3, build_conv, false, &k1_atrous2d},
     {"Conv1DTranspose", K, CK_OP_CONV_TRANSPOSE, 1, p_tconv, 2, build_conv_transpose, false,
      &k_tconv},
     {"Conv2DTranspose", K, CK_OP_CONV_TRANSPOSE, 2, p_tconv, 2, build_conv_transpose, false,
@@ -1134,7 +1144,7 @@ const ck_frontend ck_fe_keras[] = {
     {"Conv3DTranspose", K, CK_OP_CONV_TRANSPOSE, 3, p_tconv, 2, build_conv_transpose, false,
      &k_tconv},
     {"Deconvolution2D", K, CK_OP_CONV_TRANSPOSE, 2, p_k1_deconv2d, 3, build_conv_transpose, false,
-     &k_tconv},
+     &k1_conv},
     {"DepthwiseConv1D", K, CK_OP_CONV, 1, p_depthwise, 1, build_depthwise, false, &k_conv},
     {"DepthwiseConv2D", K, CK_OP_CONV, 2, p_depthwise, 1, build_depthwise, false, &k_conv},
     {"SeparableConv1D", K, CK_OP_SEPARABLE_CONV, 1, p_separable, 2, build_separable, false,
@@ -1142,7 +1152,7 @@ const ck_frontend ck_fe_keras[] = {
     {"SeparableConv2D", K, CK_OP_SEPARABLE_CONV, 2, p_separable, 2, build_separable, false,
      &k_conv},
     {"SeparableConvolution2D", K, CK_OP_SEPARABLE_CONV, 2, p_k1_separable2d, 3, build_separable,
-     false, &k_conv},
+     false, &k1_conv},
     /* pooling */
     {"MaxPooling1D", K, CK_OP_MAX_POOL, 1, p_pool1d, 0, build_pool, false, &k_pool},
     {"MaxPooling2D", K, CK_OP_MAX_POOL, 2, p_pool, 0, build_pool, false, &k_pool},

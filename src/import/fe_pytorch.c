@@ -853,6 +853,8 @@ static const ck_knobs k_pool = {.pad = "padding",
                                 .kernel = "kernel_size",
                                 .dilation = "dilation",
                                 .ceil = "ceil_mode"};
+static const ck_knobs k_avgpool = {
+    .pad = "padding", .stride = "stride", .kernel = "kernel_size", .ceil = "ceil_mode"};
 static const ck_knobs k_norm = {.in_ch = "num_features"};
 static const ck_knobs k_linear = {.features = "in_features"};
 
@@ -875,9 +877,9 @@ const ck_frontend ck_fe_pytorch[] = {
     PTK("MaxPool1d", MAX_POOL, 1, p_maxpool, 1, build_pool, k_pool),
     PTK("MaxPool2d", MAX_POOL, 2, p_maxpool, 1, build_pool, k_pool),
     PTK("MaxPool3d", MAX_POOL, 3, p_maxpool, 1, build_pool, k_pool),
-    PTK("AvgPool1d", AVG_POOL, 1, p_avgpool1, 1, build_pool, k_pool),
-    PTK("AvgPool2d", AVG_POOL, 2, p_avgpool, 1, build_pool, k_pool),
-    PTK("AvgPool3d", AVG_POOL, 3, p_avgpool, 1, build_pool, k_pool),
+    PTK("AvgPool1d", AVG_POOL, 1, p_avgpool1, 1, build_pool, k_avgpool),
+    PTK("AvgPool2d", AVG_POOL, 2, p_avgpool, 1, build_pool, k_avgpool),
+    PTK("AvgPool3d", AVG_POOL, 3, p_avgpool, 1, build_pool, k_avgpool),
     PT("AdaptiveAvgPool1d", ADAPTIVE_AVG_POOL, 1, p_adapt, 1, build_adaptive),
     PT("AdaptiveAvgPool2d", ADAPTIVE_AVG_POOL, 2, p_adapt, 1, build_adaptive),
     PT("AdaptiveAvgPool3d", ADAPTIVE_AVG_POOL, 3, p_adapt, 1, build_adaptive),
