@@ -708,7 +708,7 @@ static void test_bad_data(void) {
     ck_diags_free(&d);
     free(bytes);
     /* an external file shorter than the tensor */
-    uint8_t v[16] = {0};
+    uint8_t v[32] = {0};
     ck_graph *ge = cast_model(CK_E_FLOAT, v, 4, W_EXTERNAL, "ext_ok");
     char bin[128];
     snprintf(bin, sizeof bin, "%s/w.bin", g_dir);
