@@ -19,6 +19,7 @@
  *  - Conv*Transpose: deconv_output_length is turned into explicit pads and
  *    output padding for the shared transposed formula (see tconv_pads).
  * No window formula lives here: the ops evaluate them (src/ops/common.c). */
+#include "graph/graph.h"
 #include "ops/ops.h"
 
 #include <math.h>

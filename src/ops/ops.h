@@ -6,7 +6,7 @@
 #ifndef CK_OPS_H
 #define CK_OPS_H
 
-#include "graph/graph.h"
+#include "ops/ir.h"
 
 /* Context of one shape-rule call. */
 typedef struct ck_ctx {
