@@ -1,20 +1,27 @@
-/* ONNX reader: ModelProto bytes -> ck_graph.
+/* ONNX reader: ModelProto bytes (a blob: the mapped file, or a copy of
+ * bytes in memory) -> ck_graph.
  *
- * Parsing uses the protobuf-c bindings the build generates from Debian's
- * onnx.proto (build/gen/onnx/onnx.pb-c.h). The reader then
- *   1. turns initializers into tensors (dims always; float32/float64/float16
- *      data as f32, integer data as i64; external data only recorded),
+ * The reader walks the wire format itself and hands protobuf-c (the
+ * bindings the build generates from Debian's onnx.proto,
+ * build/gen/onnx/onnx.pb-c.h) a copy of the model without the initializers'
+ * payloads (see "reading the model without its weights"). It then
+ *   1. turns initializers into tensors: dims always; the payload as a view
+ *      into the blob (ck_tensor.raw), decoded by a session when it runs
+ *      (core/elem.h); integer tensors of up to CK_ONNX_MAX_INT_DATA and
+ *      float tensors of up to CK_TENSOR_SMALL_FLOATS elements decoded now
+ *      (shape rules read them); external data only recorded,
  *   2. declares the graph inputs that are not initializers (a dim_param is a
  *      symbol: stored as 0 with a warning; --input fills it),
  *   3. adds the nodes in topological order: Constant nodes and Identity of a
  *      constant fold into constant values; older opsets' attribute forms of
  *      axes/pads/scales/starts become constant inputs (the newest opset's
  *      form); weight inputs of Conv/Gemm/BatchNormalization/... are passed
- *      as tensor indices, every other input as a value,
+ *      as tensor indices (a weight given as a graph input as a tensor with
+ *      the input's shape, from_input), every other input as a value,
  *   4. marks the graph outputs.
  * Every problem is a diagnostic naming the node and the value; the reader
- * never prints, exits or aborts. Weights kept as external data are not
- * read here: checking needs only dims.
+ * never prints, exits or aborts. Checking needs only dims: no weight byte is
+ * read here.
  */
 #include "import/import.h"
 #include "core/blob.h"
