@@ -31,9 +31,13 @@
  * CK_MAX_RANK) and element count (max_elements, and all weights together at
  * most max_elements) are checked before its buffer is allocated, and a
  * dataset that claims more values than its stored bytes can hold (beyond
- * deflate's 1032:1) is refused. libhdf5 is not thread-safe in Debian's
+ * deflate's 1032:1) is refused. Before libhdf5 sees the bytes, h5check.c
+ * walks every structure it can reach and refuses a damaged or hostile
+ * image (libhdf5 1.10 trusts the sizes and names it decodes). libhdf5 is
+ * not thread-safe in Debian's
  * serial build, so every call into it holds one lock, and its error
  * printing is switched off while convkit reads (and restored after). */
+#include "import/h5check.h"
 #include "import/import.h"
 
 #include <hdf5.h>
@@ -246,7 +250,11 @@ static int attr_list1(hctx *c, hid_t obj, const char *objname, const char *name,
         goto done;
     }
     m = H5Tcopy(H5T_C_S1);
-    if (m < 0 || H5Tset_cset(m, H5Tget_cset(t)) < 0) goto done;
+    if (m < 0 || H5Tset_cset(m, H5Tget_cset(t)) < 0) {
+        herr(c, CK_PARSE_ERROR, objname, "%s: attribute '%s' has an unknown character set",
+             objname, name);
+        goto done;
+    }
     if (H5Tis_variable_str(t) > 0) {
         char **p = calloc((size_t)n, sizeof *p);
         if (!p || H5Tset_size(m, H5T_VARIABLE) < 0 || H5Aread(a, m, p) < 0) {
@@ -826,6 +834,11 @@ ck_status ck_load_h5(const uint8_t *data, size_t len, const char *path, const ck
     *out = NULL;
     hctx c = {.path = path ? path : "<hdf5>", .d = d, .lim = ck_limits_resolve(lim),
               .file_len = len};
+    char why[256];
+    if (!ck_h5_check(data, len, c.lim.max_depth, why, sizeof why)) {
+        ck_diag_parse(d, c.path, 0, 0, "%s: cannot open it as an HDF5 file: %s", c.path, why);
+        return CK_EPARSE;
+    }
     h5guard gd;
     h5_enter(&gd);
     hid_t f = open_image(data, len);
@@ -896,10 +909,15 @@ ck_status ck_load_keras_archive(const uint8_t *data, size_t len, const char *pat
     c.file_len = wts_len;
     json_error_t je;
     json_t *root = json_loadb((const char *)cfg, cfg_len, 0, &je);
+    char why[256];
+    bool sound = ck_h5_check(wts, wts_len, c.lim.max_depth, why, sizeof why);
     h5guard gd;
     h5_enter(&gd);
-    hid_t f = open_image(wts, wts_len);
-    if (f < 0)
+    hid_t f = sound ? open_image(wts, wts_len) : -1;
+    if (!sound)
+        herr(&c, CK_PARSE_ERROR, NULL, "%s: model.weights.h5 cannot be read as HDF5: %s", c.path,
+             why);
+    else if (f < 0)
         herr(&c, CK_PARSE_ERROR, NULL,
              "%s: model.weights.h5 is not an HDF5 file libhdf5 can open (truncated or damaged)",
              c.path);
