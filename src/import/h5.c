@@ -57,8 +57,8 @@ typedef struct hctx {
     int64_t total; /* weight elements read */
     ck_graph *g;
     bool failed, oom;
-    bool k1;           /* Keras 1 layouts */
-    int n_weights;     /* datasets stored */
+    bool k1;       /* Keras 1 layouts */
+    int n_weights; /* datasets stored */
 } hctx;
 
 static ck_diag *herr(hctx *c, ck_code code, const char *layer, const char *fmt, ...)
@@ -136,8 +136,7 @@ static char *attr_string(hctx *c, hid_t obj, const char *name, bool *bad) {
     char *out = NULL;
     int rank;
     hsize_t dims[CK_MAX_RANK];
-    if (t < 0 || sp < 0 || H5Tget_class(t) != H5T_STRING ||
-        space_numel(sp, &rank, dims) != 1) {
+    if (t < 0 || sp < 0 || H5Tget_class(t) != H5T_STRING || space_numel(sp, &rank, dims) != 1) {
         *bad = true;
         goto done;
     }
@@ -239,27 +238,28 @@ static int attr_list1(hctx *c, hid_t obj, const char *objname, const char *name,
         goto done;
     }
     if (H5Tget_class(t) != H5T_STRING) {
-        herr(c, CK_PARSE_ERROR, objname, "%s: attribute '%s' holds %s values, not names",
-             objname, name, H5Tget_class(t) == H5T_FLOAT ? "floating-point" : "non-string");
+        herr(c, CK_PARSE_ERROR, objname, "%s: attribute '%s' holds %s values, not names", objname,
+             name, H5Tget_class(t) == H5T_FLOAT ? "floating-point" : "non-string");
         goto done;
     }
     if (n > (int64_t)c->lim.max_nodes * 16) {
         herr(c, CK_LIMIT_EXCEEDED, objname,
-             "%s: attribute '%s' lists %lld names, more than the layer limit allows", objname,
-             name, (long long)n);
+             "%s: attribute '%s' lists %lld names, more than the layer limit allows", objname, name,
+             (long long)n);
         goto done;
     }
     m = H5Tcopy(H5T_C_S1);
     if (m < 0 || H5Tset_cset(m, H5Tget_cset(t)) < 0) {
-        herr(c, CK_PARSE_ERROR, objname, "%s: attribute '%s' has an unknown character set",
-             objname, name);
+        herr(c, CK_PARSE_ERROR, objname, "%s: attribute '%s' has an unknown character set", objname,
+             name);
         goto done;
     }
     if (H5Tis_variable_str(t) > 0) {
         char **p = calloc((size_t)n, sizeof *p);
         if (!p || H5Tset_size(m, H5T_VARIABLE) < 0 || H5Aread(a, m, p) < 0) {
-            if (p) herr(c, CK_PARSE_ERROR, objname, "%s: attribute '%s' cannot be read", objname,
-                        name);
+            if (p)
+                herr(c, CK_PARSE_ERROR, objname, "%s: attribute '%s' cannot be read", objname,
+                     name);
             else
                 c->oom = c->failed = true;
             free(p);
@@ -326,8 +326,10 @@ static int attr_list(hctx *c, hid_t obj, const char *objname, const char *name, 
 static float *read_dataset(hctx *c, hid_t loc, const char *path, const char *layer,
                            const char *shown, ck_shape *shape) {
     if (H5Lexists(loc, path, H5P_DEFAULT) <= 0) {
-        herr(c, CK_PARSE_ERROR, layer, "%s: the weight '%s' is listed but the file has no such "
-             "dataset", layer, shown);
+        herr(c, CK_PARSE_ERROR, layer,
+             "%s: the weight '%s' is listed but the file has no such "
+             "dataset",
+             layer, shown);
         return NULL;
     }
     hid_t ds = H5Dopen2(loc, path, H5P_DEFAULT);
@@ -442,9 +444,15 @@ static int param_names(const ck_node *n, const char **v) {
 
 /* "conv2d_1/kernel:0" -> "kernel" when it is a Keras parameter name. */
 static const char *named_param(const char *w, char *buf, size_t cap) {
-    static const char *const known[] = {"kernel",           "bias",        "gamma",
-                                        "beta",             "moving_mean", "moving_variance",
-                                        "depthwise_kernel", "pointwise_kernel", "alpha",
+    static const char *const known[] = {"kernel",
+                                        "bias",
+                                        "gamma",
+                                        "beta",
+                                        "moving_mean",
+                                        "moving_variance",
+                                        "depthwise_kernel",
+                                        "pointwise_kernel",
+                                        "alpha",
                                         NULL};
     const char *s = strrchr(w, '/');
     s = s ? s + 1 : w;
@@ -553,8 +561,10 @@ static bool read_legacy_weights(hctx *c, hid_t f) {
     for (int li = 0; rc > 0 && li < layers.n && !c->failed; li++) {
         const char *ln = layers.v[li];
         if (H5Lexists(root, ln, H5P_DEFAULT) <= 0) {
-            herr(c, CK_PARSE_ERROR, ln, "%s: listed in layer_names, but model_weights has no "
-                 "group '%s'", ln, ln);
+            herr(c, CK_PARSE_ERROR, ln,
+                 "%s: listed in layer_names, but model_weights has no "
+                 "group '%s'",
+                 ln, ln);
             break;
         }
         hid_t lg = H5Gopen2(root, ln, H5P_DEFAULT);
@@ -629,8 +639,8 @@ static char *snake_case(const char *cls) {
     }
     size_t k = 0, m = 0;
     for (size_t i = 0; i < n; i++) {
-        if (!(cls[i] == '_' || (cls[i] >= '0' && cls[i] <= '9') || (cls[i] >= 'a' && cls[i] <= 'z') ||
-              (cls[i] >= 'A' && cls[i] <= 'Z')))
+        if (!(cls[i] == '_' || (cls[i] >= '0' && cls[i] <= '9') ||
+              (cls[i] >= 'a' && cls[i] <= 'z') || (cls[i] >= 'A' && cls[i] <= 'Z')))
             continue;
         if (k > 0 && cls[i] >= 'A' && cls[i] <= 'Z' && i + 1 < n && cls[i + 1] >= 'a' &&
             cls[i + 1] <= 'z')
@@ -690,8 +700,8 @@ static const char *jstr(const json_t *o, const char *key) {
 static bool is_model_cls(const json_t *layer) {
     const char *cls = jstr(layer, "class_name");
     const json_t *cfg = json_object_get(layer, "config");
-    return (cls && (!strcmp(cls, "Sequential") || !strcmp(cls, "Functional") ||
-                    !strcmp(cls, "Model"))) ||
+    return (cls &&
+            (!strcmp(cls, "Sequential") || !strcmp(cls, "Functional") || !strcmp(cls, "Model"))) ||
            (json_is_object(cfg) && json_is_array(json_object_get(cfg, "layers")));
 }
 
@@ -705,8 +715,8 @@ static bool k3_model(hctx *c, hid_t f, const json_t *m, const char *hpre, const 
     }
     const json_t *cfg = json_object_get(m, "config");
     const json_t *layers = json_is_array(cfg) ? cfg : json_object_get(cfg, "layers");
-    bool seq = json_is_array(cfg) || !strcmp(jstr(m, "class_name") ? jstr(m, "class_name") : "",
-                                              "Sequential");
+    bool seq = json_is_array(cfg) ||
+               !strcmp(jstr(m, "class_name") ? jstr(m, "class_name") : "", "Sequential");
     if (!json_is_array(layers)) return true;
     keyctr keys = {0};
     bool ok = true;
@@ -832,8 +842,8 @@ static ck_status finish(hctx *c, ck_graph **out) {
 ck_status ck_load_h5(const uint8_t *data, size_t len, const char *path, const ck_limits *lim,
                      ck_graph **out, ck_diags *d) {
     *out = NULL;
-    hctx c = {.path = path ? path : "<hdf5>", .d = d, .lim = ck_limits_resolve(lim),
-              .file_len = len};
+    hctx c = {
+        .path = path ? path : "<hdf5>", .d = d, .lim = ck_limits_resolve(lim), .file_len = len};
     char why[256];
     if (!ck_h5_check(data, len, c.lim.max_depth, why, sizeof why)) {
         ck_diag_parse(d, c.path, 0, 0, "%s: cannot open it as an HDF5 file: %s", c.path, why);
@@ -884,16 +894,16 @@ ck_status ck_load_keras_archive(const uint8_t *data, size_t len, const char *pat
     hctx c = {.path = path ? path : "<keras>", .d = d, .lim = ck_limits_resolve(lim)};
     uint8_t *cfg = NULL, *wts = NULL;
     size_t cfg_len = 0, wts_len = 0;
-    ck_status st = ck_zip_member(data, len, "config.json", c.lim.max_file_bytes, c.path, &cfg,
-                                 &cfg_len, d);
+    ck_status st =
+        ck_zip_member(data, len, "config.json", c.lim.max_file_bytes, c.path, &cfg, &cfg_len, d);
     if (st != CK_OK) return st;
     st = ck_load_keras((const char *)cfg, cfg_len, c.path, lim, &c.g, d);
     if (st != CK_OK) {
         free(cfg);
         return st;
     }
-    st = ck_zip_member(data, len, "model.weights.h5", c.lim.max_file_bytes, c.path, &wts,
-                       &wts_len, d);
+    st = ck_zip_member(data, len, "model.weights.h5", c.lim.max_file_bytes, c.path, &wts, &wts_len,
+                       d);
     if (st == CK_EIO) { /* no member: an architecture-only archive */
         ck_graph_warn(c.g, CK_NOTE, NULL,
                       "the archive has no model.weights.h5: `convkit run` uses seeded weights");

@@ -180,8 +180,7 @@ static bool check_dtype(h5v *v, const uint8_t *b, uint64_t len, int depth, dtype
             return fail(v, "an integer datatype is truncated");
         if ((size != 1 && size != 2 && size != 4 && size != 8) || bo != 0 || bp != 8 * size)
             return fail(v, "an integer datatype of %llu bytes with %llu bits at offset %llu",
-                        (unsigned long long)size, (unsigned long long)bp,
-                        (unsigned long long)bo);
+                        (unsigned long long)size, (unsigned long long)bp, (unsigned long long)bo);
         off += 4;
         break;
     }
@@ -200,7 +199,8 @@ static bool check_dtype(h5v *v, const uint8_t *b, uint64_t len, int depth, dtype
                   bias == (uint64_t)ieee[i][5];
         /* byte order little or big, sign at the top bit, IEEE normalisation */
         ok &= (bits & 0x40) == 0 && ((bits >> 8) & 0xff) == 8 * size - 1 && ((bits >> 4) & 3) == 2;
-        if (!ok) return fail(v, "a floating-point datatype that is not IEEE half, single or double");
+        if (!ok)
+            return fail(v, "a floating-point datatype that is not IEEE half, single or double");
         off += 12;
         break;
     }
@@ -229,7 +229,8 @@ static bool check_dtype(h5v *v, const uint8_t *b, uint64_t len, int depth, dtype
     default:
         return fail(v, "datatype class %d (convkit reads integers, floats and strings)", cls);
     }
-    if (t->size == 0 || t->size > v->n) return fail(v, "a datatype of %llu bytes", (unsigned long long)t->size);
+    if (t->size == 0 || t->size > v->n)
+        return fail(v, "a datatype of %llu bytes", (unsigned long long)t->size);
     *used = off;
     return true;
 }
@@ -276,8 +277,7 @@ static bool check_space(h5v *v, const uint8_t *b, uint64_t len, uint64_t *nelmts
 static bool data_bytes(h5v *v, const dtype *t, uint64_t n, uint64_t limit, uint64_t *out) {
     if (n != 0 && t->size > limit / n)
         return fail(v, "%llu elements of %llu bytes do not fit in %llu bytes",
-                    (unsigned long long)n, (unsigned long long)t->size,
-                    (unsigned long long)limit);
+                    (unsigned long long)n, (unsigned long long)t->size, (unsigned long long)limit);
     *out = n * t->size;
     return true;
 }
@@ -346,14 +346,14 @@ static bool check_gcol(h5v *v, uint64_t addr, uint64_t idx, uint64_t *osize) {
             *osize = v->gc[2 * i + 1];
             return spend(v, 1 + (int64_t)(v->gc_n >> 4));
         }
-    return fail(v, "a variable-length value names object %llu of the global heap at %llu, "
-                   "which has none",
+    return fail(v,
+                "a variable-length value names object %llu of the global heap at %llu, "
+                "which has none",
                 (unsigned long long)idx, (unsigned long long)addr);
 }
 
 /* n variable-length elements (length, collection address, object index). */
-static bool check_vlen_data(h5v *v, const uint8_t *b, uint64_t len, uint64_t n,
-                            uint64_t base) {
+static bool check_vlen_data(h5v *v, const uint8_t *b, uint64_t len, uint64_t n, uint64_t base) {
     uint64_t es = 4 + (uint64_t)v->so + 4;
     for (uint64_t i = 0; i < n; i++) {
         uint64_t cnt, at, idx, osize = 0;
@@ -365,8 +365,9 @@ static bool check_vlen_data(h5v *v, const uint8_t *b, uint64_t len, uint64_t n,
         if (!check_gcol(v, at, idx, &osize)) return false;
         /* libhdf5 copies the whole heap object into a buffer of cnt elements */
         if (cnt > UINT64_MAX / base || cnt * base != osize)
-            return fail(v, "a variable-length value of %llu elements of %llu bytes in a heap "
-                           "object of %llu bytes",
+            return fail(v,
+                        "a variable-length value of %llu elements of %llu bytes in a heap "
+                        "object of %llu bytes",
                         (unsigned long long)cnt, (unsigned long long)base,
                         (unsigned long long)osize);
     }
@@ -423,7 +424,8 @@ static bool check_fill_new(h5v *v, const uint8_t *b, uint64_t len) {
     bool defined;
     if (ver == 1 || ver == 2) {
         if (len < 4) return fail(v, "a fill value message is truncated");
-        if (b[1] > 3 || b[2] > 2 || b[3] > 2) return fail(v, "fill value message fields out of range");
+        if (b[1] > 3 || b[2] > 2 || b[3] > 2)
+            return fail(v, "fill value message fields out of range");
         defined = b[3] != 0;
         off = 4;
         if (ver == 1 || defined) {
@@ -469,8 +471,9 @@ static bool check_layout(h5v *v, const uint8_t *b, uint64_t len, ohdr *o) {
                 !get(b, len, 2 + (uint64_t)v->so, v->sl, &o->lsize))
                 return fail(v, "a layout message is truncated");
         } else {
-            return fail(v, "%s storage (convkit reads compact and contiguous datasets, as Keras "
-                           "writes them)",
+            return fail(v,
+                        "%s storage (convkit reads compact and contiguous datasets, as Keras "
+                        "writes them)",
                         b[1] == 2 ? "chunked" : "unknown");
         }
     } else if (ver == 1 || ver == 2) {
@@ -525,7 +528,8 @@ static bool check_msg(h5v *v, int type, const uint8_t *b, uint64_t len, ohdr *o)
     }
     case 0x04: { /* fill value (old) */
         uint64_t sz;
-        if (!get(b, len, 0, 4, &sz) || sz > len - 4) return fail(v, "a fill value runs past its message");
+        if (!get(b, len, 0, 4, &sz) || sz > len - 4)
+            return fail(v, "a fill value runs past its message");
         return true;
     }
     case 0x05:
@@ -548,9 +552,10 @@ static bool check_msg(h5v *v, int type, const uint8_t *b, uint64_t len, ohdr *o)
         if (len < 8 || b[0] != 1) return fail(v, "a modification time message is malformed");
         return true;
     default:
-        return fail(v, "object header message type %d (convkit reads files as h5py writes them "
-                       "by default: no shared messages, new-style groups, dense attributes, "
-                       "external or filtered storage)",
+        return fail(v,
+                    "object header message type %d (convkit reads files as h5py writes them "
+                    "by default: no shared messages, new-style groups, dense attributes, "
+                    "external or filtered storage)",
                     type);
     }
 }
@@ -627,7 +632,8 @@ static bool check_snod(h5v *v, uint64_t addr, const lheap *h, int depth) {
 
 static bool check_btree(h5v *v, uint64_t addr, const lheap *h, int level, int depth, int hops) {
     uint64_t k = (uint64_t)v->node_k;
-    uint64_t size = 8 + 2 * (uint64_t)v->so + 2 * k * (uint64_t)v->so + (2 * k + 1) * (uint64_t)v->sl;
+    uint64_t size =
+        8 + 2 * (uint64_t)v->so + 2 * k * (uint64_t)v->so + (2 * k + 1) * (uint64_t)v->sl;
     if (hops > 64) return fail(v, "a group's B-tree is deeper than 64 levels");
     if (!inside(v, addr, size) || memcmp(v->p + addr, "TREE", 4) != 0)
         return fail(v, "a group's B-tree node at %llu is missing or damaged",
@@ -638,12 +644,15 @@ static bool check_btree(h5v *v, uint64_t addr, const lheap *h, int level, int de
     uint64_t used, sib;
     get(b, size, 6, 2, &used);
     if (b[4] != 0) return fail(v, "a group's B-tree holds node type %d", b[4]);
-    if (level >= 0 && b[5] != level) return fail(v, "a B-tree node's level is %d, not %d", b[5], level);
-    if (used > 2 * k) return fail(v, "a B-tree node with %llu entries (at most %llu)",
-                                  (unsigned long long)used, (unsigned long long)(2 * k));
+    if (level >= 0 && b[5] != level)
+        return fail(v, "a B-tree node's level is %d, not %d", b[5], level);
+    if (used > 2 * k)
+        return fail(v, "a B-tree node with %llu entries (at most %llu)", (unsigned long long)used,
+                    (unsigned long long)(2 * k));
     for (int s = 0; s < 2; s++) {
         geta(v, b, size, 8 + (uint64_t)s * (uint64_t)v->so, &sib);
-        if (sib != UNDEF && !inside(v, sib, size)) return fail(v, "a B-tree sibling outside the file");
+        if (sib != UNDEF && !inside(v, sib, size))
+            return fail(v, "a B-tree sibling outside the file");
     }
     uint64_t off = 8 + 2 * (uint64_t)v->so, step = (uint64_t)v->sl + (uint64_t)v->so;
     for (uint64_t i = 0; i <= used; i++) {
@@ -667,24 +676,27 @@ static bool check_btree(h5v *v, uint64_t addr, const lheap *h, int level, int de
 
 static bool check_object(h5v *v, uint64_t addr, int depth) {
     if (depth > v->max_depth) return fail(v, "groups nested deeper than %d levels", v->max_depth);
-    if (!inside(v, addr, 16)) return fail(v, "an object header at %llu is outside the file",
-                                          (unsigned long long)addr);
+    if (!inside(v, addr, 16))
+        return fail(v, "an object header at %llu is outside the file", (unsigned long long)addr);
     int m = mark(v, addr, K_OHDR);
     if (m <= 0) return m == 0; /* a hard link to an object already checked */
     const uint8_t *h = v->p + addr;
     uint64_t nmsg, size;
-    if (h[0] != 1) return fail(v, "object header version %d at %llu (convkit reads version 1)",
-                               h[0], (unsigned long long)addr);
+    if (h[0] != 1)
+        return fail(v, "object header version %d at %llu (convkit reads version 1)", h[0],
+                    (unsigned long long)addr);
     get(h, 16, 2, 2, &nmsg);
     get(h, 16, 8, 4, &size);
     ohdr o = {0};
     uint64_t chunk = addr + 16, clen = size, seen_msgs = 0;
     int chunks = 0;
     while (chunk != UNDEF) {
-        if (++chunks > 4096 || !spend(v, 1)) return fail(v, "an object header with too many chunks");
+        if (++chunks > 4096 || !spend(v, 1))
+            return fail(v, "an object header with too many chunks");
         if (!inside(v, chunk, clen) || (clen & 7))
-            return fail(v, "an object header chunk at %llu (%llu bytes) is outside the file or "
-                           "unaligned",
+            return fail(v,
+                        "an object header chunk at %llu (%llu bytes) is outside the file or "
+                        "unaligned",
                         (unsigned long long)chunk, (unsigned long long)clen);
         if (chunks > 1 && mark(v, chunk, K_CHUNK) <= 0) {
             if (!v->failed) fail(v, "an object header chunk is linked twice");
@@ -728,8 +740,9 @@ static bool check_object(h5v *v, uint64_t addr, int depth) {
         if (!data_bytes(v, &o.t, o.nelmts, UINT64_MAX, &need)) return false;
         if (o.lclass == 1 && o.laddr != UNDEF) {
             if (o.lsize < need || !inside(v, o.laddr, o.lsize))
-                return fail(v, "a dataset's %llu stored bytes at %llu are outside the file or "
-                               "fewer than its %llu elements need",
+                return fail(v,
+                            "a dataset's %llu stored bytes at %llu are outside the file or "
+                            "fewer than its %llu elements need",
                             (unsigned long long)o.lsize, (unsigned long long)o.laddr,
                             (unsigned long long)o.nelmts);
             if (need && mark(v, o.laddr, K_DATA) < 0) return false;
@@ -746,8 +759,12 @@ static bool check_object(h5v *v, uint64_t addr, int depth) {
 }
 
 bool ck_h5_check(const uint8_t *data, size_t len, int max_depth, char *why, size_t cap) {
-    h5v v = {.p = data, .n = len, .max_depth = max_depth > 0 ? max_depth : 64, .why = why,
-             .why_cap = cap, .gc_addr = UNDEF};
+    h5v v = {.p = data,
+             .n = len,
+             .max_depth = max_depth > 0 ? max_depth : 64,
+             .why = why,
+             .why_cap = cap,
+             .gc_addr = UNDEF};
     if (why && cap) why[0] = 0;
     /* work: a few units per byte of the file, plenty for any real one */
     v.budget = 1000 + 4 * (int64_t)(len < INT64_MAX / 8 ? len : INT64_MAX / 8);
@@ -755,8 +772,9 @@ bool ck_h5_check(const uint8_t *data, size_t len, int max_depth, char *why, size
         return fail(&v, "no HDF5 superblock at the start of the file");
     int ver = data[8];
     if (ver > 1)
-        return fail(&v, "superblock version %d (convkit reads versions 0 and 1, what h5py writes "
-                        "by default)",
+        return fail(&v,
+                    "superblock version %d (convkit reads versions 0 and 1, what h5py writes "
+                    "by default)",
                     ver);
     if (data[9] != 0 || data[10] != 0 || data[12] != 0)
         return fail(&v, "superblock field versions %d/%d/%d", data[9], data[10], data[12]);
@@ -779,7 +797,8 @@ bool ck_h5_check(const uint8_t *data, size_t len, int max_depth, char *why, size
         !geta(&v, data, len, off + 3 * (uint64_t)v.so, &drv))
         return fail(&v, "the superblock is truncated");
     if (base != 0) return fail(&v, "a base address of %llu", (unsigned long long)base);
-    if (fs != UNDEF || drv != UNDEF) return fail(&v, "a free-space or driver block in the superblock");
+    if (fs != UNDEF || drv != UNDEF)
+        return fail(&v, "a free-space or driver block in the superblock");
     if (eof > len)
         return fail(&v, "the file is truncated: its superblock says %llu bytes, the file has %zu",
                     (unsigned long long)eof, len);
@@ -791,7 +810,8 @@ bool ck_h5_check(const uint8_t *data, size_t len, int max_depth, char *why, size
         !get(data, v.eof, off + 2 * (uint64_t)v.so, 4, &cache) ||
         off + 2 * (uint64_t)v.so + 8 + 16 > v.eof)
         return fail(&v, "the superblock is truncated");
-    if (cache > 1) return fail(&v, "the root group's entry has cache type %llu", (unsigned long long)cache);
+    if (cache > 1)
+        return fail(&v, "the root group's entry has cache type %llu", (unsigned long long)cache);
     bool ok = check_object(&v, root, 0);
     if (ok && cache == 1) {
         /* libhdf5 reads the root group's cached B-tree and heap addresses too */
@@ -802,8 +822,7 @@ bool ck_h5_check(const uint8_t *data, size_t len, int max_depth, char *why, size
         int mb = -1;
         for (size_t i = 0; i < v.cap && mb < 0; i++)
             if (v.s[i].kind == K_BTREE && v.s[i].addr == bt) mb = 1;
-        ok = check_heap(&v, hp, &h) &&
-             (mb == 1 || check_btree(&v, bt, &h, -1, 0, 0));
+        ok = check_heap(&v, hp, &h) && (mb == 1 || check_btree(&v, bt, &h, -1, 0, 0));
     }
     free(v.s);
     free(v.gc);

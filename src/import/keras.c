@@ -555,8 +555,7 @@ static char *nested_input_name(const json_t *model, const char *prefix, int dept
     const json_t *layers = json_is_array(cfg) ? cfg : json_object_get(cfg, "layers");
     const char *mname = jstr(cfg, "name");
     if (!mname) mname = jstr(model, "name");
-    if (!mname || !json_is_array(layers) || json_array_size(layers) == 0 || depth > 64)
-        return NULL;
+    if (!mname || !json_is_array(layers) || json_array_size(layers) == 0 || depth > 64) return NULL;
     const json_t *first = json_array_get(layers, 0);
     const json_t *fcfg = json_object_get(first, "config");
     const char *fname = jstr(fcfg, "name");
