@@ -22,6 +22,14 @@ static char *clean_name(const char *s) {
     return r;
 }
 
+/* A word the .cnn reader takes as a layer type: [A-Za-z_][A-Za-z0-9_.]*. */
+static bool cnn_word(const char *t) {
+    if (!t || !(isalpha((unsigned char)t[0]) || t[0] == '_')) return false;
+    for (const char *p = t; *p; p++)
+        if (!(isalnum((unsigned char)*p) || *p == '_' || *p == '.')) return false;
+    return true;
+}
+
 static bool is_join_type(const char *t) {
     static const char *const j[] = {"add", "sub",    "mul",         "div",
                                     "cat", "concat", "concatenate", NULL};
@@ -112,6 +120,17 @@ static ck_status write_cnn(const ck_graph *g, const char *comment, char **out, c
         if (n->n_out > 1) {
             ck_diag_add(d, CK_SEV_ERROR, CK_UNSUPPORTED, n->name, n->type,
                         "%s has %d outputs; .cnn layers have one", n->name, n->n_out);
+            st = CK_EUSAGE;
+            break;
+        }
+        /* pasted code may name any class or keyword: MaxPoolingξ(stridξs=2) */
+        bool words = cnn_word(n->type);
+        for (int k = 0; words && k < n->args.nkw; k++) words = cnn_word(n->args.kw_names[k]);
+        for (int k = 0; words && k < n->fwd.nkw; k++) words = cnn_word(n->fwd.kw_names[k]);
+        if (!words) {
+            ck_diag_add(d, CK_SEV_ERROR, CK_UNSUPPORTED, n->name, n->type,
+                        "%s: its type or an argument name is not a word .cnn can write",
+                        n->name);
             st = CK_EUSAGE;
             break;
         }
