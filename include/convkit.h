@@ -358,6 +358,26 @@ CK_API ck_status ck_attach_fixes(const ck_graph *g, ck_diags *diags);
 CK_API ck_status ck_graph_write_cnn(const ck_graph *g, const char *comment, char **out,
                                     ck_diags *diags);
 
+/* True when g was read from model-building code convkit can edit (Keras
+ * code pasted as written: a .py file, or a .cnn file holding it). The
+ * graphs derived from it (ck_graph_clone, the fixed graphs of
+ * ck_find_fixes) share its text. */
+CK_API bool ck_graph_has_source(const ck_graph *g);
+
+/* Writes the code g was read from with g's changes as edits of that text:
+ * an argument whose value differs between the code and g is replaced where
+ * the call writes it, or added after the call's last argument; a changed
+ * input size is replaced in its own item of the shape tuple; a layer g
+ * inserts in front of a layer call's operand wraps that operand (with the
+ * module prefix the file uses). Every other byte is kept. The result is
+ * read back and must give g's layers, arguments and input shapes.
+ * CK_EUSAGE when g keeps no code (ck_graph_has_source false); CK_EINVALID,
+ * with an unsupported diagnostic naming the layer, when a change cannot be
+ * written as such an edit (a layer built by a line that runs several
+ * times, a shape the code does not declare). *out: NUL-terminated, released
+ * with ck_free(); NULL on failure. */
+CK_API ck_status ck_graph_write_source(const ck_graph *g, char **out, ck_diags *diags);
+
 /* ---- the same network under another framework's rules ------------------ */
 
 /* One layer whose result differs between the model's own framework (a)
@@ -711,8 +731,8 @@ CK_API bool ck_diag_append_note(ck_diag *dg, const char *note);
 /* Releases memory the library returned: the strings of ck_report,
  * ck_report_fixes, ck_report_failure, ck_diags_text, ck_diags_json,
  * ck_fix_json, ck_inputs_json, ck_runs_str, ck_size_fn_str, ck_fix_str,
- * ck_layer_types, and the text of ck_graph_write_cnn. Plain free()
- * semantics; NULL is fine. */
+ * ck_layer_types, and the text of ck_graph_write_cnn and
+ * ck_graph_write_source. Plain free() semantics; NULL is fine. */
 CK_API void ck_free(void *p);
 
 #ifdef __cplusplus

@@ -13,8 +13,10 @@ static const char usage[] =
     "the whole network valid are listed, with the output they give.\n"
     "\n"
     "  --input SHAPE   input shape, 1x3x224x224 or [1,3,224,224]\n"
-    "  --write FILE    write the network with the first fix applied as .cnn\n"
-    "                  (PyTorch and Keras models; 'convkit check FILE' accepts it)\n"
+    "  --write FILE    write the network with the first fix applied: Keras model code\n"
+    "                  as the same code with only the changed arguments edited, other\n"
+    "                  PyTorch and Keras models as .cnn ('convkit check FILE' accepts\n"
+    "                  both)\n"
     "  --json          one JSON object: model, ok, diagnostics, fixes (kind, layer,\n"
     "                  change, why, output_shape, args: the new argument\n"
     "                  values), checks, written\n"
@@ -29,14 +31,31 @@ static bool extra(const char *opt, const char *val, void *ctx) {
     return false;
 }
 
-/* Writes the first fix's network; false (with a diagnostic) on failure. */
+/* Writes the first fix's network: model code as an edit of that code,
+ * else .cnn; false (with a diagnostic) on failure. */
 static bool write_fixed(const char *path, const char *model, const ck_fix *f, ck_diags *d) {
-    char *fs = ck_fix_str(f);
-    char *comment = cli_format("%s with a fix by convkit fix:\n%s", model, fs ? fs : "");
     char *text = NULL;
-    ck_status st = ck_graph_write_cnn(f->graph, comment ? comment : "", &text, d);
-    ck_free(fs);
-    free(comment);
+    ck_status st = CK_EUSAGE;
+    if (ck_graph_has_source(f->graph)) {
+        ck_diags sd = {0};
+        st = ck_graph_write_source(f->graph, &text, &sd);
+        if (st != CK_OK && st != CK_ENOMEM) {
+            ck_diag *w = ck_diags_append(
+                d, CK_SEV_WARNING, CK_UNSUPPORTED, NULL, NULL,
+                "the fix cannot be written as an edit of the code, so the file holds the fixed "
+                "network as .cnn (convkit reads it; Python does not)");
+            for (int i = 0; w && i < sd.n; i++) ck_diag_append_note(w, sd.v[i].message);
+        }
+        ck_diags_free(&sd);
+        if (st == CK_ENOMEM) return false;
+    }
+    if (st != CK_OK) {
+        char *fs = ck_fix_str(f);
+        char *comment = cli_format("%s with a fix by convkit fix:\n%s", model, fs ? fs : "");
+        st = ck_graph_write_cnn(f->graph, comment ? comment : "", &text, d);
+        ck_free(fs);
+        free(comment);
+    }
     if (st != CK_OK) return false;
     FILE *o = fopen(path, "w");
     bool ok = o && fputs(text, o) >= 0;

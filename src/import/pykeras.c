@@ -18,12 +18,17 @@
  * fresh session. An Input() is input_1 with tf.keras (Keras 2) and
  * input_layer with Keras 3 (a file that never mentions tensorflow).
  *
+ * Where each layer's arguments and each input's shape are written is kept
+ * (import/srcmap.h), so that `fix --write` can write the fixed network back
+ * as an edit of this text (ck_graph_write_source).
+ *
  * The code is not executed: every statement is evaluated by this file's
  * interpreter, which knows only the names above. Limits: the nesting of
  * brackets and calls (max_depth), layers (max_nodes), string lengths
  * (max_string), and a budget of evaluation steps, all checked before the
  * work they bound. */
 #include "import/import.h"
+#include "import/srcmap.h"
 #include "ops/ops.h"
 
 #include <ctype.h>
@@ -98,14 +103,34 @@ struct pv {
     int tensor;        /* TENSOR: IR value */
     player *layer;
     pmodel *model;
-    int func;  /* FUNC: index */
-    pv *self;  /* METHOD */
+    int func; /* FUNC: index */
+    pv *self; /* METHOD */
 };
+
+/* Where an input's shape is written: token ranges [t0, t1), t1 == 0 none. */
+typedef struct shsrc {
+    int t0, t1;                             /* the value */
+    int first;                              /* the declared axis of its first size */
+    int dt0[CK_MAX_RANK], dt1[CK_MAX_RANK]; /* each declared axis's own tokens */
+    int c0, c1;                             /* the call */
+} shsrc;
+
+/* A constructor call as written (tokens). */
+typedef struct psrc {
+    int callee, open, close; /* close == 0: not from a call in the text */
+    int npos, nkw;
+    int *pt0, *pt1; /* positional arguments */
+    const char **kwn;
+    int *kt0, *kt1; /* keyword values */
+} psrc;
 
 struct player {
     const char *type; /* Keras class name */
     const char *name;
     ck_args args; /* constructor arguments for the frontend */
+    psrc src;
+    const char *why_not; /* why an edit of its call would not change this layer alone */
+    shsrc in_src;        /* where in_shape is written */
     int line, col;
     int calls;
     int last_out; /* IR value of the last call, -1 */
@@ -123,7 +148,7 @@ struct pmodel {
     int line;
     /* SEQ */
     int n_layers, cap_layers;
-    pv **layers; /* PV_LAYER, PV_MODEL or an input PV_TENSOR */
+    pv **layers;             /* PV_LAYER, PV_MODEL or an input PV_TENSOR */
     int built_in, built_out; /* IR values of the standalone build, -1 */
     /* FUNC */
     int n_in, n_out;
@@ -147,12 +172,17 @@ typedef struct irnode {
     int *in;
     int out;
     int line, col;
+    player *L;     /* the layer object; NULL for a node without one */
+    int at0, at1;  /* tokens of the operand expression of the applying call; at1 == 0: none */
+    bool replayed; /* a copy of another node (a model called again) */
 } irnode;
 
 typedef struct irinput {
     const char *name;
     ck_shape shape;
     int val;
+    shsrc src;
+    int site; /* first token of the call that declares it, -1 none */
 } irinput;
 
 typedef struct pfunc {
@@ -228,6 +258,8 @@ typedef struct px {
     int if_guess_line;
     int dropped_line;
     const char *dropped_arg, *dropped_layer;
+    /* the operand tokens of the call now applying a layer (apply_layer) */
+    int app_t0, app_t1;
 } px;
 
 static pv UNK = {.k = PV_UNKNOWN};
@@ -510,8 +542,8 @@ static bool lex(px *P) {
             continue;
         }
         if (isalpha((unsigned char)c) || c == '_' || (unsigned char)c >= 0x80) {
-            while (i < n && (isalnum((unsigned char)s[i]) || s[i] == '_' ||
-                             (unsigned char)s[i] >= 0x80))
+            while (i < n &&
+                   (isalnum((unsigned char)s[i]) || s[i] == '_' || (unsigned char)s[i] >= 0x80))
                 ADV();
             t.k = TK_NAME;
             t.n = (int)(s + i - t.p);
@@ -521,13 +553,15 @@ static bool lex(px *P) {
             if (!push_tok(P, &t)) return false;
             continue;
         }
-        if (isdigit((unsigned char)c) || (c == '.' && i + 1 < n && isdigit((unsigned char)s[i + 1]))) {
+        if (isdigit((unsigned char)c) ||
+            (c == '.' && i + 1 < n && isdigit((unsigned char)s[i + 1]))) {
             char buf[96];
             size_t k = 0;
             bool isf = false;
-            while (i < n && (isalnum((unsigned char)s[i]) || s[i] == '.' || s[i] == '_' ||
-                             ((s[i] == '+' || s[i] == '-') && k > 0 &&
-                              (buf[k - 1] == 'e' || buf[k - 1] == 'E') && !(k > 1 && buf[1] == 'x')))) {
+            while (i < n &&
+                   (isalnum((unsigned char)s[i]) || s[i] == '.' || s[i] == '_' ||
+                    ((s[i] == '+' || s[i] == '-') && k > 0 &&
+                     (buf[k - 1] == 'e' || buf[k - 1] == 'E') && !(k > 1 && buf[1] == 'x')))) {
                 if (k + 1 >= sizeof buf)
                     return perr_at(P, t.line, t.col, CK_PARSE_ERROR, "number too long");
                 if (s[i] != '_') buf[k++] = s[i];
@@ -554,9 +588,9 @@ static bool lex(px *P) {
             continue;
         }
         static const char *const ops3[] = {"**=", "//=", "...", ">>=", "<<=", NULL};
-        static const char *const ops2[] = {"**", "//", "==", "!=", "<=", ">=", "+=", "-=", "*=",
-                                           "/=", "%=", "->", ":=", "<<", ">>", "&=", "|=", "^=",
-                                           "@=", NULL};
+        static const char *const ops2[] = {"**", "//", "==", "!=", "<=", ">=", "+=",
+                                           "-=", "*=", "/=", "%=", "->", ":=", "<<",
+                                           ">>", "&=", "|=", "^=", "@=", NULL};
         const char *op = NULL;
         for (int k = 0; ops3[k] && !op; k++)
             if (i + 3 <= n && !strncmp(s + i, ops3[k], 3)) op = ops3[k];
@@ -734,7 +768,27 @@ typedef struct pargs {
     pv *pos[64];
     const char *kwn[64];
     pv *kw[64];
+    /* where they are: tokens [t0, t1) of each value (t1 == 0: not in the
+     * text), the callee's first token and the parentheses */
+    int pt0[64], pt1[64], kt0[64], kt1[64];
+    int callee, open, close;
 } pargs;
+
+/* The value of argument (pos, name) as arg() finds it, with its tokens. */
+static pv *arg_at(const pargs *a, int pos, const char *name, int *t0, int *t1) {
+    *t0 = *t1 = 0;
+    if (name)
+        for (int i = 0; i < a->nkw; i++)
+            if (!strcmp(a->kwn[i], name)) {
+                *t0 = a->kt0[i], *t1 = a->kt1[i];
+                return a->kw[i];
+            }
+    if (pos >= 0 && pos < a->npos) {
+        *t0 = a->pt0[pos], *t1 = a->pt1[pos];
+        return a->pos[pos];
+    }
+    return NULL;
+}
 
 static pv *arg(const pargs *a, int pos, const char *name) {
     if (name)
@@ -801,12 +855,24 @@ static bool to_cv(px *P, const pv *v, ck_value *out, int depth) {
 /* Constructor keywords that name the layer, declare the model input, or
  * never change a shape. */
 static bool skip_kw(const char *k) {
-    static const char *const skip[] = {"name",        "trainable",          "dtype",
-                                       "input_shape", "batch_input_shape",  "batch_shape",
-                                       "batch_size",  "input_dim",          "input_length",
-                                       "weights",     "autocast",           "seed",
-                                       "input_dtype", "sparse",             "ragged",
-                                       "W_regularizer", "b_regularizer",    "init",
+    static const char *const skip[] = {"name",
+                                       "trainable",
+                                       "dtype",
+                                       "input_shape",
+                                       "batch_input_shape",
+                                       "batch_shape",
+                                       "batch_size",
+                                       "input_dim",
+                                       "input_length",
+                                       "weights",
+                                       "autocast",
+                                       "seed",
+                                       "input_dtype",
+                                       "sparse",
+                                       "ragged",
+                                       "W_regularizer",
+                                       "b_regularizer",
+                                       "init",
                                        NULL};
     for (int i = 0; skip[i]; i++)
         if (!strcmp(k, skip[i])) return true;
@@ -819,17 +885,50 @@ static bool skip_kw(const char *k) {
     return false;
 }
 
+/* The items of a literal list or tuple in tokens [t0, t1): their token
+ * ranges in i0/i1; -1 when the range is not one bracketed literal. */
+static int split_items(const px *P, int t0, int t1, int *i0, int *i1, int cap) {
+    if (t0 < 0 || t1 - t0 < 2 || t1 > P->nt) return -1;
+    const ptok *a = &P->t[t0], *b = &P->t[t1 - 1];
+    if (a->k != TK_OP || b->k != TK_OP || a->n != 1 || b->n != 1 ||
+        !((a->op[0] == '(' && b->op[0] == ')') || (a->op[0] == '[' && b->op[0] == ']')))
+        return -1;
+    int n = 0, d = 0, st = t0 + 1;
+    for (int i = t0 + 1; i < t1 - 1; i++) {
+        const ptok *t = &P->t[i];
+        if (t->k == TK_OP && t->n == 1 && strchr("([{", t->op[0])) {
+            d++;
+        } else if (t->k == TK_OP && t->n == 1 && strchr(")]}", t->op[0])) {
+            if (--d < 0) return -1; /* (a)(b): not one literal */
+        } else if (d == 0 && t->k == TK_OP && !strcmp(t->op, ",")) {
+            if (n >= cap) return -1;
+            i0[n] = st, i1[n] = i, n++;
+            st = i + 1;
+        }
+    }
+    if (d != 0) return -1;
+    if (st < t1 - 1) {
+        if (n >= cap) return -1;
+        i0[n] = st, i1[n] = t1 - 1, n++;
+    }
+    return n;
+}
+
 /* input_shape / batch_input_shape / batch_shape / shape (+ batch_size) and
- * Keras 1 input_dim (+ input_length). */
-static bool read_in_shape(px *P, const pargs *a, bool shape_kw, ck_shape *s, bool *has) {
+ * Keras 1 input_dim (+ input_length); *src: where the sizes are written. */
+static bool read_in_shape(px *P, const pargs *a, bool shape_kw, ck_shape *s, bool *has,
+                          shsrc *src) {
     *has = false;
-    const pv *v = arg(a, -1, "batch_input_shape");
-    if (!v) v = arg(a, -1, "batch_shape");
+    shsrc S = {.c0 = a->callee, .c1 = a->close ? a->close + 1 : 0};
+    int t0, t1;
+    const pv *v = arg_at(a, -1, "batch_input_shape", &t0, &t1);
+    if (!v) v = arg_at(a, -1, "batch_shape", &t0, &t1);
     bool batch = v != NULL;
-    if (!v) v = arg(a, shape_kw ? 0 : -1, shape_kw ? "shape" : "input_shape");
-    if (!v && shape_kw) v = arg(a, -1, "input_shape");
+    if (!v) v = arg_at(a, shape_kw ? 0 : -1, shape_kw ? "shape" : "input_shape", &t0, &t1);
+    if (!v && shape_kw) v = arg_at(a, -1, "input_shape", &t0, &t1);
     if (v && v->k != PV_NONE) {
-        if (v->k == PV_INT) {
+        bool scalar = v->k == PV_INT;
+        if (scalar) {
             pv *t = mk_seq(P, PV_TUPLE, 1);
             if (t == &UNK) return false;
             t->items[0] = (pv *)v;
@@ -841,8 +940,10 @@ static bool read_in_shape(px *P, const pargs *a, bool shape_kw, ck_shape *s, boo
         s->rank = v->n + !batch;
         int k = 0;
         if (!batch) {
-            const pv *bs = arg(a, -1, "batch_size");
+            int b0, b1;
+            const pv *bs = arg_at(a, -1, "batch_size", &b0, &b1);
             s->d[k++] = bs && bs->k == PV_INT && bs->i > 0 ? bs->i : 1;
+            if (bs) S.dt0[0] = b0, S.dt1[0] = b1;
         }
         for (int i = 0; i < v->n; i++, k++) {
             const pv *e = v->items[i];
@@ -853,17 +954,33 @@ static bool read_in_shape(px *P, const pargs *a, bool shape_kw, ck_shape *s, boo
             else
                 return perr(P, "input shape entry %d must be a non-negative integer or None", i);
         }
+        S.t0 = t0, S.t1 = t1, S.first = !batch;
+        int i0[CK_MAX_RANK], i1[CK_MAX_RANK];
+        int m = scalar ? -1 : split_items(P, t0, t1, i0, i1, CK_MAX_RANK);
+        if (scalar && t1) {
+            S.dt0[S.first] = t0, S.dt1[S.first] = t1;
+        } else if (m == v->n) {
+            for (int i = 0; i < m; i++) S.dt0[S.first + i] = i0[i], S.dt1[S.first + i] = i1[i];
+        }
         *has = true;
+        if (src) *src = S;
         return true;
     }
-    const pv *dim = arg(a, -1, "input_dim");
+    int d0, d1, l0, l1;
+    const pv *dim = arg_at(a, -1, "input_dim", &d0, &d1);
     if (dim && dim->k == PV_INT && dim->i > 0) {
-        const pv *len = arg(a, -1, "input_length");
+        const pv *len = arg_at(a, -1, "input_length", &l0, &l1);
         s->rank = 0;
         s->d[s->rank++] = 1;
-        if (len && len->k == PV_INT && len->i > 0) s->d[s->rank++] = len->i;
+        if (len && len->k == PV_INT && len->i > 0) {
+            S.dt0[s->rank] = l0, S.dt1[s->rank] = l1;
+            s->d[s->rank++] = len->i;
+        }
+        S.dt0[s->rank] = d0, S.dt1[s->rank] = d1;
         s->d[s->rank++] = dim->i;
+        S.first = 1;
         *has = true;
+        if (src) *src = S;
     }
     return true;
 }
@@ -881,7 +998,7 @@ static int ir_input(px *P, const char *name, const ck_shape *s) {
     if (!name || !grow(P, (void **)&P->inp, &P->cinp, P->ninp, sizeof *P->inp)) return -1;
     int v = ir_val(P, name, -1, P->ninp);
     if (v < 0) return -1;
-    P->inp[P->ninp] = (irinput){.name = name, .shape = *s, .val = v};
+    P->inp[P->ninp] = (irinput){.name = name, .shape = *s, .val = v, .site = -1};
     P->ninp++;
     P->effects++;
     return v;
@@ -917,10 +1034,14 @@ static int ir_node(px *P, const char *name, const char *type, const ck_args *arg
 
 /* ---- layers and models ----------------------------------------------------- */
 
-static const char *const merge_fns[][2] = {
-    {"add", "Add"},         {"subtract", "Subtract"}, {"multiply", "Multiply"},
-    {"average", "Average"}, {"maximum", "Maximum"},   {"minimum", "Minimum"},
-    {"concatenate", "Concatenate"}, {NULL, NULL}};
+static const char *const merge_fns[][2] = {{"add", "Add"},
+                                           {"subtract", "Subtract"},
+                                           {"multiply", "Multiply"},
+                                           {"average", "Average"},
+                                           {"maximum", "Maximum"},
+                                           {"minimum", "Minimum"},
+                                           {"concatenate", "Concatenate"},
+                                           {NULL, NULL}};
 
 static bool is_layer_class(const char *nm, const char *path) {
     if (ck_frontend_known(CK_DIALECT_KERAS, nm)) return true;
@@ -947,22 +1068,41 @@ static pv *new_layer(px *P, const char *cls, const pargs *a, int line, int col) 
         L->name = auto_name(P, snake(P, cls));
     }
     if (!L->name) return &UNK;
-    if (!read_in_shape(P, a, L->is_input_layer, &L->in_shape, &L->has_in_shape)) return &UNK;
+    if (!read_in_shape(P, a, L->is_input_layer, &L->in_shape, &L->has_in_shape, &L->in_src))
+        return &UNK;
+    /* where the call is, to edit its arguments */
+    L->src = (psrc){
+        .callee = a->callee, .open = a->open, .close = a->close, .npos = a->npos, .nkw = a->nkw};
+    if (a->close) {
+        L->src.pt0 = amem(P, (size_t)(a->npos + 1) * sizeof(int));
+        L->src.pt1 = amem(P, (size_t)(a->npos + 1) * sizeof(int));
+        L->src.kt0 = amem(P, (size_t)(a->nkw + 1) * sizeof(int));
+        L->src.kt1 = amem(P, (size_t)(a->nkw + 1) * sizeof(int));
+        L->src.kwn = amem(P, (size_t)(a->nkw + 1) * sizeof(char *));
+        if (!L->src.pt0 || !L->src.pt1 || !L->src.kt0 || !L->src.kt1 || !L->src.kwn) return &UNK;
+        memcpy(L->src.pt0, a->pt0, (size_t)a->npos * sizeof(int));
+        memcpy(L->src.pt1, a->pt1, (size_t)a->npos * sizeof(int));
+        memcpy(L->src.kt0, a->kt0, (size_t)a->nkw * sizeof(int));
+        memcpy(L->src.kt1, a->kt1, (size_t)a->nkw * sizeof(int));
+        memcpy(L->src.kwn, a->kwn, (size_t)a->nkw * sizeof(char *));
+    }
     const char *merge_cls = NULL;
     if (!strcmp(cls, "Merge")) { /* Keras 1 Merge(mode=...) */
         const pv *mode = arg(a, -1, "mode");
-        static const char *const mm[][2] = {{"sum", "Add"},     {"mul", "Multiply"},
-                                            {"ave", "Average"}, {"max", "Maximum"},
-                                            {"concat", "Concatenate"}, {NULL, NULL}};
+        static const char *const mm[][2] = {
+            {"sum", "Add"},     {"mul", "Multiply"},       {"ave", "Average"},
+            {"max", "Maximum"}, {"concat", "Concatenate"}, {NULL, NULL}};
         for (int i = 0; mm[i][0] && mode && mode->k == PV_STR; i++)
             if (!strcmp(mode->s, mm[i][0])) merge_cls = mm[i][1];
         if (merge_cls) L->type = merge_cls;
+        L->why_not = "it comes from Keras 1's merge(), whose arguments convkit renames";
     }
     for (int i = 0; i < a->npos && !L->is_input_layer && !merge_cls; i++) {
         ck_value cv;
         if (!to_cv(P, a->pos[i], &cv, 0)) {
             if (P->failed) return &UNK;
             P->dropped_line = line, P->dropped_layer = L->name, P->dropped_arg = "positional";
+            L->why_not = "a positional argument of its call cannot be evaluated from the file";
             ck_args_free(&L->args);
             memset(&L->args, 0, sizeof L->args);
             break;
@@ -1037,6 +1177,12 @@ static pv *apply_layer(px *P, player *L, const pv *x, const char *prefix, int li
                                      : afmt(P, "%s%s:%d", prefix, L->name, L->calls);
     L->calls++;
     int out = ir_node(P, name, L->type, &L->args, n, in, line, col);
+    if (out >= 0) {
+        irnode *nd = &P->in[P->nin - 1];
+        nd->L = L;
+        nd->at0 = P->app_t0;
+        nd->at1 = P->app_t1;
+    }
     L->last_out = out;
     return tensor_pv(P, out);
 }
@@ -1052,15 +1198,25 @@ static int seq_input(px *P, pmodel *M, int *first) {
     }
     ck_shape s = {0};
     const char *name = "input";
+    shsrc src = {0};
+    int site = -1;
     if (f->k == PV_LAYER) {
-        if (f->layer->has_in_shape) s = f->layer->in_shape;
+        if (f->layer->has_in_shape) {
+            s = f->layer->in_shape;
+            src = f->layer->in_src;
+            site = f->layer->src.close ? f->layer->src.callee : -1;
+        }
         if (f->layer->is_input_layer) {
             *first = 1;
             name = f->layer->name;
         }
     } else if (f->k == PV_MODEL && f->model->kind == PM_FUNC && f->model->n_in == 1) {
         const irval *iv = &P->iv[f->model->in[0]];
-        if (iv->input >= 0) s = P->inp[iv->input].shape;
+        if (iv->input >= 0) {
+            s = P->inp[iv->input].shape;
+            src = P->inp[iv->input].src;
+            site = P->inp[iv->input].site;
+        }
     }
     /* a second standalone build (a nested Sequential is prefixed) */
     for (int i = 0; i < P->ninp; i++)
@@ -1068,7 +1224,12 @@ static int seq_input(px *P, pmodel *M, int *first) {
             name = afmt(P, "%s_input", M->name);
             break;
         }
-    return ir_input(P, name, &s);
+    int v = ir_input(P, name, &s);
+    if (v >= 0) {
+        P->inp[P->ninp - 1].src = src;
+        P->inp[P->ninp - 1].site = site;
+    }
+    return v;
 }
 
 /* Runs the Sequential's layers on value `cur`. */
@@ -1076,11 +1237,11 @@ static int seq_chain(px *P, pmodel *M, int first, int cur, const char *prefix, i
     for (int i = first; i < M->n_layers && cur >= 0; i++) {
         pv *l = M->layers[i];
         pv *x = tensor_pv(P, cur);
-        pv *y = l->k == PV_LAYER   ? apply_layer(P, l->layer, x, prefix, line, col)
-                : l->k == PV_MODEL ? apply_model(P, l->model, x,
-                                                 afmt(P, "%s%s/", prefix, l->model->name),
-                                                 line, col)
-                                   : &UNK;
+        pv *y =
+            l->k == PV_LAYER ? apply_layer(P, l->layer, x, prefix, line, col)
+            : l->k == PV_MODEL
+                ? apply_model(P, l->model, x, afmt(P, "%s%s/", prefix, l->model->name), line, col)
+                : &UNK;
         if (P->failed) return -1;
         if (y->k != PV_TENSOR) {
             if (is_seq(y) && y->n > 0 && y->items[0]->k == PV_TENSOR) {
@@ -1102,8 +1263,7 @@ static bool seq_build(px *P, pmodel *M) {
     int in = seq_input(P, M, &first);
     if (in < 0) {
         if (!P->failed)
-            perr_at(P, M->line, 1, CK_PARSE_ERROR, "Sequential model '%s' has no layers",
-                    M->name);
+            perr_at(P, M->line, 1, CK_PARSE_ERROR, "Sequential model '%s' has no layers", M->name);
         return false;
     }
     M->built_in = in;
@@ -1150,8 +1310,12 @@ static pv *apply_func(px *P, pmodel *M, const int *in, int n, const char *prefix
             ins[m++] = map[nd.in[j]];
         }
         if (!ok) continue;
-        map[nd.out] = ir_node(P, afmt(P, "%s%s", prefix, nd.name), nd.type, nd.args, m, ins,
-                              nd.line, nd.col);
+        map[nd.out] =
+            ir_node(P, afmt(P, "%s%s", prefix, nd.name), nd.type, nd.args, m, ins, nd.line, nd.col);
+        if (map[nd.out] >= 0) {
+            irnode *c = &P->in[P->nin - 1];
+            c->L = nd.L, c->at0 = nd.at0, c->at1 = nd.at1, c->replayed = true;
+        }
     }
     pv *r = &UNK;
     if (!P->failed) {
@@ -1173,13 +1337,15 @@ static pv *apply_model(px *P, pmodel *M, const pv *x, const char *prefix, int li
     int in[64], n = 0;
     if (!tensors_of(x, in, &n, 64, 0) || n == 0) {
         if (x->k == PV_UNKNOWN) return &UNK;
-        perr_at(P, line, col, CK_PARSE_ERROR, "model '%s' is called on something that is not a "
-                "tensor of the model", M->name);
+        perr_at(P, line, col, CK_PARSE_ERROR,
+                "model '%s' is called on something that is not a "
+                "tensor of the model",
+                M->name);
         return &UNK;
     }
     if (!prefix) return &UNK;
-    const char *pre = M->calls == 0 ? prefix : afmt(P, "%.*s:%d/", (int)strlen(prefix) - 1,
-                                                    prefix, M->calls);
+    const char *pre =
+        M->calls == 0 ? prefix : afmt(P, "%.*s:%d/", (int)strlen(prefix) - 1, prefix, M->calls);
     M->calls++;
     if (!pre) return &UNK;
     if (M->kind == PM_SEQ) {
@@ -1220,8 +1386,7 @@ static pmodel *new_model(px *P, pmkind kind, const pargs *a, int line) {
 static bool seq_add(px *P, pmodel *M, pv *l) {
     if (P->skip) return true;
     if (l->k != PV_LAYER && l->k != PV_MODEL && l->k != PV_TENSOR) return true;
-    if (!grow(P, (void **)&M->layers, &M->cap_layers, M->n_layers, sizeof *M->layers))
-        return false;
+    if (!grow(P, (void **)&M->layers, &M->cap_layers, M->n_layers, sizeof *M->layers)) return false;
     M->layers[M->n_layers++] = l;
     P->effects++;
     return true;
@@ -1258,6 +1423,7 @@ static bool skip_group(px *P) {
 
 /* Call arguments after '(' up to and including ')'. */
 static bool call_args(px *P, pargs *a) {
+    a->open = P->pos - 1;
     while (!is_op(P, ")")) {
         if (tk(P)->k == TK_END) return perr(P, "expected ')'");
         if (is_op(P, "*") || is_op(P, "**")) { /* *args, **kwargs: unknown */
@@ -1270,12 +1436,16 @@ static bool call_args(px *P, pargs *a) {
             const ptok *nt = tk(P);
             const char *k = adup(P, nt->p, (size_t)nt->n);
             P->pos += 2;
+            int t0 = P->pos;
             pv *v = ternary(P);
             if (!k || P->failed) return false;
             if (a->nkw >= 64) return perr(P, "more than 64 keyword arguments");
+            a->kt0[a->nkw] = t0;
+            a->kt1[a->nkw] = P->pos;
             a->kwn[a->nkw] = k;
             a->kw[a->nkw++] = v;
         } else {
+            int t0 = P->pos;
             pv *v = ternary(P);
             if (P->failed) return false;
             if (is_kw(P, "for")) { /* a generator argument */
@@ -1289,6 +1459,8 @@ static bool call_args(px *P, pargs *a) {
                 v = &UNK;
             }
             if (a->npos >= 64) return perr(P, "more than 64 positional arguments");
+            a->pt0[a->npos] = t0;
+            a->pt1[a->npos] = P->pos;
             a->pos[a->npos++] = v;
         }
         if (is_op(P, ","))
@@ -1296,6 +1468,7 @@ static bool call_args(px *P, pargs *a) {
         else if (!is_op(P, ")"))
             return expect_op(P, ")");
     }
+    a->close = P->pos;
     P->pos++;
     return true;
 }
@@ -1362,11 +1535,15 @@ static pv *call_func(px *P, int fi, const pargs *a, int line, int col);
 /* callee(args) */
 static pv *do_call(px *P, pv *f, const pargs *a, int line, int col) {
     if (a->npos >= 64) return &UNK; /* *args */
-    if (f->k == PV_LAYER) return apply_layer(P, f->layer, a->npos ? a->pos[0] : &UNK, "", line,
-                                             col);
+    if (f->k == PV_LAYER) {
+        if (a->npos) P->app_t0 = a->pt0[0], P->app_t1 = a->pt1[0];
+        pv *r = apply_layer(P, f->layer, a->npos ? a->pos[0] : &UNK, "", line, col);
+        P->app_t0 = P->app_t1 = 0;
+        return r;
+    }
     if (f->k == PV_MODEL)
-        return apply_model(P, f->model, a->npos ? a->pos[0] : &UNK,
-                           afmt(P, "%s/", f->model->name), line, col);
+        return apply_model(P, f->model, a->npos ? a->pos[0] : &UNK, afmt(P, "%s/", f->model->name),
+                           line, col);
     if (f->k == PV_FUNC) return call_func(P, f->func, a, line, col);
     if (f->k == PV_METHOD) {
         pv *self = f->self;
@@ -1383,10 +1560,17 @@ static pv *do_call(px *P, pv *f, const pargs *a, int line, int col) {
                 if (!strcmp(m, "build") && M->kind == PM_SEQ && M->n_layers > 0 && !P->skip &&
                     M->layers[0]->k == PV_LAYER && !M->layers[0]->layer->has_in_shape) {
                     /* model.build((None, 28, 28, 1)) */
-                    pargs b = {.nkw = 1, .kwn = {"batch_input_shape"}, .kw = {a->pos[0]}};
+                    pargs b = {.nkw = 1,
+                               .kwn = {"batch_input_shape"},
+                               .kw = {a->pos[0]},
+                               .kt0 = {a->pt0[0]},
+                               .kt1 = {a->pt1[0]},
+                               .callee = a->callee,
+                               .close = a->close};
                     if (a->npos >= 1)
                         read_in_shape(P, &b, false, &M->layers[0]->layer->in_shape,
-                                      &M->layers[0]->layer->has_in_shape);
+                                      &M->layers[0]->layer->has_in_shape,
+                                      &M->layers[0]->layer->in_src);
                 }
             }
             return &UNK;
@@ -1445,7 +1629,8 @@ static pv *do_call(px *P, pv *f, const pargs *a, int line, int col) {
         if (P->skip) return &UNK;
         ck_shape s = {0};
         bool has;
-        if (!read_in_shape(P, a, true, &s, &has)) return &UNK;
+        shsrc src = {0};
+        if (!read_in_shape(P, a, true, &s, &has, &src)) return &UNK;
         const pv *n = arg(a, -1, "name");
         const char *name = n && n->k == PV_STR ? n->s : input_name(P);
         for (int i = 0; name && i < P->ninp; i++)
@@ -1453,11 +1638,19 @@ static pv *do_call(px *P, pv *f, const pargs *a, int line, int col) {
                 perr_at(P, line, col, CK_PARSE_ERROR, "two inputs are named '%s'", name);
                 return &UNK;
             }
-        return tensor_pv(P, ir_input(P, name, &s));
+        int iv = ir_input(P, name, &s);
+        if (iv >= 0) {
+            P->inp[P->ninp - 1].src = src;
+            P->inp[P->ninp - 1].site = a->close ? a->callee : -1;
+        }
+        return tensor_pv(P, iv);
     }
     if (!strcmp(nm, "merge") && a->npos >= 1) { /* Keras 1 merge([a, b], mode=...) */
         pv *L = new_layer(P, "Merge", a, line, col);
-        return L->k == PV_LAYER ? apply_layer(P, L->layer, a->pos[0], "", line, col) : &UNK;
+        P->app_t0 = a->pt0[0], P->app_t1 = a->pt1[0];
+        pv *r = L->k == PV_LAYER ? apply_layer(P, L->layer, a->pos[0], "", line, col) : &UNK;
+        P->app_t0 = P->app_t1 = 0;
+        return r;
     }
     for (int i = 0; merge_fns[i][0]; i++)
         if (!strcmp(nm, merge_fns[i][0]) && (strstr(f->s, "layers") || !strchr(f->s, '.'))) {
@@ -1465,7 +1658,10 @@ static pv *do_call(px *P, pv *f, const pargs *a, int line, int col) {
             pargs b = *a;
             b.npos = 0; /* the list is the call's input, the rest configures */
             pv *L = new_layer(P, merge_fns[i][1], &b, line, col);
-            return L->k == PV_LAYER ? apply_layer(P, L->layer, a->pos[0], "", line, col) : &UNK;
+            P->app_t0 = a->pt0[0], P->app_t1 = a->pt1[0];
+            pv *r = L->k == PV_LAYER ? apply_layer(P, L->layer, a->pos[0], "", line, col) : &UNK;
+            P->app_t0 = P->app_t1 = 0;
+            return r;
         }
     if (is_layer_class(nm, f->s)) return new_layer(P, nm, a, line, col);
     if (!strchr(f->s, '.') || !strcmp(f->s, "K.image_data_format") ||
@@ -1575,6 +1771,7 @@ static pv *primary(px *P) {
                 "expressions nested deeper than %d levels", P->lim.max_depth * 4);
         return &UNK;
     }
+    int start = P->pos;
     pv *v = atom(P);
     while (!P->failed) {
         const ptok *t = tk(P);
@@ -1586,6 +1783,7 @@ static pv *primary(px *P) {
                 P->oom = P->failed = true;
                 break;
             }
+            a->callee = start;
             if (!call_args(P, a)) {
                 free(a);
                 break;
@@ -1960,8 +2158,8 @@ static pv *unary(px *P) {
 
 static pv *term(px *P) {
     pv *v = unary(P);
-    while (!P->failed && (is_op(P, "*") || is_op(P, "/") || is_op(P, "//") || is_op(P, "%") ||
-                          is_op(P, "@"))) {
+    while (!P->failed &&
+           (is_op(P, "*") || is_op(P, "/") || is_op(P, "//") || is_op(P, "%") || is_op(P, "@"))) {
         char op[4];
         memcpy(op, tk(P)->op, sizeof op);
         P->pos++;
@@ -1997,8 +2195,8 @@ static pv *sum(px *P) {
 
 static pv *bits(px *P) {
     pv *v = sum(P);
-    while (!P->failed && (is_op(P, "|") || is_op(P, "&") || is_op(P, "^") || is_op(P, "<<") ||
-                          is_op(P, ">>"))) {
+    while (!P->failed &&
+           (is_op(P, "|") || is_op(P, "&") || is_op(P, "^") || is_op(P, "<<") || is_op(P, ">>"))) {
         P->pos++;
         sum(P);
         v = &UNK;
@@ -2031,8 +2229,8 @@ static pv *comparison(px *P) {
     pv *v = bits(P);
     for (;;) {
         char op[8] = {0};
-        if (is_op(P, "==") || is_op(P, "!=") || is_op(P, "<") || is_op(P, ">") ||
-            is_op(P, "<=") || is_op(P, ">=")) {
+        if (is_op(P, "==") || is_op(P, "!=") || is_op(P, "<") || is_op(P, ">") || is_op(P, "<=") ||
+            is_op(P, ">=")) {
             memcpy(op, tk(P)->op, 4);
             P->pos++;
         } else if (is_kw(P, "in")) {
@@ -2066,7 +2264,8 @@ static pv *comparison(px *P) {
             }
             if (op[0] == 'n') res = !res;
         } else if ((v->k == PV_INT || v->k == PV_FLOAT) && (r->k == PV_INT || r->k == PV_FLOAT)) {
-            double x = v->k == PV_INT ? (double)v->i : v->f, y = r->k == PV_INT ? (double)r->i : r->f;
+            double x = v->k == PV_INT ? (double)v->i : v->f,
+                   y = r->k == PV_INT ? (double)r->i : r->f;
             res = !strcmp(op, "<")    ? x < y
                   : !strcmp(op, ">")  ? x > y
                   : !strcmp(op, "<=") ? x <= y
@@ -2224,9 +2423,8 @@ static bool exec_simple(px *P, int t0, int t1) {
     int line = f->line;
     if (!step(P)) return false;
     if (f->k == TK_NAME) {
-        static const char *const kw[] = {"import", "from",   "pass",     "global", "nonlocal",
-                                         "del",    "assert", "raise",    "print",  "yield",
-                                         NULL};
+        static const char *const kw[] = {"import", "from",  "pass",  "global", "nonlocal", "del",
+                                         "assert", "raise", "print", "yield",  NULL};
         for (int i = 0; kw[i]; i++)
             if ((int)strlen(kw[i]) == f->n && !strncmp(f->p, kw[i], (size_t)f->n) &&
                 !(i == 8 && t0 + 1 < t1 && P->t[t0 + 1].k == TK_OP &&
@@ -2588,9 +2786,9 @@ bool ck_pykeras_detect(const char *text, size_t len) {
                 keras |= has_word(l, n, "keras");
             if (has_word(l, n, "torch") || has_word(l, n, "nn.Module")) torch = true;
             /* what only Keras code writes */
-            if (has_word(l, n, ".add(") || has_word(l, n, "Sequential()") || has_word(l, n, "Sequential(layers") ||
-                has_word(l, n, "Input(") || has_word(l, n, "Model(") ||
-                seq_list(l, text + len))
+            if (has_word(l, n, ".add(") || has_word(l, n, "Sequential()") ||
+                has_word(l, n, "Sequential(layers") || has_word(l, n, "Input(") ||
+                has_word(l, n, "Model(") || seq_list(l, text + len))
                 keras = true;
         }
         i = e + 1;
@@ -2605,6 +2803,8 @@ static pmodel *pick_model(px *P) {
     if (P->last_model) return P->last_model;
     return NULL;
 }
+
+static ck_status build_srcmap(px *P, const char *need, ck_graph *g);
 
 /* Emits the IR nodes that the outputs reach into g. */
 static ck_status emit(px *P, const int *outs, int n_out, ck_graph *g) {
@@ -2655,8 +2855,133 @@ static ck_status emit(px *P, const int *outs, int n_out, ck_graph *g) {
         int v = ck_graph_find_val(g, P->iv[outs[i]].name);
         if (v >= 0) ck_graph_mark_output(g, v);
     }
+    if (st == CK_OK) st = build_srcmap(P, need, g);
     free(need);
     return st;
+}
+
+/* ---- where things are written ----------------------------------------------- */
+
+/* Bytes of tokens [t0, t1); hi == 0 when there are none. */
+static ck_span tok_span(const px *P, int t0, int t1) {
+    if (t0 < 0 || t1 <= t0 || t1 > P->nt) return (ck_span){0, 0};
+    const ptok *a = &P->t[t0], *b = &P->t[t1 - 1];
+    return (ck_span){(size_t)(a->p - P->text), (size_t)(b->p + b->n - P->text)};
+}
+
+static int cmp_int_ptr(const void *a, const void *b);
+
+/* How many of the sorted sites equal `site`. */
+static int site_count(const int *sites, int n, int site) {
+    int lo = 0, hi = n;
+    while (lo < hi) {
+        int mid = lo + (hi - lo) / 2;
+        if (sites[mid] < site)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    int k = 0;
+    while (lo + k < n && sites[lo + k] == site) k++;
+    return k;
+}
+
+/* The source map of the emitted graph: the text, each layer's call and
+ * each input's shape, and why an edit would not stay local. */
+static ck_status build_srcmap(px *P, const char *need, ck_graph *g) {
+    ck_srcmap *m = ck_srcmap_new(P->text, P->len, P->file, &P->lim);
+    if (!m) return CK_ENOMEM;
+    /* constructor sites: a call that runs more than once builds several layers */
+    int n_layers = 0;
+    for (player *L = P->layers; L; L = L->next_all) n_layers++, L->calls = 0;
+    int *sites = malloc((size_t)(n_layers + P->ninp + 1) * sizeof *sites);
+    if (!sites) {
+        ck_srcmap_release(m);
+        return CK_ENOMEM;
+    }
+    int ns = 0;
+    for (player *L = P->layers; L; L = L->next_all)
+        if (L->src.close) sites[ns++] = L->src.callee;
+    qsort(sites, (size_t)ns, sizeof *sites, cmp_int_ptr);
+    for (int k = 0; k < P->nin; k++)
+        if (need[P->in[k].out] && P->in[k].L) P->in[k].L->calls++;
+    ck_status st = CK_OK;
+    for (int k = 0; k < P->nin && st == CK_OK; k++) {
+        const irnode *nd = &P->in[k];
+        if (!need[nd->out]) continue;
+        const player *L = nd->L;
+        const char *why = NULL;
+        ck_src_call c = {.line = L ? L->line : nd->line};
+        ck_span pos[64], kw[64], in[64];
+        int sc = L && L->src.close ? site_count(sites, ns, L->src.callee) : 0;
+        if (!L || !L->src.close)
+            why = "it is not built by a layer call in the text";
+        else if (L->why_not)
+            why = L->why_not;
+        else if (nd->replayed)
+            why = afmt(P, "it belongs to a model that the code calls more than once");
+        else if (sc > 1)
+            why = afmt(P,
+                       "the call at line %d builds %d layers (a loop, or a function called "
+                       "more than once)",
+                       L->line, sc);
+        else if (L->calls > 1)
+            why = afmt(P, "it is one layer object that the code calls %d times", L->calls);
+        if (L && L->src.close) {
+            const psrc *S = &L->src;
+            c.callee = tok_span(P, S->callee, S->open);
+            c.open = (size_t)(P->t[S->open].p - P->text);
+            c.npos = S->npos < 64 ? S->npos : 64;
+            c.nkw = S->nkw < 64 ? S->nkw : 64;
+            for (int i = 0; i < c.npos; i++) pos[i] = tok_span(P, S->pt0[i], S->pt1[i]);
+            for (int i = 0; i < c.nkw; i++) kw[i] = tok_span(P, S->kt0[i], S->kt1[i]);
+            c.pos = pos;
+            c.kw = kw;
+            c.kw_names = S->kwn;
+        }
+        if (nd->at1 && nd->n_in >= 1 && nd->n_in <= 64) {
+            int i0[64], i1[64];
+            if (nd->n_in == 1) {
+                in[0] = tok_span(P, nd->at0, nd->at1);
+                c.n_in = 1;
+            } else if (split_items(P, nd->at0, nd->at1, i0, i1, 64) == nd->n_in) {
+                for (int i = 0; i < nd->n_in; i++) in[i] = tok_span(P, i0[i], i1[i]);
+                c.n_in = nd->n_in;
+            }
+            c.in = c.n_in ? in : NULL;
+        }
+        if (!ck_srcmap_add_layer(m, nd->name, nd->type, nd->args, &c, why)) st = CK_ENOMEM;
+    }
+    /* inputs: the call that declares one must run once */
+    ns = 0;
+    for (int i = 0; i < P->ninp; i++)
+        if (P->inp[i].site >= 0) sites[ns++] = P->inp[i].site;
+    qsort(sites, (size_t)ns, sizeof *sites, cmp_int_ptr);
+    for (int i = 0; i < P->ninp && st == CK_OK; i++) {
+        const irinput *in = &P->inp[i];
+        if (!need[in->val]) continue;
+        const shsrc *S = &in->src;
+        ck_src_shape sh = {.whole = tok_span(P, S->t0, S->t1),
+                           .first = S->first,
+                           .call = tok_span(P, S->c0, S->c1)};
+        for (int k = 0; k < CK_MAX_RANK; k++) sh.dim[k] = tok_span(P, S->dt0[k], S->dt1[k]);
+        if (S->c1 > 0 && S->c0 >= 0 && S->c0 < P->nt) sh.line = P->t[S->c0].line;
+        int sc = in->site >= 0 ? site_count(sites, ns, in->site) : 0;
+        const char *why = sc > 1 ? afmt(P,
+                                        "the call at line %d declares %d inputs (a loop, or a "
+                                        "function called more than once)",
+                                        sh.line, sc)
+                                 : NULL;
+        if (!ck_srcmap_add_input(m, in->name, &in->shape, in->site >= 0 ? &sh : NULL, why))
+            st = CK_ENOMEM;
+    }
+    free(sites);
+    if (st != CK_OK || P->oom) {
+        ck_srcmap_release(m);
+        return CK_ENOMEM;
+    }
+    g->srcmap = m;
+    return CK_OK;
 }
 
 /* "1-4, 7, 30-35" */
@@ -2681,6 +3006,10 @@ static void line_runs(ck_str *s, const int *v, int n) {
 static int cmp_int(const void *a, const void *b) {
     int x = *(const int *)a, y = *(const int *)b;
     return (x > y) - (x < y);
+}
+
+static int cmp_int_ptr(const void *a, const void *b) {
+    return cmp_int(a, b);
 }
 
 ck_status ck_load_pykeras(const char *text, size_t len, const char *file, const ck_limits *lim,
@@ -2736,11 +3065,11 @@ ck_status ck_load_pykeras(const char *text, size_t len, const char *file, const 
         int k = 0;
         for (pmodel *m = P.models; m; m = m->next_all)
             if (m != M) ck_str_addf(&s, "%s%s", k++ ? ", " : "", m->name);
-        ck_graph_warn(g, CK_NOTE, M->name,
-                      "the file builds %d models; convkit checks '%s' (%s), not %s", P.n_models,
-                      M->name, P.chosen == M ? "the one compiled, fitted or summarised last"
-                                             : "the last one built",
-                      s.p ? s.p : "");
+        ck_graph_warn(
+            g, CK_NOTE, M->name, "the file builds %d models; convkit checks '%s' (%s), not %s",
+            P.n_models, M->name,
+            P.chosen == M ? "the one compiled, fitted or summarised last" : "the last one built",
+            s.p ? s.p : "");
         ck_str_free(&s);
     }
     if (P.dropped_layer)

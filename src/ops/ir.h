@@ -94,6 +94,10 @@ typedef struct ck_node {
 struct ck_graph {
     ck_dialect dialect;
     char *source; /* file name */
+    /* Model-building code the graph was read from, and where each layer's
+     * arguments are in it (import/srcmap.h); shared by clones. NULL when
+     * not read from such code. */
+    struct ck_srcmap *srcmap;
     int n_nodes, cap_nodes;
     ck_node *nodes;
     int n_vals, cap_vals;

@@ -60,5 +60,33 @@ printf 'import keras\nm = keras.Sequential()\nfor i in range(10000000):\n    m.a
 expect_rc 2 "$CK" check "$T/long.py" --json
 expect_json '"code":"limit_exceeded"'
 
+# fix --write writes the user's code back with only the changed argument edited
+expect_rc 1 "$CK" fix $K/generator_broken.py --write "$T/gen.py"
+expect_out "dense: units=12544"
+expect_out "wrote $T/gen.py with the first fix"
+expect_rc 0 "$CK" check "$T/gen.py"
+expect_out "ok: 9 layers, output [1, 28, 28, 1]"
+diff $K/generator_broken.py "$T/gen.py" > "$T/diff"
+[ "$(grep -c '^[<>]' "$T/diff")" = 2 ] && ok || bad "gen.py: more than one line changed: $(cat "$T/diff")"
+grep -qxF '>         layers.Dense(12544, use_bias=False, input_shape=(latent_dim,)),' "$T/diff" && ok ||
+    bad "gen.py: the Dense line is not the one edited: $(cat "$T/diff")"
+# the seed article's model fed 7x7: the input size edited inside input_shape=(...)
+expect_rc 1 "$CK" fix $K/seq_list.py --write "$T/seq.py"
+expect_rc 0 "$CK" check "$T/seq.py"
+diff $K/seq_list.py "$T/seq.py" > "$T/diff"
+[ "$(grep -c '^[<>]' "$T/diff")" = 2 ] && ok || bad "seq.py: more than one line changed: $(cat "$T/diff")"
+grep -qF "input_shape=(8, 8, 1)" "$T/seq.py" && ok || bad "seq.py: input_shape not edited"
+# the same code in a .cnn file: written back as that code
+cp $K/generator_broken.py "$T/gen.cnn"
+expect_rc 1 "$CK" fix "$T/gen.cnn" --write "$T/gen2.cnn" --json
+expect_json '"written":"'
+cmp -s "$T/gen.py" "$T/gen2.cnn" && ok || bad "gen2.cnn differs from gen.py"
+# a change the code cannot hold (the shape came from --input): .cnn with a warning
+printf 'import keras\nmodel = keras.Sequential([keras.layers.Conv2D(4, 5), keras.layers.Conv2D(4, 5)])\n' > "$T/noin.py"
+expect_rc 1 "$CK" fix "$T/noin.py" --input 1x7x7x3 --write "$T/noin_fixed.py"
+expect_err "the fix cannot be written as an edit of the code"
+expect_err "came from --input"
+expect_rc 0 "$CK" check "$T/noin_fixed.py"
+
 echo "cli_keras_code: $pass passed, $fail failed"
 [ "$fail" = 0 ]

@@ -293,6 +293,29 @@ static inline void ck_fuzz_sizes(const ck_graph *g) {
 
 static inline void ck_fuzz_roundtrip(const ck_graph *g, ck_status st0);
 
+/* Pasted Keras code: `fix --write` writes the fixed network as an edit of
+ * the code; what it writes reads back to a network that checks. */
+static inline void ck_fuzz_source(const ck_graph *g) {
+    char *text = NULL;
+    ck_diags d = {0};
+    ck_status st = ck_graph_write_source(g, &text, &d);
+    ck_fuzz_status_explained(st, &d);
+    ck_fuzz_touch_diags(&d);
+    ck_diags_free(&d);
+    CK_FUZZ_REQUIRE((st == CK_OK) == (text != NULL));
+    if (!text) return;
+    ck_graph *r = NULL;
+    ck_diags rd = {0};
+    ck_status sr = ck_parse_cnn(text, strlen(text), "written.py", NULL, &r, &rd);
+    if (sr != CK_OK) fprintf(stderr, "written code does not read back:\n%s\n", text);
+    CK_FUZZ_REQUIRE(sr == CK_OK);
+    ck_diags_free(&rd);
+    CK_FUZZ_REQUIRE(ck_check(r, &rd) == CK_OK);
+    ck_diags_free(&rd);
+    ck_graph_free(r);
+    ck_free(text);
+}
+
 static inline void ck_fuzz_fixes(const ck_graph *g) {
     ck_fixes fx;
     ck_diags d = {0};
@@ -310,6 +333,7 @@ static inline void ck_fuzz_fixes(const ck_graph *g) {
             ck_diags_free(&dc);
             /* `fix --write` writes the first */
             if (i == 0) ck_fuzz_roundtrip(c, CK_OK);
+            if (i == 0 && ck_graph_has_source(c)) ck_fuzz_source(c);
         }
     }
     ck_fixes_free(&fx);

@@ -265,6 +265,25 @@ static bool case_write_cnn(void) {
     return true;
 }
 
+static bool case_write_source(void) {
+    ck_graph *g = valid_chain();
+    EXPECT(g);
+    char *text = NULL;
+    EXPECT(!ck_graph_has_source(g) && !ck_graph_has_source(NULL));
+    EXPECT(ck_graph_write_source(g, &text, NULL) == CK_EUSAGE && !text); /* .cnn: no code */
+    EXPECT(ck_graph_write_source(NULL, &text, NULL) == CK_EUSAGE && !text);
+    EXPECT(ck_graph_write_source(g, NULL, NULL) == CK_EUSAGE);
+    ck_graph_free(g);
+    const char code[] = "import keras\nm = keras.Sequential([keras.Input(shape=(8, 8, 3)), "
+                        "keras.layers.Conv2D(4, 3)])\n";
+    EXPECT(ck_load_memory(code, sizeof code - 1, NULL, NULL, &g, NULL) == CK_OK && g);
+    EXPECT(ck_graph_has_source(g));
+    EXPECT(ck_graph_write_source(g, &text, NULL) == CK_OK && text && !strcmp(text, code));
+    free(text);
+    ck_graph_free(g);
+    return true;
+}
+
 static bool case_check_as(void) {
     ck_graph *g = valid_chain();
     EXPECT(g);
@@ -536,6 +555,7 @@ int main(void) {
         {"sizes", case_sizes},
         {"fixes", case_fixes},
         {"write_cnn", case_write_cnn},
+        {"write_source", case_write_source},
         {"check_as", case_check_as},
         {"rf", case_rf},
         {"tensors", case_tensors},
