@@ -329,4 +329,5 @@ def main():
         z.writestr("model.weights.h5", b"\0" * (64 << 20))
 
 
-main()
+if __name__ == "__main__":
+    main()
