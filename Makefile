@@ -239,13 +239,16 @@ clean-fuzz:
 
 .PHONY: fuzz fuzz-build fuzz-bins fuzz-long clean-fuzz
 
-# ---- benchmark (issue 6; bench/README.md) ------------------------------------
+# ---- benchmark (issues 6, 13; bench/README.md) -------------------------------
 # `make bench` builds bench/bench.c against the library and runs it: the
 # issue-6 layer set for convkit, oneDNN (C API) and im2col + OpenBLAS, and
-# ResNet-18/50 and MobileNetV2 for convkit and PyTorch (/usr/bin/python3,
-# when it has torch), interleaved, with a table on stdout and
-# $(BUILD)/bench/bench.json. Bench-only dependencies (Debian 12):
-# libdnnl-dev libopenblas-dev; nothing else in this Makefile needs them.
+# torchvision's ResNet-18/50 and MobileNetV2 (ONNX files that
+# bench/onnx_models.py writes into $(BUILD)/bench/onnx) for convkit, ONNX
+# Runtime (onnxruntime-node under Node, installed into bench/ort/node_modules)
+# and PyTorch (/usr/bin/python3, when it has torch), interleaved, with a
+# table on stdout and $(BUILD)/bench/bench.json. Bench-only dependencies
+# (Debian 12): libdnnl-dev libopenblas-dev nodejs npm python3-torchvision
+# python3-onnx; nothing else in this Makefile needs them.
 # BENCH_ARGS passes options (e.g. BENCH_ARGS=--quick).
 BENCH_ARGS ?=
 BENCH_BIN := $(BUILD)/bench/bench
@@ -269,7 +272,22 @@ bench-build: deps
 	    exit 1; }; done
 	@$(MAKE) --no-print-directory $(BENCH_BIN)
 
-bench: bench-build
-	./$(BENCH_BIN) --json $(BUILD)/bench/bench.json $(BENCH_ARGS)
+# the ONNX files (made here, never committed) and ONNX Runtime 1.30.0 (its
+# install script only fetches GPU files: --ignore-scripts)
+BENCH_ONNX := $(BUILD)/bench/onnx
+BENCH_NETS := resnet18 resnet50 mobilenet_v2
+bench-models:
+	@mkdir -p $(BENCH_ONNX)
+	@for n in $(BENCH_NETS); do \
+	  [ -f $(BENCH_ONNX)/$$n.onnx ] || /usr/bin/python3 bench/onnx_models.py $(BENCH_ONNX) $$n || exit 1; \
+	  [ -f $(BENCH_ONNX)/$${n}_b8.onnx ] || /usr/bin/python3 bench/onnx_models.py --batch 8 $(BENCH_ONNX) $$n || exit 1; \
+	done
+	@[ -f bench/ort/node_modules/onnxruntime-node/package.json ] || \
+	  (cd bench/ort && npm install --ignore-scripts --no-audit --no-fund) || \
+	  echo "bench: no ONNX Runtime (npm install in bench/ort failed); its columns stay empty"
 
-.PHONY: bench bench-build
+bench: bench-build bench-models $(BUILD)/convkit
+	./$(BENCH_BIN) --json $(BUILD)/bench/bench.json --onnx-dir $(BENCH_ONNX) \
+	  --convkit $(BUILD)/convkit $(BENCH_ARGS)
+
+.PHONY: bench bench-build bench-models

@@ -49,6 +49,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <signal.h>
 #include <time.h>
@@ -101,9 +102,10 @@ static double proc_cpu_ms(pid_t pid) {
     return sum;
 }
 
-static pid_t g_child;    /* the PyTorch process, 0 when none */
-static pid_t g_ck_child; /* convkit's process, 0 when none */
-static bool g_in_child;  /* this is convkit's process */
+static pid_t g_child;     /* the PyTorch process, 0 when none */
+static pid_t g_ort_child; /* the ONNX Runtime process, 0 when none */
+static pid_t g_ck_child;  /* convkit's process, 0 when none */
+static bool g_in_child;   /* this is convkit's process */
 
 /* Tasks running or runnable on the whole machine now, this one included
  * (the 4th field of /proc/loadavg); -1 when it cannot be read. */
@@ -120,7 +122,8 @@ static int runnable_tasks(void) {
 static int g_settles, g_busy_settles; /* settle() calls; those that gave up waiting */
 
 /* Waits at least `ms`, then until the worker threads of this process, of
- * convkit's and of the PyTorch child have stopped spinning (OpenBLAS spins
+ * convkit's, of the PyTorch child and of the ONNX Runtime child have
+ * stopped spinning (OpenBLAS spins
  * for about 2^28 cycles after a call, libgomp for a few ms, PyTorch for
  * about 100 ms) and nothing else on the machine runs: a 5 ms window in
  * which each used under 0.25 ms of CPU and that starts and ends with no
@@ -132,12 +135,16 @@ static void settle(double ms) {
     for (int i = 0; i < 200; i++) {
         int r0 = runnable_tasks();
         double c0 = cpu_ms(), k0 = g_child ? proc_cpu_ms(g_child) : 0,
-               v0 = g_ck_child ? proc_cpu_ms(g_ck_child) : 0;
+               v0 = g_ck_child ? proc_cpu_ms(g_ck_child) : 0,
+               o0 = g_ort_child ? proc_cpu_ms(g_ort_child) : 0;
         sleep_ms(5);
         double c1 = cpu_ms(), k1 = g_child ? proc_cpu_ms(g_child) : 0,
-               v1 = g_ck_child ? proc_cpu_ms(g_ck_child) : 0;
+               v1 = g_ck_child ? proc_cpu_ms(g_ck_child) : 0,
+               o1 = g_ort_child ? proc_cpu_ms(g_ort_child) : 0;
         int r1 = runnable_tasks();
-        if (c1 - c0 < 0.25 && k1 - k0 < 0.25 && v1 - v0 < 0.25 && r0 <= 1 && r1 <= 1) return;
+        if (c1 - c0 < 0.25 && k1 - k0 < 0.25 && v1 - v0 < 0.25 && o1 - o0 < 0.25 && r0 <= 1 &&
+            r1 <= 1)
+            return;
     }
     g_busy_settles++;
 }
@@ -285,6 +292,12 @@ typedef struct opts {
     bool pin;                /* pin every thread of the harness and of convkit, one per CPU */
     const char *only;        /* only the layers whose name contains this */
     int batch8;
+    const char *onnx_dir; /* NAME.onnx and NAME_b8.onnx (bench/onnx_models.py) */
+    const char *ort_dir;  /* ort_serve.js, ort_run.js, node_modules/onnxruntime-node */
+    const char *node;     /* the Node binary */
+    const char *convkit_bin;
+    bool ort;
+    int proc_rounds; /* rounds of session creation and whole-process runs */
 } opts;
 
 static const char usage[] =
@@ -292,6 +305,8 @@ static const char usage[] =
     "             [--settle-ms MS] [--json FILE] [--quick] [--no-layers] [--no-nets]\n"
     "             [--no-torch] [--no-batch8] [--torch-default-malloc] [--python PATH]\n"
     "             [--convkit-in-process] [--no-pin] [--layer TEXT]\n"
+    "             [--onnx-dir DIR] [--ort-dir DIR] [--node PATH] [--convkit PATH] [--no-ort]\n"
+    "             [--proc-rounds N]\n"
     "see bench/README.md\n";
 
 static int int_arg(const char *v, int lo, int hi, const char *name) {
@@ -316,7 +331,13 @@ static opts parse_opts(int argc, char **argv) {
               .nets = true,
               .torch = true,
               .batch8 = 1,
-              .pin = true};
+              .pin = true,
+              .onnx_dir = "build/bench/onnx",
+              .ort_dir = "bench/ort",
+              .node = "node",
+              .convkit_bin = "build/convkit",
+              .ort = true,
+              .proc_rounds = 7};
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         if (!strcmp(a, "--threads"))
@@ -334,7 +355,7 @@ static opts parse_opts(int argc, char **argv) {
         else if (!strcmp(a, "--python") && v)
             o.python = v, i++;
         else if (!strcmp(a, "--quick"))
-            o.layer_rounds = 3, o.net_rounds = 1, o.sample_ms = 5;
+            o.layer_rounds = 3, o.net_rounds = 1, o.sample_ms = 5, o.proc_rounds = 1;
         else if (!strcmp(a, "--no-layers"))
             o.layers = false;
         else if (!strcmp(a, "--no-nets"))
@@ -351,6 +372,18 @@ static opts parse_opts(int argc, char **argv) {
             o.pin = false;
         else if (!strcmp(a, "--layer") && v)
             o.only = v, i++;
+        else if (!strcmp(a, "--onnx-dir") && v)
+            o.onnx_dir = v, i++;
+        else if (!strcmp(a, "--ort-dir") && v)
+            o.ort_dir = v, i++;
+        else if (!strcmp(a, "--node") && v)
+            o.node = v, i++;
+        else if (!strcmp(a, "--convkit") && v)
+            o.convkit_bin = v, i++;
+        else if (!strcmp(a, "--no-ort"))
+            o.ort = false;
+        else if (!strcmp(a, "--proc-rounds"))
+            o.proc_rounds = int_arg(v, 1, 1000, a), i++;
         else if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
             fputs(usage, stdout);
             exit(0);
@@ -773,7 +806,8 @@ typedef struct net_session {
     int64_t macs;
 } net_session;
 
-static void net_open(net_session *n, const char *path, int batch, weights *w, uint64_t seed) {
+static void net_open(net_session *n, const char *path, int batch, int threads, weights *w,
+                     uint64_t seed) {
     memset(n, 0, sizeof *n);
     ck_diags d = {0};
     if (ck_load_file(path, NULL, &n->g, &d) != CK_OK) die("cannot read %s", path);
@@ -782,7 +816,7 @@ static void net_open(net_session *n, const char *path, int batch, weights *w, ui
         die("%s does not check at %lldx3x224x224", path, (long long)batch);
     n->macs = ck_graph_totals(n->g).macs;
     ck_session_options so = {
-        .seed = seed, .params = w ? net_param : NULL, .params_user = w, .threads = g_threads};
+        .seed = seed, .params = w ? net_param : NULL, .params_user = w, .threads = threads};
     if (ck_session_new(n->g, &so, &n->s, &d) != CK_OK || ck_session_ctx_new(n->s, &n->ctx) != CK_OK)
         die("convkit cannot run %s: %s", path, d.n && d.v[0].message ? d.v[0].message : "?");
     ck_diags_free(&d);
@@ -1002,10 +1036,10 @@ static bool serve(ck_server *sv, const char *line, FILE *out) {
         weights_free(&sv->w);
         sv->have_w = strcmp(arg, "-") && weights_read(arg, &sv->w);
         fprintf(out, "ok %d\n", sv->have_w);
-    } else if (sscanf(line, "net %599s %d", arg, &b) == 2 && b > 0) {
+    } else if (sscanf(line, "net %599s %d %d", arg, &b, &a) == 3 && b > 0 && a > 0) {
         if (sv->have_net) net_close(&sv->N);
         sv->w.hits = sv->w.misses = 0;
-        net_open(&sv->N, arg, b, sv->have_w ? &sv->w : NULL, 0);
+        net_open(&sv->N, arg, b, a, sv->have_w ? &sv->w : NULL, 0);
         sv->have_net = true;
         pin_threads();
         net_run(&sv->N); /* warm */
@@ -1032,6 +1066,26 @@ static bool serve(ck_server *sv, const char *line, FILE *out) {
         ck_tensor_f32_free(ty);
         ck_diags_free(&d);
         fprintf(out, "ok %.9g\n", diff);
+    } else if (sscanf(line, "create %599s %d", arg, &a) == 2 && a > 0) {
+        /* session creation as `convkit run` does it: read the file, check
+         * it, plan the session and pack its weights, make a context */
+        ck_diags d = {0};
+        ck_graph *g = NULL;
+        ck_session *s = NULL;
+        ck_session_ctx *cx = NULL;
+        ck_session_options so = {.threads = a};
+        double t0 = now_ms();
+        bool ok = ck_load_file(arg, NULL, &g, &d) == CK_OK && ck_check(g, &d) == CK_OK &&
+                  ck_session_new(g, &so, &s, &d) == CK_OK && ck_session_ctx_new(s, &cx) == CK_OK;
+        double t = now_ms() - t0;
+        ck_session_ctx_free(cx);
+        ck_session_free(s);
+        ck_graph_free(g);
+        ck_diags_free(&d);
+        if (ok)
+            fprintf(out, "ok %.9g\n", t);
+        else
+            fprintf(out, "error cannot build a session of %s\n", arg);
     } else if (!strcmp(line, "netclose")) {
         if (sv->have_net) net_close(&sv->N);
         sv->have_net = false;
@@ -1147,10 +1201,12 @@ typedef struct torch_proc {
     bool ok;
 } torch_proc;
 
-static bool torch_start(torch_proc *t, const opts *o) {
+/* Starts argv[0] as a child driven over a pipe (its stdin and stdout), on
+ * every CPU (it places its own threads); `torch_malloc`: with glibc's
+ * allocator fixed for PyTorch (below). */
+static bool child_start(torch_proc *t, char *const *argv, bool torch_malloc) {
     memset(t, 0, sizeof *t);
     int in[2], out[2];
-    if (access(o->python, X_OK) != 0 || access(o->torch_script, R_OK) != 0) return false;
     if (pipe(in) != 0 || pipe(out) != 0) return false;
     t->pid = fork();
     if (t->pid < 0) return false;
@@ -1167,21 +1223,28 @@ static bool torch_start(torch_proc *t, const opts *o) {
          * makes PyTorch's latency depend on what ran before (MobileNetV2,
          * batch 1: 23 ms fresh, 11 ms after a batch-8 pass). convkit plans
          * its activation memory once and does not depend on this. */
-        if (!o->torch_default_malloc) {
+        if (torch_malloc) {
             setenv("MALLOC_MMAP_THRESHOLD_", "33554432", 0);
             setenv("MALLOC_TRIM_THRESHOLD_", "268435456", 0);
         }
-        unpin_self(); /* PyTorch places its own threads */
-        execl(o->python, o->python, o->torch_script, "--serve", (char *)NULL);
+        unpin_self();
+        execvp(argv[0], argv);
         _exit(127);
     }
     close(in[0]);
     close(out[1]);
-    g_child = t->pid;
     t->to = fdopen(in[1], "w");
     t->from = fdopen(out[0], "r");
     t->ok = t->to && t->from;
     return t->ok;
+}
+
+static bool torch_start(torch_proc *t, const opts *o) {
+    if (access(o->python, X_OK) != 0 || access(o->torch_script, R_OK) != 0) return false;
+    char *argv[] = {(char *)o->python, (char *)o->torch_script, "--serve", NULL};
+    bool ok = child_start(t, argv, !o->torch_default_malloc);
+    g_child = t->pid;
+    return ok;
 }
 
 /* Sends one command; returns the reply after "ok " (or "" for a bare "ok")
@@ -1216,7 +1279,54 @@ static void torch_stop(torch_proc *t) {
     }
     if (t->from) fclose(t->from);
     if (t->pid > 0) waitpid(t->pid, NULL, 0);
-    g_child = 0;
+    if (t->pid == g_child) g_child = 0;
+    if (t->pid == g_ort_child) g_ort_child = 0;
+    memset(t, 0, sizeof *t);
+}
+
+/* ---- the ONNX Runtime child ------------------------------------------------- */
+
+/* bench/ort/ort_serve.js under Node (onnxruntime-node from bench/ort/
+ * node_modules), driven over a pipe like the PyTorch child (torch_cmd).
+ * Not pinned: it places its own threads, as PyTorch does. */
+static bool ort_start(torch_proc *t, const opts *o) {
+    char mod[600], script[600];
+    snprintf(mod, sizeof mod, "%s/node_modules/onnxruntime-node/package.json", o->ort_dir);
+    snprintf(script, sizeof script, "%s/ort_serve.js", o->ort_dir);
+    if (access(mod, R_OK) != 0 || access(script, R_OK) != 0) return false;
+    char *argv[] = {(char *)o->node, script, NULL};
+    bool ok = child_start(t, argv, false);
+    g_ort_child = t->pid;
+    return ok;
+}
+
+/* ---- whole processes ----------------------------------------------------------- */
+
+/* Runs argv as a fresh process (stdout and stderr to /dev/null, every CPU
+ * allowed); its wall time in ms from fork to exit, its peak resident set in
+ * MiB; NAN when it fails. */
+static double run_process(char *const *argv, double *rss_mib) {
+    fflush(stdout);
+    fflush(stderr);
+    double t0 = now_ms();
+    pid_t pid = fork();
+    if (pid < 0) return NAN;
+    if (pid == 0) {
+        int fd = open("/dev/null", O_WRONLY);
+        if (fd >= 0) {
+            dup2(fd, 1);
+            dup2(fd, 2);
+        }
+        unpin_self();
+        execvp(argv[0], argv);
+        _exit(127);
+    }
+    int status = 0;
+    struct rusage ru;
+    if (wait4(pid, &status, 0, &ru) != pid) return NAN;
+    double t = now_ms() - t0;
+    *rss_mib = (double)ru.ru_maxrss / 1024.0;
+    return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? t : NAN;
 }
 
 /* ---- main --------------------------------------------------------------- */
@@ -1500,11 +1610,12 @@ int main(int argc, char **argv) {
     json_object_set_new(J, "layers", jl);
     if (n_ratios) {
         double med = median_of(ratios, n_ratios), med_nchw = median_of(ratios_nchw, n_ratios);
-        int within = 0;
-        for (int i = 0; i < n_ratios; i++) within += ratios[i] <= 1.25;
-        printf("\nconvkit/oneDNN: median %.2f; %d of %d layers within 1.25x. convkit nchw / "
-               "oneDNN+reorders: median %.2f\n\n",
-               med, within, n_ratios, med_nchw);
+        int within = 0, above = 0;
+        for (int i = 0; i < n_ratios; i++) within += ratios[i] <= 1.25, above += ratios[i] > 1.2;
+        printf("\nconvkit/oneDNN: median %.2f (goal <= 0.9); %d of %d layers above 1.2x (goal "
+               "none); %d within 1.25x. convkit nchw / oneDNN+reorders: median %.2f\n\n",
+               med, above, n_ratios, within, med_nchw);
+        json_object_set_new(J, "layers_above_1_2x", json_integer(above));
         json_object_set_new(J, "median_ratio_convkit_onednn", json_real(med));
         json_object_set_new(J, "layers_within_1_25x", json_integer(within));
         json_object_set_new(J, "median_ratio_convkit_nchw_onednn_reorders", json_real(med_nchw));
@@ -1512,152 +1623,296 @@ int main(int argc, char **argv) {
 
     /* ---- networks ---- */
     json_t *jn = json_array();
-    torch_proc tp = {0};
+    torch_proc tp = {0}, op = {0};
     char tmpdir[] = "/tmp/convkit-bench-XXXXXX";
     bool have_tmp = mkdtemp(tmpdir) != NULL;
+    char ort_ver[64] = "";
     if (o.nets && o.torch) {
         if (!have_tmp || !torch_start(&tp, &o)) printf("PyTorch: not available (%s)\n", o.python);
     }
+    if (o.nets && o.ort) {
+        const char *v =
+            have_tmp && ort_start(&op, &o) ? torch_cmd(&op, buf, sizeof buf, "version") : NULL;
+        if (v)
+            snprintf(ort_ver, sizeof ort_ver, "%s", v);
+        else
+            printf("ONNX Runtime: not available (%s/node_modules: cd %s && npm install "
+                   "--ignore-scripts)\n",
+                   o.ort_dir, o.ort_dir);
+    }
+    json_object_set_new(J, "onnxruntime_version", ort_ver[0] ? json_string(ort_ver) : json_null());
+    /* thread counts of the network rows: 1 and --threads */
+    int tcount[2] = {1, o.threads}, n_tc = o.threads > 1 ? 2 : 1;
     if (o.nets) {
-        printf("Networks, 224x224: median ms of %d interleaved rounds; PyTorch %s eval, no_grad, "
-               "best of 1..%d threads; convkit on PyTorch's weights\n\n",
-               o.net_rounds, tp.ok ? "1.13" : "(not run)", o.threads);
-        printf("| network | batch | convkit ms | PyTorch ms (threads) |");
-        for (int t = 1; t <= o.threads; t++) printf(" PyTorch %dT ms |", t);
         printf(
-            " convkit/PyTorch | convkit img/s | PyTorch img/s | output check |\n|---|--:|--:|--:|");
-        for (int t = 1; t <= o.threads; t++) printf("--:|");
-        printf("--:|--:|--:|---|\n");
+            "Networks, 224x224 (torchvision's, ONNX files of bench/onnx_models.py): median ms of "
+            "%d interleaved rounds; convkit and ONNX Runtime %s run the same file (all graph "
+            "optimisations, sequential, intra-op threads = convkit's, inter-op 1); PyTorch %s "
+            "eval, no_grad (bench/torch_models.py, its own weights); convkit/ORT at batch 8 "
+            "is the ratio of the times per image\n\n",
+            o.net_rounds, ort_ver[0] ? ort_ver : "(not run)", tp.ok ? "1.13" : "(not run)");
+        printf("| network | batch | threads | convkit ms | ORT ms | PyTorch ms | convkit/ORT | "
+               "convkit/PyTorch | convkit img/s | ORT img/s | check vs ORT | check vs PyTorch "
+               "|\n|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|---|---|\n");
         fflush(stdout);
     }
     static const char *const NETS[] = {"resnet18", "resnet50", "mobilenet_v2"};
+    double goal_ratio[3][2][2];
+    for (int i = 0; i < 3 * 2 * 2; i++) (&goal_ratio[0][0][0])[i] = NAN;
     for (int ni = 0; o.nets && ni < 3; ni++) {
         const char *name = NETS[ni];
-        char path[512], wpath[600], tbuf[512];
+        char cnn[512], wpath[600], tbuf[512], obuf[512];
         if (!strcmp(name, "resnet50"))
-            snprintf(path, sizeof path, "%s", o.resnet50);
+            snprintf(cnn, sizeof cnn, "%s", o.resnet50);
         else
-            snprintf(path, sizeof path, "%s/%s.cnn", o.models, name);
+            snprintf(cnn, sizeof cnn, "%s/%s.cnn", o.models, name);
         bool torch_net = tp.ok && torch_cmd(&tp, tbuf, sizeof tbuf, "load %s", name);
-        long long torch_params = torch_net ? atoll(tbuf + 3) : -1;
+        /* PyTorch's output against convkit's on PyTorch's weights (the .cnn
+         * network with torch_models.py's state_dict), batch 1, untimed */
+        double tdiff = NAN;
+        int misses = -1;
         if (torch_net) {
-            /* convkit's process reads PyTorch's weights */
             snprintf(wpath, sizeof wpath, "%s/%s.weights", tmpdir, name);
-            torch_net = torch_cmd(&tp, tbuf, sizeof tbuf, "export %s %s", name, wpath) &&
-                        atoi(ck_call(&cc, buf, sizeof buf, "weights %s", wpath)) == 1;
-            remove(wpath);
-        }
-        for (int bi = 0; bi < 1 + o.batch8; bi++) {
-            int batch = bi ? 8 : 1;
-            int misses = 0, ck_threads = 0, steps = 0, fast = 0, folded = 0;
-            long long macs = 0;
-            char fam[16] = "?";
-            const char *rep = ck_call(&cc, buf, sizeof buf, "net %s %d", path, batch);
-            if (sscanf(rep, "%d %d %15s %d %d %d %lld", &misses, &ck_threads, fam, &steps, &fast,
-                       &folded, &macs) != 7)
-                die("convkit's process: '%s'", rep);
-            /* the same output as PyTorch on the same weights and input */
-            double diff = NAN;
-            if (torch_net && batch == 1) {
+            if (torch_cmd(&tp, tbuf, sizeof tbuf, "export %s %s", name, wpath) &&
+                atoi(ck_call(&cc, buf, sizeof buf, "weights %s", wpath)) == 1) {
+                const char *rep = ck_call(&cc, buf, sizeof buf, "net %s 1 %d", cnn, o.threads);
+                misses = atoi(rep);
                 char xin[600], yout[600];
                 snprintf(xin, sizeof xin, "%s/x.npy", tmpdir);
                 snprintf(yout, sizeof yout, "%s/y.npy", tmpdir);
                 ck_call(&cc, buf, sizeof buf, "netx %s", xin);
                 if (torch_cmd(&tp, tbuf, sizeof tbuf, "forward %s %s %s", name, xin, yout))
-                    diff = atof(ck_call(&cc, buf, sizeof buf, "netdiff %s", yout));
+                    tdiff = atof(ck_call(&cc, buf, sizeof buf, "netdiff %s", yout));
                 remove(xin);
                 remove(yout);
+                ck_call(&cc, buf, sizeof buf, "netclose");
             }
-            int nt = torch_net ? o.threads : 0, ni_ = 1 + nt;
-            double *samp[1 + 64];
-            for (int i = 0; i < ni_; i++) samp[i] = xmalloc((size_t)o.net_rounds * sizeof(double));
-            for (int round = 0; round < o.net_rounds; round++)
-                for (int j = 0; j < ni_; j++) {
-                    int i = (j + round) % ni_;
-                    if (i == 0)
-                        samp[0][round] = atof(ck_call(&cc, buf, sizeof buf, "netrun"));
-                    else if (torch_cmd(&tp, tbuf, sizeof tbuf, "time %s %d %d", name, batch, i))
-                        samp[i][round] = atof(tbuf + 3);
-                    else
-                        samp[i][round] = NAN;
-                    settle(o.settle_ms);
-                }
-            ck_call(&cc, buf, sizeof buf, "netclose");
-            stat3 st[1 + 64];
-            for (int i = 0; i < ni_; i++) st[i] = stats(samp[i], o.net_rounds);
-            int best = 0;
-            for (int i = 1; i < ni_; i++)
-                if (!best || st[i].med < st[best].med) best = i;
-            double tbest = best ? st[best].med : NAN;
-            double ratio = st[0].med / tbest;
-            char check[96];
-            if (!torch_net)
-                snprintf(check, sizeof check, "-");
-            else if (batch != 1)
-                snprintf(check, sizeof check, "(batch 1)");
-            else
-                snprintf(check, sizeof check, "%s (rel %.1e)%s", diff < 1e-3 ? "ok" : "MISMATCH",
-                         diff, misses ? " missing weights" : "");
-            printf("| %s | %d | %.1f | ", name, batch, st[0].med);
-            if (best)
-                printf("%.1f (%d) |", tbest, best);
-            else
-                printf("- |");
-            for (int t = 1; t <= o.threads; t++)
-                if (t < ni_)
-                    printf(" %.1f |", st[t].med);
-                else
-                    printf(" - |");
-            if (best)
-                printf(" %.2f | %.1f | %.1f | %s |\n", ratio, 1e3 * batch / st[0].med,
-                       1e3 * batch / tbest, check);
-            else
-                printf(" - | %.1f | - | %s |\n", 1e3 * batch / st[0].med, check);
-            fflush(stdout);
-            json_t *e = json_object();
-            json_object_set_new(e, "name", json_string(name));
-            json_object_set_new(e, "model", json_string(path));
-            json_object_set_new(e, "batch", json_integer(batch));
-            json_object_set_new(e, "macs", json_integer(macs));
-            json_t *c = json_object();
-            json_object_set_new(c, "median_ms", json_real(st[0].med));
-            json_object_set_new(c, "min_ms", json_real(st[0].min));
-            json_object_set_new(c, "max_ms", json_real(st[0].max));
-            json_object_set_new(c, "threads", json_integer(ck_threads));
-            json_object_set_new(c, "kernels", json_string(fam));
-            json_object_set_new(c, "steps", json_integer(steps));
-            json_object_set_new(c, "fast_steps", json_integer(fast));
-            json_object_set_new(c, "folded_steps", json_integer(folded));
-            json_object_set_new(e, "convkit", c);
-            json_t *pt = json_array();
-            for (int i = 1; i < ni_; i++) {
-                json_t *x = json_object();
-                json_object_set_new(x, "threads", json_integer(i));
-                json_object_set_new(x, "median_ms", jnum(st[i].med));
-                json_object_set_new(x, "min_ms", jnum(st[i].min));
-                json_object_set_new(x, "max_ms", jnum(st[i].max));
-                json_array_append_new(pt, x);
-            }
-            json_object_set_new(e, "pytorch", pt);
-            json_object_set_new(e, "pytorch_best_ms", jnum(tbest));
-            json_object_set_new(e, "pytorch_best_threads", best ? json_integer(best) : json_null());
-            json_object_set_new(e, "pytorch_params",
-                                torch_params >= 0 ? json_integer(torch_params) : json_null());
-            json_object_set_new(e, "ratio_convkit_pytorch", jnum(ratio));
-            json_object_set_new(e, "output_max_rel_diff", jnum(diff));
-            json_object_set_new(e, "weights_not_from_pytorch",
-                                torch_net ? json_integer(misses) : json_null());
-            json_array_append_new(jn, e);
-            for (int i = 0; i < ni_; i++) free(samp[i]);
+            remove(wpath);
+            ck_call(&cc, buf, sizeof buf, "weights -");
         }
-        ck_call(&cc, buf, sizeof buf, "weights -");
+        for (int bi = 0; bi < 1 + o.batch8; bi++) {
+            int batch = bi ? 8 : 1;
+            char path[600];
+            if (batch == 1)
+                snprintf(path, sizeof path, "%s/%s.onnx", o.onnx_dir, name);
+            else
+                snprintf(path, sizeof path, "%s/%s_b%d.onnx", o.onnx_dir, name, batch);
+            if (access(path, R_OK) != 0) {
+                printf("| %s | %d | - | (no %s: make bench writes it with bench/onnx_models.py) "
+                       "|\n",
+                       name, batch, path);
+                continue;
+            }
+            for (int ti = 0; ti < n_tc; ti++) {
+                int thr = tcount[ti];
+                int ck_threads = 0, steps = 0, fast = 0, folded = 0, mm = 0;
+                long long macs = 0;
+                char fam[16] = "?";
+                const char *rep = ck_call(&cc, buf, sizeof buf, "net %s %d %d", path, batch, thr);
+                if (sscanf(rep, "%d %d %15s %d %d %d %lld", &mm, &ck_threads, fam, &steps, &fast,
+                           &folded, &macs) != 7)
+                    die("convkit's process: '%s'", rep);
+                bool ort_net = op.ok && torch_cmd(&op, obuf, sizeof obuf, "load %s %d %d 3 224 224",
+                                                  path, thr, batch);
+                /* the same output as ONNX Runtime on the same file and input */
+                double odiff = NAN;
+                if (ort_net) {
+                    char xin[600], yout[600];
+                    snprintf(xin, sizeof xin, "%s/x.npy", tmpdir);
+                    snprintf(yout, sizeof yout, "%s/y.npy", tmpdir);
+                    ck_call(&cc, buf, sizeof buf, "netx %s", xin);
+                    if (torch_cmd(&op, obuf, sizeof obuf, "forward %s %s", xin, yout))
+                        odiff = atof(ck_call(&cc, buf, sizeof buf, "netdiff %s", yout));
+                    remove(xin);
+                    remove(yout);
+                }
+                /* samples: 0 convkit, 1 ORT, 2 PyTorch (at the row's threads) */
+                double *samp[3];
+                for (int i = 0; i < 3; i++)
+                    samp[i] = xmalloc((size_t)o.net_rounds * sizeof(double));
+                for (int round = 0; round < o.net_rounds; round++)
+                    for (int j = 0; j < 3; j++) {
+                        int i = (j + round) % 3;
+                        samp[i][round] = NAN;
+                        if (i == 0)
+                            samp[0][round] = atof(ck_call(&cc, buf, sizeof buf, "netrun"));
+                        else if (i == 1 && ort_net && torch_cmd(&op, obuf, sizeof obuf, "time"))
+                            samp[1][round] = atof(obuf + 3);
+                        else if (i == 2 && torch_net &&
+                                 torch_cmd(&tp, tbuf, sizeof tbuf, "time %s %d %d", name, batch,
+                                           thr))
+                            samp[2][round] = atof(tbuf + 3);
+                        else
+                            continue;
+                        settle(o.settle_ms);
+                    }
+                ck_call(&cc, buf, sizeof buf, "netclose");
+                stat3 st[3];
+                for (int i = 0; i < 3; i++) st[i] = stats(samp[i], o.net_rounds);
+                double r_ort = st[0].med / st[1].med, r_pt = st[0].med / st[2].med;
+                goal_ratio[ni][bi][ti] = r_ort;
+                char c_ort[64], c_pt[96];
+                if (!ort_net)
+                    snprintf(c_ort, sizeof c_ort, "-");
+                else
+                    snprintf(c_ort, sizeof c_ort, "%s (rel %.1e)", odiff < 1e-4 ? "ok" : "MISMATCH",
+                             odiff);
+                if (!torch_net)
+                    snprintf(c_pt, sizeof c_pt, "-");
+                else if (batch != 1 || ti)
+                    snprintf(c_pt, sizeof c_pt, "(above)");
+                else
+                    snprintf(c_pt, sizeof c_pt, "%s (rel %.1e)%s", tdiff < 1e-3 ? "ok" : "MISMATCH",
+                             tdiff, misses ? " missing weights" : "");
+                printf("| %s | %d | %d | %.2f | %.2f | %.2f | %.2f | %.2f | %.1f | %.1f | %s | %s "
+                       "|\n",
+                       name, batch, thr, st[0].med, st[1].med, st[2].med, r_ort, r_pt,
+                       1e3 * batch / st[0].med, 1e3 * batch / st[1].med, c_ort, c_pt);
+                fflush(stdout);
+                json_t *e = json_object();
+                json_object_set_new(e, "name", json_string(name));
+                json_object_set_new(e, "model", json_string(path));
+                json_object_set_new(e, "batch", json_integer(batch));
+                json_object_set_new(e, "threads", json_integer(thr));
+                json_object_set_new(e, "macs", json_integer(macs));
+                static const char *const who[3] = {"convkit", "onnxruntime", "pytorch"};
+                for (int i = 0; i < 3; i++) {
+                    json_t *c = json_object();
+                    json_object_set_new(c, "median_ms", jnum(st[i].med));
+                    json_object_set_new(c, "min_ms", jnum(st[i].min));
+                    json_object_set_new(c, "max_ms", jnum(st[i].max));
+                    if (i == 0) {
+                        json_object_set_new(c, "threads", json_integer(ck_threads));
+                        json_object_set_new(c, "kernels", json_string(fam));
+                        json_object_set_new(c, "steps", json_integer(steps));
+                        json_object_set_new(c, "fast_steps", json_integer(fast));
+                        json_object_set_new(c, "folded_steps", json_integer(folded));
+                    }
+                    if (i == 1 && ort_net)
+                        json_object_set_new(c, "session_create_ms", jnum(atof(obuf + 3)));
+                    json_object_set_new(e, who[i], c);
+                }
+                json_object_set_new(e, "ratio_convkit_onnxruntime", jnum(r_ort));
+                json_object_set_new(e, "ratio_convkit_pytorch", jnum(r_pt));
+                json_object_set_new(e, "output_max_rel_diff_vs_onnxruntime", jnum(odiff));
+                json_object_set_new(e, "output_max_rel_diff_vs_pytorch",
+                                    batch == 1 && !ti ? jnum(tdiff) : json_null());
+                json_array_append_new(jn, e);
+                for (int i = 0; i < 3; i++) free(samp[i]);
+            }
+        }
     }
     json_object_set_new(J, "networks", jn);
+    if (o.nets && op.ok) {
+        printf("\nconvkit/ORT (goal <= 0.75 at batch 1 and per image at batch 8):");
+        for (int ti = 0; ti < n_tc; ti++)
+            for (int bi = 0; bi < 1 + o.batch8; bi++) {
+                printf(" %dT b%d:", tcount[ti], bi ? 8 : 1);
+                for (int ni = 0; ni < 3; ni++) printf(" %.2f", goal_ratio[ni][bi][ti]);
+            }
+        printf(" (resnet18 resnet50 mobilenet_v2)\n");
+    }
+
+    /* ---- session creation and whole processes (ResNet-50) ---- */
+    char r50[600];
+    snprintf(r50, sizeof r50, "%s/resnet50.onnx", o.onnx_dir);
+    if (o.nets && op.ok && access(r50, R_OK) == 0) {
+        json_t *jc = json_object();
+        double *cs[2], *ps[2], rss[2] = {0, 0};
+        for (int i = 0; i < 2; i++) {
+            cs[i] = xmalloc((size_t)o.proc_rounds * sizeof(double));
+            ps[i] = xmalloc((size_t)o.proc_rounds * sizeof(double));
+        }
+        for (int round = 0; round < o.proc_rounds; round++)
+            for (int j = 0; j < 2; j++) {
+                int i = (j + round) % 2;
+                char obuf[512];
+                cs[i][round] = NAN;
+                if (i == 0)
+                    cs[0][round] =
+                        atof(ck_call(&cc, buf, sizeof buf, "create %s %d", r50, o.threads));
+                else if (torch_cmd(&op, obuf, sizeof obuf, "create %s %d", r50, o.threads))
+                    cs[1][round] = atof(obuf + 3);
+                settle(o.settle_ms);
+            }
+        /* whole processes: `convkit run` against ort_run.js, each a fresh
+         * process on the same input file */
+        char xin[600], y0[600], y1[600], thr[16], ort_run[600];
+        snprintf(xin, sizeof xin, "%s/x.npy", tmpdir);
+        snprintf(y0, sizeof y0, "%s/y_convkit.npy", tmpdir);
+        snprintf(y1, sizeof y1, "%s/y_ort.npy", tmpdir);
+        snprintf(thr, sizeof thr, "%d", o.threads);
+        snprintf(ort_run, sizeof ort_run, "%s/ort_run.js", o.ort_dir);
+        ck_shape xs = {4, {1, 3, 224, 224}};
+        ck_tensor_f32 *xt = NULL;
+        ck_diags d = {0};
+        if (ck_tensor_f32_new(&xs, &xt) != CK_OK) die("out of memory");
+        ck_tensor_f32_fill_normal(xt, 7);
+        if (ck_npy_write(xin, xt, &d) != CK_OK) die("cannot write %s", xin);
+        ck_tensor_f32_free(xt);
+        ck_diags_free(&d);
+        char *argv_ck[] = {(char *)o.convkit_bin, "run", r50, "--input", xin, "-o", y0,
+                           "--threads",           thr,   NULL};
+        char *argv_ort[] = {(char *)o.node, ort_run, r50, xin, y1, thr, NULL};
+        for (int round = 0; round < o.proc_rounds; round++)
+            for (int j = 0; j < 2; j++) {
+                int i = (j + round) % 2;
+                double m = 0;
+                ps[i][round] = run_process(i ? argv_ort : argv_ck, &m);
+                rss[i] = m > rss[i] ? m : rss[i];
+                settle(o.settle_ms);
+            }
+        double pdiff = NAN;
+        {
+            ck_tensor_f32 *a = NULL, *b = NULL;
+            ck_diags dd = {0};
+            if (ck_npy_read(y0, &a, &dd) == CK_OK && ck_npy_read(y1, &b, &dd) == CK_OK &&
+                ck_tensor_f32_numel(a) == ck_tensor_f32_numel(b))
+                pdiff = rel_diff(a->data, b->data, ck_tensor_f32_numel(a));
+            ck_tensor_f32_free(a);
+            ck_tensor_f32_free(b);
+            ck_diags_free(&dd);
+        }
+        remove(xin);
+        remove(y0);
+        remove(y1);
+        stat3 c0 = stats(cs[0], o.proc_rounds), c1 = stats(cs[1], o.proc_rounds);
+        stat3 p0 = stats(ps[0], o.proc_rounds), p1 = stats(ps[1], o.proc_rounds);
+        printf("\nResNet-50 (%s), %d threads, median of %d interleaved rounds:\n\n", r50, o.threads,
+               o.proc_rounds);
+        printf("| | convkit ms | ORT ms | convkit/ORT |\n|---|--:|--:|--:|\n");
+        printf("| session creation (convkit: load + check + plan + pack + context; ORT: "
+               "InferenceSession.create) | %.1f | %.1f | %.2f |\n",
+               c0.med, c1.med, c0.med / c1.med);
+        printf("| whole process (`convkit run` vs bench/ort/ort_run.js; peak RSS %.0f / %.0f MiB; "
+               "outputs %s, rel %.1e) | %.1f | %.1f | %.2f |\n",
+               rss[0], rss[1], pdiff < 1e-4 ? "agree" : "DIFFER", pdiff, p0.med, p1.med,
+               p0.med / p1.med);
+        json_object_set_new(jc, "model", json_string(r50));
+        json_object_set_new(jc, "threads", json_integer(o.threads));
+        json_object_set_new(jc, "convkit_create_median_ms", jnum(c0.med));
+        json_object_set_new(jc, "convkit_create_min_ms", jnum(c0.min));
+        json_object_set_new(jc, "onnxruntime_create_median_ms", jnum(c1.med));
+        json_object_set_new(jc, "onnxruntime_create_min_ms", jnum(c1.min));
+        json_object_set_new(jc, "convkit_process_median_ms", jnum(p0.med));
+        json_object_set_new(jc, "convkit_process_min_ms", jnum(p0.min));
+        json_object_set_new(jc, "onnxruntime_process_median_ms", jnum(p1.med));
+        json_object_set_new(jc, "onnxruntime_process_min_ms", jnum(p1.min));
+        json_object_set_new(jc, "convkit_process_peak_rss_mib", jnum(rss[0]));
+        json_object_set_new(jc, "onnxruntime_process_peak_rss_mib", jnum(rss[1]));
+        json_object_set_new(jc, "process_outputs_max_rel_diff", jnum(pdiff));
+        json_object_set_new(J, "resnet50_session_and_process", jc);
+        for (int i = 0; i < 2; i++) {
+            free(cs[i]);
+            free(ps[i]);
+        }
+    }
     json_object_set_new(J, "pytorch_malloc",
                         json_string(o.torch_default_malloc ? "glibc defaults"
                                                            : "MALLOC_MMAP_THRESHOLD_=33554432 "
                                                              "MALLOC_TRIM_THRESHOLD_=268435456"));
     torch_stop(&tp);
+    torch_stop(&op);
     ck_stop(&cc);
     if (have_tmp) rmdir(tmpdir);
     dnnl_stream_destroy(stream);
