@@ -20,6 +20,7 @@
 
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 rt_isa rt_cpu_isa(void) {
@@ -53,8 +54,9 @@ static const isa_fns *fns_of(int vw) {
 
 /* The register tile: the least padded work, then the most FMAs per load. */
 static bool pick_tile(const isa_fns *f, rt_fconv *p, int threads) {
-    static const int shapes[][2] = {{2, 14}, {4, 7}, {2, 12}, {4, 6}, {2, 8}, {1, 14},
-                                    {4, 4},  {2, 7}, {2, 6},  {1, 8}, {2, 4}, {1, 4}};
+    static const int shapes[][2] = {{2, 14}, {4, 7}, {2, 12}, {4, 6}, {3, 9},
+                                    {3, 8},  {2, 8}, {1, 14}, {4, 4}, {2, 7},
+                                    {2, 6},  {3, 4}, {1, 8},  {2, 4}, {1, 4}};
     int64_t ob0 = ck_ceildiv(p->o, p->vw);
     double best = -1;
     for (size_t i = 0; i < sizeof shapes / sizeof *shapes; i++) {
@@ -199,29 +201,48 @@ static bool plan_winograd(ck_session *s, rt_step *st) {
         s->oom_plan = true;
         return false;
     }
-    memset(u, 0, (size_t)nu * sizeof *u);
     memset(bb, 0, (size_t)(q.ob * q.vw) * sizeof *bb);
     const float *w = st->w[0];
-    for (int64_t o = 0; o < q.o; o++)
-        for (int64_t c = 0; c < q.c; c++) {
-            const float *g = w + (o * q.c + c) * 9;
-            double t[4][3]; /* G g */
-            for (int l = 0; l < 3; l++) {
-                t[0][l] = g[l];
-                t[1][l] = 0.5 * ((double)g[l] + g[3 + l] + g[6 + l]);
-                t[2][l] = 0.5 * ((double)g[l] - g[3 + l] + g[6 + l]);
-                t[3][l] = g[6 + l];
-            }
-            for (int a = 0; a < 4; a++) {
-                double r[4] = {t[a][0], 0.5 * (t[a][0] + t[a][1] + t[a][2]),
-                               0.5 * (t[a][0] - t[a][1] + t[a][2]), t[a][2]};
-                for (int b = 0; b < 4; b++)
-                    u[((a * 4 + b) * q.ob + o / q.vw) * q.wob +
-                      ((c / q.vw) * q.vw + c % q.vw) * q.vw + o % q.vw] = (float)r[b];
-            }
+    const int64_t vw = q.vw, bs = vw * vw;
+    /* one (output block, input block) pair at a time: its sixteen VW x VW
+     * tiles are made in t16 (in L1; the sixteen destinations lie a
+     * power-of-two-ish stride apart and would share cache sets) while the
+     * source rows are read in order */
+    float *t16 = malloc((size_t)(16 * bs) * sizeof *t16);
+    if (!t16) {
+        rt_release(s, u);
+        rt_release(s, bb);
+        s->oom_plan = true;
+        return false;
+    }
+    for (int64_t ob = 0; ob < q.ob; ob++)
+        for (int64_t cb = 0; cb < q.cb; cb++) {
+            int64_t on = q.o - ob * vw < vw ? q.o - ob * vw : vw;
+            int64_t cn = q.c - cb * vw < vw ? q.c - cb * vw : vw;
+            if (on < vw || cn < vw) memset(t16, 0, (size_t)(16 * bs) * sizeof *t16);
+            for (int64_t oc = 0; oc < on; oc++)
+                for (int64_t ic = 0; ic < cn; ic++) {
+                    const float *g = w + ((ob * vw + oc) * q.c + cb * vw + ic) * 9;
+                    double t[4][3]; /* G g */
+                    for (int l = 0; l < 3; l++) {
+                        t[0][l] = g[l];
+                        t[1][l] = 0.5 * ((double)g[l] + g[3 + l] + g[6 + l]);
+                        t[2][l] = 0.5 * ((double)g[l] - g[3 + l] + g[6 + l]);
+                        t[3][l] = g[6 + l];
+                    }
+                    for (int a = 0; a < 4; a++) {
+                        double r[4] = {t[a][0], 0.5 * (t[a][0] + t[a][1] + t[a][2]),
+                                       0.5 * (t[a][0] - t[a][1] + t[a][2]), t[a][2]};
+                        for (int b = 0; b < 4; b++)
+                            t16[(a * 4 + b) * bs + ic * vw + oc] = (float)r[b];
+                    }
+                }
+            for (int xi = 0; xi < 16; xi++)
+                memcpy(u + (xi * q.ob + ob) * q.wob + cb * bs, t16 + xi * bs,
+                       (size_t)bs * sizeof *t16);
         }
-    for (int64_t o = 0; o < q.o; o++) bb[o] = st->w[4][o];
-    rt_release(s, st->w[3]);
+    free(t16);
+    memcpy(bb, st->w[4], (size_t)(q.ob * q.vw) * sizeof *bb);
     rt_release(s, st->w[4]);
     st->w[3] = u;
     st->w[4] = bb;
@@ -229,6 +250,35 @@ static bool plan_winograd(ck_session *s, rt_step *st) {
     q.direct = false;
     *p = q;
     st->scratch = s->threads * q.wsz;
+    return true;
+}
+
+/* The direct kernels' weights [ob][cb][kh][kw][VW ic][VW oc], packed one
+ * (output block, input block) pair at a time (its K * VW * VW floats stay
+ * in L1 while the source is read in order). Done when the layout pass
+ * knows the step is not Winograd, so a Winograd layer packs once. */
+static bool pack_direct(ck_session *s, rt_step *st) {
+    rt_fconv *p = &st->u.conv.fc;
+    const int64_t vw = p->vw, K = p->kh * p->kw, bs = K * vw * vw;
+    float *wb = rt_owned(s, p->ob * p->wob);
+    if (!wb) {
+        s->oom_plan = true;
+        return false;
+    }
+    const float *w = st->w[0];
+    for (int64_t ob = 0; ob < p->ob; ob++)
+        for (int64_t cb = 0; cb < p->cb; cb++) {
+            float *d = wb + (ob * p->cb + cb) * bs;
+            int64_t on = p->o - ob * vw < vw ? p->o - ob * vw : vw;
+            int64_t cn = p->c - cb * vw < vw ? p->c - cb * vw : vw;
+            if (on < vw || cn < vw) memset(d, 0, (size_t)bs * sizeof *d);
+            for (int64_t oc = 0; oc < on; oc++) {
+                const float *src = w + ((ob * vw + oc) * p->c + cb * vw) * K;
+                for (int64_t ic = 0; ic < cn; ic++)
+                    for (int64_t k = 0; k < K; k++) d[(k * vw + ic) * vw + oc] = src[ic * K + k];
+            }
+        }
+    st->w[3] = wb;
     return true;
 }
 
@@ -286,7 +336,8 @@ bool rt_fastconv_layout(ck_session *s, rt_step *st, bool in_blocked, bool out_bl
         if (p->rpt > p->oh) p->rpt = p->oh;
     }
     if (in_blocked && plan_winograd(s, st)) return true;
-    return !s->oom_plan;
+    if (s->oom_plan) return false;
+    return p->depthwise || pack_direct(s, st);
 }
 
 int64_t rt_fast_packed_floats(const rt_step *st) {
@@ -360,19 +411,13 @@ bool rt_fastconv_plan(ck_session *s, rt_step *st, rt_isa isa, int threads) {
         p.ob = ck_ceildiv(ck_ceildiv(O, p.vw), p.ocb) * p.ocb;
         p.ngroups = p.ob / p.ocb;
         p.wob = p.cb * K * p.vw * p.vw;
-        int64_t nw = p.ob * p.wob;
-        float *wb = rt_owned(s, nw), *bb = rt_owned(s, p.ob * p.vw);
-        if (!wb || !bb) return false;
-        memset(wb, 0, (size_t)nw * sizeof *wb);
+        /* the weights are packed by the layout pass (pack_direct or
+         * plan_winograd), which knows which kernel runs the step */
+        float *bb = rt_owned(s, p.ob * p.vw);
+        if (!bb) return false;
         memset(bb, 0, (size_t)(p.ob * p.vw) * sizeof *bb);
-        for (int64_t o = 0; o < O; o++) {
-            for (int64_t c = 0; c < C; c++)
-                for (int64_t k = 0; k < K; k++)
-                    wb[(((o / p.vw) * p.cb + c / p.vw) * K + k) * p.vw * p.vw + (c % p.vw) * p.vw +
-                       o % p.vw] = w[(o * C + c) * K + k];
-            if (b) bb[o] = b[o];
-        }
-        st->w[3] = wb;
+        for (int64_t o = 0; b && o < O; o++) bb[o] = b[o];
+        st->w[3] = NULL;
         st->w[4] = bb;
     }
     st->u.conv.fc = p;
@@ -385,13 +430,22 @@ bool rt_fastconv_plan(ck_session *s, rt_step *st, rt_isa isa, int threads) {
 void rt_fastconv_fold_affine(rt_step *a, const float *sc, const float *sh) {
     rt_fconv *p = &a->u.conv.fc;
     float *wb = (float *)a->w[3], *bb = (float *)a->w[4];
-    int64_t K = p->kh * p->kw, nw = p->depthwise ? p->cb * K * p->vw : p->ob * p->wob;
-    if (p->wino) nw *= 16; /* sixteen [ob] weight sets */
-    for (int64_t i = 0; i < nw; i++) {
-        int64_t blk = p->depthwise ? i / (K * p->vw) : (i / p->wob) % p->ob;
-        int64_t o = blk * p->vw + i % p->vw;
-        if (o < p->o) wb[i] *= sc[o];
-    }
+    const int64_t vw = p->vw, K = p->kh * p->kw;
+    /* the weights are runs of VW output channels: per block of output
+     * channels (depthwise: of channels), `run` such runs */
+    int64_t nblk = p->depthwise ? p->cb : p->ob, run = p->depthwise ? K : p->wob / vw;
+    int64_t sets = p->wino ? 16 : 1; /* Winograd: sixteen [ob] weight sets */
+    for (int64_t set = 0; set < sets; set++)
+        for (int64_t blk = 0; blk < nblk; blk++) {
+            float f[64];
+            for (int64_t l = 0; l < vw; l++) {
+                int64_t o = blk * vw + l;
+                f[l] = o < p->o ? sc[o] : 1.0f; /* padded channels stay zero */
+            }
+            float *w = wb + (set * nblk + blk) * run * vw;
+            for (int64_t r = 0; r < run; r++)
+                for (int64_t l = 0; l < vw; l++) w[r * vw + l] *= f[l];
+        }
     for (int64_t o = 0; o < p->o; o++) bb[o] = bb[o] * sc[o] + sh[o];
 }
 

@@ -206,6 +206,20 @@ int main(void) {
     compare_folds("input: [1, 256, 7, 7]\np = Conv2d(256, 256, 1)\nc = Conv2d(256, 256, 3, "
                   "padding=1)\nq = Conv2d(256, 10, 1)\n",
                   0);
+    /* 3-block register tiles (96 and 144 channels: 6 and 9 blocks of 16 with
+     * AVX-512), a channel tail in the last block, a clamp, a stride */
+    if (cpu_best() == CK_KERNELS_AVX512) {
+        expect_kernel = " 3x";
+        expect_isa = CK_KERNELS_AVX512;
+        compare_folds("input: [1, 24, 9, 17]\np = Conv2d(24, 24, 1)\nc = Conv2d(24, 144, 1)\n"
+                      "r = ReLU6()\nq = Conv2d(144, 4, 1)\n",
+                      1);
+        compare_folds("input: [2, 16, 7, 16]\np = Conv2d(16, 16, 1)\nc = Conv2d(16, 40, 3, "
+                      "stride=2, padding=1)\nq = Conv2d(40, 5, 1)\n",
+                      0);
+        expect_kernel = NULL;
+        expect_isa = CK_KERNELS_AUTO;
+    }
     /* deep layers: the reduction in chunks (partial sums kept in the blocked
      * output, residual and clamp on the last chunk), several rows per task */
     if (cpu_best() == CK_KERNELS_AVX512) {
