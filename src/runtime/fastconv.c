@@ -162,10 +162,51 @@ bool rt_act_clamp(const rt_act *a, float *lo, float *hi) {
     }
 }
 
-/* Winograd F(2x2, 3x3) for a 3x3 stride-1 layer on blocked input: the
+/* Winograd F(m x m, 3x3) for a 3x3 stride-1 layer on blocked input: the
  * weights become U = G g G^T per (output, input) channel pair, packed as
- * sixteen 1x1 convolutions [16][ob][cb][VW ic][VW oc]. False: the direct
- * kernel stays (also when memory runs out: s->oom_plan). */
+ * (m+2)^2 1x1 convolutions [(m+2)^2][ob][cb][VW ic][VW oc]. F(4x4) (2.25
+ * multiplies per output against F(2x2)'s 4) where the tiles fill the map
+ * and its fp32 error stays inside the fast kernels' 1e-5 bar (see
+ * wino_f4_ok); F(2x2) otherwise. False: the direct kernel stays (also when
+ * memory runs out: s->oom_plan). */
+
+/* G of F(2x2, 3x3) and F(4x4, 3x3) (points 0, +-1, +-2 and infinity) */
+static const double G2[4][3] = {{1, 0, 0}, {0.5, 0.5, 0.5}, {0.5, -0.5, 0.5}, {0, 0, 1}};
+static const double G4[6][3] = {{0.25, 0, 0},
+                                {-1.0 / 6, -1.0 / 6, -1.0 / 6},
+                                {-1.0 / 6, 1.0 / 6, -1.0 / 6},
+                                {1.0 / 24, 1.0 / 12, 1.0 / 6},
+                                {1.0 / 24, -1.0 / 12, 1.0 / 6},
+                                {0, 0, 1}};
+
+/* U = G g G^T of one 3x3 filter g, a x a values (a = 4 or 6) */
+static void wino_filter(int a, const float *g, double *u) {
+    double t[6][3];
+    for (int i = 0; i < a; i++)
+        for (int l = 0; l < 3; l++) {
+            const double *gi = a == 4 ? G2[i] : G4[i];
+            t[i][l] = gi[0] * g[l] + gi[1] * g[3 + l] + gi[2] * g[6 + l];
+        }
+    for (int i = 0; i < a; i++)
+        for (int k = 0; k < a; k++) {
+            const double *gk = a == 4 ? G2[k] : G4[k];
+            u[i * a + k] = t[i][0] * gk[0] + t[i][1] * gk[1] + t[i][2] * gk[2];
+        }
+}
+
+/* F(4x4) where it pays and stays accurate. Measured on ResNet-50 (1 thread,
+ * AMD Zen 4): 0.98-1.04 ms against F(2x2)'s 1.11-1.17 on the 56x56 and 28x28
+ * maps; slower on 14x14 (1.65-1.77 against 1.17-1.21 ms) and 7x7 (2.3
+ * against 1.9 ms), where 16 or 4 tiles cannot amortise the transformed
+ * weights (36 instead of 16 per filter: 9.4 MB for 256 -> 256) and the
+ * tiles compute up to 31% outputs past the map. So: at least 36 tiles,
+ * at most a quarter of the outputs wasted, at most 256 input channels
+ * (bench/winograd_error.py: 3e-6 .. 9e-6 relative for C = 64 .. 512
+ * against a float64 direct convolution, growing with C). */
+static bool wino_f4_ok(const rt_fconv *p) {
+    int64_t oh4 = ck_ceildiv(p->oh, 4) * 4, ow4 = ck_ceildiv(p->ow, 4) * 4;
+    return p->c <= 256 && oh4 * ow4 >= 36 * 16 && 4 * p->oh * p->ow >= 3 * oh4 * ow4;
+}
 
 static bool plan_winograd(ck_session *s, rt_step *st) {
     rt_fconv *p = &st->u.conv.fc;
@@ -174,8 +215,10 @@ static bool plan_winograd(ck_session *s, rt_step *st) {
         return false;
     rt_fconv q = *p;
     const isa_fns *f = fns_of(q.vw);
-    q.tiles_w = ck_ceildiv(q.ow, 2);
-    q.ntiles = ck_ceildiv(q.oh, 2) * q.tiles_w;
+    q.wm = wino_f4_ok(&q) ? 4 : 2;
+    const int a = (int)q.wm + 2, nx = a * a;
+    q.tiles_w = ck_ceildiv(q.ow, q.wm);
+    q.ntiles = ck_ceildiv(q.oh, q.wm) * q.tiles_w;
     /* the register tile for the 1x1 reductions over tiles */
     rt_fconv v = q;
     v.ow = q.ntiles, v.oh = 1;
@@ -187,14 +230,14 @@ static bool plan_winograd(ck_session *s, rt_step *st) {
     /* tiles per task: V and M within 768 KiB (of a 1 MiB L2), enough tasks.
      * Fewer, larger tile groups read the transformed weights (16/9 of the
      * direct ones) fewer times: on 7x7 maps that is what bounds the layer */
-    int64_t per = 16 * (q.cb + q.ocb) * q.vw, k = (196608 / per) / q.tw;
+    int64_t per = nx * (q.cb + q.ocb) * q.vw, k = (196608 / per) / q.tw;
     if (k < 1) k = 1;
     q.tb = k * q.tw;
     if (q.tb > ck_ceildiv(q.ntiles, q.tw) * q.tw) q.tb = ck_ceildiv(q.ntiles, q.tw) * q.tw;
     while (q.tb > q.tw && ck_ceildiv(q.ntiles, q.tb) * q.ngroups < 4 * s->threads) q.tb -= q.tw;
     q.ntg = ck_ceildiv(q.ntiles, q.tb);
     q.wsz = per * q.tb;
-    int64_t nu = 16 * q.ob * q.wob;
+    int64_t nu = nx * q.ob * q.wob;
     float *u = rt_owned(s, nu), *bb = rt_owned(s, q.ob * q.vw);
     if (!u || !bb) {
         rt_release(s, u);
@@ -204,11 +247,11 @@ static bool plan_winograd(ck_session *s, rt_step *st) {
     memset(bb, 0, (size_t)(q.ob * q.vw) * sizeof *bb);
     const float *w = st->w[0];
     const int64_t vw = q.vw, bs = vw * vw;
-    /* one (output block, input block) pair at a time: its sixteen VW x VW
-     * tiles are made in t16 (in L1; the sixteen destinations lie a
-     * power-of-two-ish stride apart and would share cache sets) while the
-     * source rows are read in order */
-    float *t16 = malloc((size_t)(16 * bs) * sizeof *t16);
+    /* one (output block, input block) pair at a time: its nx VW x VW tiles
+     * are made in t16 (in L1; the nx destinations lie a power-of-two-ish
+     * stride apart and would share cache sets) while the source rows are
+     * read in order */
+    float *t16 = malloc((size_t)(nx * bs) * sizeof *t16);
     if (!t16) {
         rt_release(s, u);
         rt_release(s, bb);
@@ -219,25 +262,14 @@ static bool plan_winograd(ck_session *s, rt_step *st) {
         for (int64_t cb = 0; cb < q.cb; cb++) {
             int64_t on = q.o - ob * vw < vw ? q.o - ob * vw : vw;
             int64_t cn = q.c - cb * vw < vw ? q.c - cb * vw : vw;
-            if (on < vw || cn < vw) memset(t16, 0, (size_t)(16 * bs) * sizeof *t16);
+            if (on < vw || cn < vw) memset(t16, 0, (size_t)(nx * bs) * sizeof *t16);
             for (int64_t oc = 0; oc < on; oc++)
                 for (int64_t ic = 0; ic < cn; ic++) {
-                    const float *g = w + ((ob * vw + oc) * q.c + cb * vw + ic) * 9;
-                    double t[4][3]; /* G g */
-                    for (int l = 0; l < 3; l++) {
-                        t[0][l] = g[l];
-                        t[1][l] = 0.5 * ((double)g[l] + g[3 + l] + g[6 + l]);
-                        t[2][l] = 0.5 * ((double)g[l] - g[3 + l] + g[6 + l]);
-                        t[3][l] = g[6 + l];
-                    }
-                    for (int a = 0; a < 4; a++) {
-                        double r[4] = {t[a][0], 0.5 * (t[a][0] + t[a][1] + t[a][2]),
-                                       0.5 * (t[a][0] - t[a][1] + t[a][2]), t[a][2]};
-                        for (int b = 0; b < 4; b++)
-                            t16[(a * 4 + b) * bs + ic * vw + oc] = (float)r[b];
-                    }
+                    double r[36];
+                    wino_filter(a, w + ((ob * vw + oc) * q.c + cb * vw + ic) * 9, r);
+                    for (int xi = 0; xi < nx; xi++) t16[xi * bs + ic * vw + oc] = (float)r[xi];
                 }
-            for (int xi = 0; xi < 16; xi++)
+            for (int xi = 0; xi < nx; xi++)
                 memcpy(u + (xi * q.ob + ob) * q.wob + cb * bs, t16 + xi * bs,
                        (size_t)bs * sizeof *t16);
         }
@@ -346,7 +378,7 @@ int64_t rt_fast_packed_floats(const rt_step *st) {
         return 2 * l->npair * l->vw * (l->k + 1);
     }
     const rt_fconv *p = &st->u.conv.fc;
-    if (p->wino) return p->ob * (16 * p->wob + p->vw);
+    if (p->wino) return p->ob * ((p->wm + 2) * (p->wm + 2) * p->wob + p->vw);
     return p->depthwise ? p->cb * (p->kh * p->kw + 1) * p->vw : p->ob * (p->wob + p->vw);
 }
 
@@ -434,7 +466,7 @@ void rt_fastconv_fold_affine(rt_step *a, const float *sc, const float *sh) {
     /* the weights are runs of VW output channels: per block of output
      * channels (depthwise: of channels), `run` such runs */
     int64_t nblk = p->depthwise ? p->cb : p->ob, run = p->depthwise ? K : p->wob / vw;
-    int64_t sets = p->wino ? 16 : 1; /* Winograd: sixteen [ob] weight sets */
+    int64_t sets = p->wino ? (p->wm + 2) * (p->wm + 2) : 1; /* Winograd: (m+2)^2 [ob] sets */
     for (int64_t set = 0; set < sets; set++)
         for (int64_t blk = 0; blk < nblk; blk++) {
             float f[64];
@@ -453,7 +485,7 @@ void rt_fastconv_name(const rt_step *st, char *buf, size_t n) {
     const rt_fconv *p = &st->u.conv.fc;
     char tile[16] = "", act[48] = "";
     if (!p->depthwise) snprintf(tile, sizeof tile, " %dx%d", p->ocb, p->tw);
-    if (p->wino) snprintf(tile, sizeof tile, " 2x2 %dx%d", p->ocb, p->tw);
+    if (p->wino) snprintf(tile, sizeof tile, " %dx%d %dx%d", (int)p->wm, (int)p->wm, p->ocb, p->tw);
     char chunk[32] = "";
     if (!p->wino && !p->depthwise && p->kc < p->cb)
         snprintf(chunk, sizeof chunk, " kchunk=%lld", (long long)p->kc);

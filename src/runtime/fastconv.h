@@ -24,10 +24,12 @@ typedef struct rt_fconv {
     bool res;                     /* output stage adds a residual (step input 1, output layout) */
     bool clamp;                   /* output stage clamps to [lo, hi] (ReLU, ReLU6, Hardtanh) */
     float lo, hi;
-    /* Winograd F(2x2, 3x3) (3x3, stride 1, blocked input): 2x2 output tiles,
-     * tb tiles per task; per task the 16 transformed inputs V [16][cb][tb][VW]
-     * and products M [16][ocb][tb][VW] live in the thread's scratch */
+    /* Winograd F(m x m, 3x3), m = wm (2 or 4; 3x3, stride 1, blocked input):
+     * m x m output tiles, tb tiles per task; per task the (m+2)^2 transformed
+     * inputs V [(m+2)^2][cb][tb][VW] and products M [(m+2)^2][ocb][tb][VW]
+     * live in the thread's scratch */
     bool wino;
+    int64_t wm;
     int64_t tiles_w, ntiles, tb, ntg, wsz; /* wsz: scratch floats per thread */
     int ocb, tw; /* register tile: output-channel blocks x output pixels */
     int64_t c, o, h, w, oh, ow;

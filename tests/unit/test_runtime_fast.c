@@ -206,6 +206,18 @@ int main(void) {
     compare_folds("input: [1, 256, 7, 7]\np = Conv2d(256, 256, 1)\nc = Conv2d(256, 256, 3, "
                   "padding=1)\nq = Conv2d(256, 10, 1)\n",
                   0);
+    /* Winograd F(4x4, 3x3) on maps of at least 36 tiles: tails of the 4x4
+     * tiles on both axes, a channel tail, batch norm, residual and ReLU
+     * fused, asymmetric padding */
+    expect_kernel = "winograd 4x4";
+    compare_folds("input: [1, 40, 27, 23]\np = Conv2d(40, 40, 1)\ne = Conv2d(40, 24, 1)\n"
+                  "c = Conv2d(40, 24, 3, padding=1, bias=False)(p)\nb = BatchNorm2d(24)\n"
+                  "j = add(b, e)\nr = ReLU()\nq = Conv2d(24, 5, 1)\n",
+                  3);
+    compare_folds("input: [2, 16, 30, 26]\np = Conv2d(16, 16, 1)\nc = Conv2d(16, 32, 3, "
+                  "padding=(2, 0))\nq = Conv2d(32, 5, 1)\n",
+                  0);
+    expect_kernel = NULL;
     /* 3-block register tiles (96 and 144 channels: 6 and 9 blocks of 16 with
      * AVX-512), a channel tail in the last block, a clamp, a stride */
     if (cpu_best() == CK_KERNELS_AVX512) {

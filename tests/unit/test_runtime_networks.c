@@ -169,11 +169,12 @@ static void resnet50_plan(void) {
               (long long)t.params);
         /* weights are held once: fast kernels keep their packed copy only
          * (batch norms folded; their C-sized scale/shift stay). Winograd
-         * layers hold 4x4 instead of 3x3 taps: the 13 3x3 stride-1 layers'
-         * 7.1 M weights become 12.7 M */
+         * layers hold 4x4 (F(2x2)) or 6x6 (F(4x4), the six 64- and
+         * 128-channel layers) instead of 3x3 taps: the 13 3x3 stride-1
+         * layers' 7.1 M weights become 13.9 M */
         ck_session_info si = ck_session_describe(s);
         int64_t cap =
-            si.kernels == CK_KERNELS_REF ? 4 * t.params * 11 / 10 : 4 * t.params * 13 / 10;
+            si.kernels == CK_KERNELS_REF ? 4 * t.params * 11 / 10 : 4 * t.params * 135 / 100;
         CHECK(m.owned_weight_bytes < cap, "resnet50 holds %lld weight bytes",
               (long long)m.owned_weight_bytes);
         /* the largest tensors are 112x112x64 and 56x56x256 (3.2 MB): a handful live */
