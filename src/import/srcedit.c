@@ -30,6 +30,7 @@
 #include "import/srcmap.h"
 #include "ops/ops.h"
 
+#include <limits.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdatomic.h>
@@ -597,6 +598,11 @@ ck_status ck_graph_write_source(const ck_graph *g, char **out, ck_diags *diags) 
         ck_diags_free(&local);
         return CK_EUSAGE;
     }
+    if (m->len > INT_MAX) {
+        refuse(d, NULL, "the code is too large to write back (%zu bytes)", m->len);
+        ck_diags_free(&local);
+        return CK_EINVALID;
+    }
     char quote = file_quote(m);
     edits e = {0};
     bool ok = true;
@@ -609,7 +615,7 @@ ck_status ck_graph_write_source(const ck_graph *g, char **out, ck_diags *diags) 
     if (e.oom) st = CK_ENOMEM;
     ck_str s = {0};
     if (st == CK_OK) {
-        qsort(e.v, (size_t)e.n, sizeof *e.v, by_pos);
+        if (e.n) qsort(e.v, (size_t)e.n, sizeof *e.v, by_pos);
         size_t at = 0;
         for (int i = 0; i < e.n && st == CK_OK; i++) {
             if (e.v[i].lo < at || e.v[i].hi > m->len) {
