@@ -161,11 +161,9 @@ static ck_size_fn fit(const int64_t *x, const int64_t *y, int n) {
     return f;
 }
 
-char *ck_size_fn_str(const ck_size_fn *f) {
-    if (!f) return NULL;
+char *ck_size_fn_expr(const ck_size_fn *f, const char *in) {
     ck_str s = {0};
-    if (!f->found) return ck_strdup("no closed form");
-    ck_str_add(&s, "out = ");
+    if (!f->found) return NULL;
     if (f->mul == 0) {
         ck_str_addf(&s, "%lld", (long long)f->base);
         return ck_str_take(&s);
@@ -174,18 +172,27 @@ char *ck_size_fn_str(const ck_size_fn *f) {
         /* a line: mul*in + base */
         int64_t b = ck_sat_add(f->base, ck_sat_mul(f->add, f->mul));
         if (f->mul != 1) ck_str_addf(&s, "%lld * ", (long long)f->mul);
-        ck_str_add(&s, "in");
+        ck_str_add(&s, in);
         if (b) ck_str_addf(&s, " %c %lld", b < 0 ? '-' : '+', (long long)(b < 0 ? -b : b));
         return ck_str_take(&s);
     }
     if (f->mul != 1) ck_str_addf(&s, "%lld * ", (long long)f->mul);
     if (f->add)
-        ck_str_addf(&s, "floor((in %c %lld) / %lld)", f->add < 0 ? '-' : '+',
+        ck_str_addf(&s, "floor((%s %c %lld) / %lld)", in, f->add < 0 ? '-' : '+',
                     (long long)llabs(f->add), (long long)f->div);
     else
-        ck_str_addf(&s, "floor(in / %lld)", (long long)f->div);
+        ck_str_addf(&s, "floor(%s / %lld)", in, (long long)f->div);
     if (f->base) ck_str_addf(&s, " %c %lld", f->base < 0 ? '-' : '+', (long long)llabs(f->base));
     return ck_str_take(&s);
+}
+
+char *ck_size_fn_str(const ck_size_fn *f) {
+    if (!f) return NULL;
+    if (!f->found) return ck_strdup("no closed form");
+    char *e = ck_size_fn_expr(f, "in");
+    char *r = e ? ck_sprintf("out = %s", e) : NULL;
+    free(e);
+    return r;
 }
 
 /* Writes the function in the form anchored at the smallest valid size m:
@@ -199,6 +206,14 @@ static ck_size_fn anchor_fn(ck_size_fn f, int64_t m) {
     t = ck_floordiv(t, f.div);
     if (!ck_mul(t, f.div, &u) || !ck_sub(f.add, u, &g.add) || !ck_add(f.base, t, &g.base)) return f;
     return g;
+}
+
+bool ck_size_fn_at(const ck_size_fn *f, int64_t x, int64_t *y) {
+    return f->found && fn_at(f, x, y);
+}
+
+ck_size_fn ck_fit_size_fn(const int64_t *x, const int64_t *y, int n) {
+    return n > 0 ? anchor_fn(fit(x, y, n), x[0]) : (ck_size_fn){0};
 }
 
 /* ---- compact printing of size sets --------------------------------------- */
@@ -292,9 +307,11 @@ static int pick_out_axis(const ck_shape *outs, int64_t count, int in_axis, int i
     return best;
 }
 
-/* Checks every size lo..hi with the given axes set to it; fills `a`. */
+/* Checks every size lo..hi with the given axes set to it; fills `a`; shows
+ * each checked graph to the visitor (scan: 0 square, k + 1 axis k). */
 static ck_status run_scan(ck_graph *g, int input, const ck_shape *given, const int *axes,
-                          int n_axes, int64_t lo, int64_t hi, ck_sizes_axis *a, int64_t *checks) {
+                          int n_axes, int64_t lo, int64_t hi, ck_sizes_axis *a, int64_t *checks,
+                          const ck_scan_visitor *vis, int scan) {
     int64_t count; /* hi - lo < max_sizes: solve_sizes checked it */
     if (!ck_sub(hi, lo, &count) || !ck_add(count, 1, &count)) return CK_EUSAGE;
     ck_shape *outs = calloc((size_t)count, sizeof *outs);
@@ -310,6 +327,7 @@ static ck_status run_scan(ck_graph *g, int input, const ck_shape *given, const i
         ck_probe p;
         ck_probe_input(g, input, &s, &p);
         (*checks)++;
+        if (vis && !vis->visit(vis->ctx, scan, n, g)) goto done;
         if (p.ok) {
             outs[i] = p.out;
             if (!runs_push(&a->valid, n)) goto done;
@@ -343,8 +361,27 @@ done:
     return st;
 }
 
+/* The input as scanned: a symbolic axis (no --input) that is not spatial
+ * (the batch) is 1; when spatial axes are symbolic only they vary (a video
+ * model's fixed frames stay). Returns the axes that vary. */
+static int scan_axes(const ck_graph *g, int input, ck_shape *given, int *axes) {
+    int sp[CK_MAX_RANK], nsp = ck_input_spatial_axes(g, input, sp), n = 0;
+    bool spatial[CK_MAX_RANK] = {false}, any = false;
+    for (int k = 0; k < nsp; k++) spatial[sp[k]] = true;
+    for (int a = 0; a < given->rank; a++) {
+        if (!ck_graph_symbol(g, input, a)) continue;
+        if (spatial[a])
+            any = true;
+        else
+            given->d[a] = 1;
+    }
+    for (int k = 0; k < nsp; k++)
+        if (!any || ck_graph_symbol(g, input, sp[k])) axes[n++] = sp[k];
+    return n;
+}
+
 static ck_status solve_sizes(const ck_graph *g0, int input, int64_t lo, int64_t hi, ck_sizes *out,
-                             ck_diags *d) {
+                             ck_diags *d, const ck_scan_visitor *vis) {
     ck_shape given = g0->declared[input];
     if (given.rank == 0) {
         ck_diag_add(d, CK_SEV_ERROR, CK_INVALID_CONFIG, g0->vals[g0->inputs[input]].name, "input",
@@ -367,7 +404,7 @@ static ck_status solve_sizes(const ck_graph *g0, int input, int64_t lo, int64_t 
         return CK_EUSAGE;
     }
     int axes[CK_MAX_RANK];
-    int nsp = ck_input_spatial_axes(g0, input, axes);
+    int nsp = scan_axes(g0, input, &given, axes);
     if (nsp == 0) {
         ck_diag_add(d, CK_SEV_ERROR, CK_INVALID_CONFIG, g0->vals[g0->inputs[input]].name, "input",
                     "the input %s has no spatial axes to vary (rank %d)",
@@ -379,33 +416,50 @@ static ck_status solve_sizes(const ck_graph *g0, int input, int64_t lo, int64_t 
     out->lo = lo;
     out->hi = hi;
     out->input = input;
-    out->given = given;
     /* square: all spatial axes together, from the largest given size */
     out->square.name = "square";
     out->square.tensor_axis = -1;
     for (int k = 0; k < nsp; k++)
         if (given.d[axes[k]] > out->square.current) out->square.current = given.d[axes[k]];
-    ck_status st = run_scan(g, input, &given, axes, nsp, lo, hi, &out->square, &out->checks);
+    ck_status st =
+        run_scan(g, input, &given, axes, nsp, lo, hi, &out->square, &out->checks, vis, 0);
+    /* symbolic sizes: each axis is scanned with the others held at the
+     * smallest valid square size (the largest scanned when none is) */
+    bool symbolic = false;
+    for (int k = 0; k < nsp; k++) symbolic |= ck_graph_symbol(g0, input, axes[k]) != NULL;
+    if (symbolic) {
+        int64_t hold = out->square.min >= 1 ? out->square.min : hi;
+        for (int k = 0; k < nsp; k++) given.d[axes[k]] = hold;
+        out->square.current = hold;
+    }
+    out->given = given;
     for (int k = 0; k < nsp && st == CK_OK; k++) {
         ck_sizes_axis *a = &out->axes[k];
+        int sp[CK_MAX_RANK], all = ck_input_spatial_axes(g0, input, sp), i = 0;
+        while (i < all && sp[i] != axes[k]) i++;
         out->n_axes = k + 1;
-        a->name = ck_spatial_name(nsp, k);
+        a->name = ck_spatial_name(all, i);
         a->tensor_axis = axes[k];
         a->current = given.d[axes[k]];
-        st = run_scan(g, input, &given, &axes[k], 1, lo, hi, a, &out->checks);
+        st = run_scan(g, input, &given, &axes[k], 1, lo, hi, a, &out->checks, vis, k + 1);
     }
     ck_graph_free(g);
     if (st != CK_OK) ck_sizes_free(out);
     return st;
 }
 
-ck_status ck_solve_sizes(const ck_graph *g, int input, int64_t lo, int64_t hi, ck_sizes *out,
-                         ck_diags *d) {
+ck_status ck_solve_sizes_visit(const ck_graph *g, int input, int64_t lo, int64_t hi, ck_sizes *out,
+                               ck_diags *d, const ck_scan_visitor *vis) {
     if (!out) return CK_EUSAGE;
     memset(out, 0, sizeof *out);
     if (!g || input < 0 || input >= g->n_inputs) return CK_EUSAGE;
     ck_diags local = {0};
-    ck_status st = solve_sizes(g, input, lo, hi, out, d ? d : &local);
+    ck_status st = solve_sizes(g, input, lo, hi, out, d ? d : &local, vis);
     ck_diags_free(&local);
     return st;
+}
+
+ck_status ck_solve_sizes(const ck_graph *g, int input, int64_t lo, int64_t hi, ck_sizes *out,
+                         ck_diags *d) {
+    return ck_solve_sizes_visit(g, input, lo, hi, out, d, NULL);
 }

@@ -7,12 +7,31 @@
 #include <string.h>
 
 static void val_reset(ck_val *v) {
-    if (v->tensor < 0) {
-        free(v->kval);
-        v->kval = NULL;
-        v->nkval = 0;
-    }
+    ck_val_forget(v);
     v->state = CK_VAL_UNKNOWN;
+}
+
+/* A constant's contents are its tensor's decoded data (integers, small
+ * floats), as far as the evaluator folds. */
+static void const_contents(const ck_graph *g, ck_val *v, const ck_tensor *t) {
+    int64_t n;
+    if (t->from_input || !ck_shape_numel(&t->shape, &n) || n > ck_fold_limit(g)) return;
+    if (t->i64)
+        v->kval = t->i64;
+    else if (t->f32)
+        v->kflt = t->f32;
+    else
+        return;
+    v->nkval = n;
+}
+
+/* True when every output of n has known contents. */
+static bool outputs_known(const ck_graph *g, const ck_node *n) {
+    for (int k = 0; k < n->n_out; k++) {
+        const ck_val *o = &g->vals[n->out[k]];
+        if (!o->kval && !o->kflt) return false;
+    }
+    return n->n_out > 0;
 }
 
 static ck_diag *copy_diag(ck_diags *d, const ck_diag *src) {
@@ -135,13 +154,7 @@ static ck_status check_graph(ck_graph *g, ck_diags *d) {
         v->shape = t->shape;
         v->dtype = t->dtype;
         v->state = CK_VAL_OK;
-        if (t->i64) {
-            int64_t n;
-            if (ck_shape_numel(&t->shape, &n) && n <= 64) {
-                v->kval = t->i64;
-                v->nkval = n;
-            }
-        }
+        const_contents(g, v, t);
     }
     for (int ni = 0; ni < g->n_nodes; ni++) {
         ck_node *n = &g->nodes[ni];
@@ -154,7 +167,8 @@ static ck_status check_graph(ck_graph *g, ck_diags *d) {
             o->state = CK_VAL_FAILED;
             o->shape = (ck_shape){0};
             o->channels_last = n->a.channels_last;
-            o->dtype = CK_F32;
+            /* an op computes in its first input's type unless its rule says */
+            o->dtype = n->n_in > 0 ? g->vals[n->in[0]].dtype : CK_F32;
         }
         if (!reached) {
             n->state = CK_LAYER_NOT_REACHED;
@@ -183,15 +197,21 @@ static ck_status check_graph(ck_graph *g, ck_diags *d) {
             good = ck_op_get(n->op)->shape(&c);
         }
         if (good) {
+            const ck_op *rules = ck_op_get(n->op);
             n->state = CK_LAYER_OK;
             for (int k = 0; k < n->n_out; k++) g->vals[n->out[k]].state = CK_VAL_OK;
-            if (ck_op_get(n->op)->cost) {
+            /* the constant evaluator: outputs computed from known inputs */
+            if (rules->eval && !rules->eval(&c))
+                for (int k = 0; k < n->n_out; k++) ck_val_forget(&g->vals[n->out[k]]);
+            if (rules->cost) {
                 ck_cost cost = {0};
-                ck_op_get(n->op)->cost(&c, &cost);
+                rules->cost(&c, &cost);
                 n->params_count = cost.params;
                 n->macs = cost.macs;
                 n->ops = cost.ops;
             }
+            /* a folded layer never runs: arithmetic on sizes, not on data */
+            if (outputs_known(g, n)) n->macs = n->ops = 0;
         } else {
             ok = false;
             n->state = CK_LAYER_FAILED;

@@ -70,7 +70,7 @@ void ck_graph_free(ck_graph *g) {
     for (int i = 0; i < g->n_nodes; i++) node_free(&g->nodes[i]);
     for (int i = 0; i < g->n_vals; i++) {
         free(g->vals[i].name);
-        if (g->vals[i].tensor < 0) free(g->vals[i].kval); /* a constant's kval is its tensor's */
+        ck_val_forget(&g->vals[i]); /* a constant's contents are its tensor's */
     }
     for (int i = 0; i < g->n_tensors; i++) ck_tensor_free(&g->tensors[i]);
     ck_blob_release(g->blob);
@@ -80,6 +80,8 @@ void ck_graph_free(ck_graph *g) {
     free(g->tensors);
     free(g->inputs);
     free(g->declared);
+    for (int i = 0; g->sym && i < g->n_inputs * CK_MAX_RANK; i++) free(g->sym[i]);
+    free(g->sym);
     free(g->outputs);
     free(g->source);
     free(g->val_ix);
@@ -192,12 +194,33 @@ int ck_graph_add_input(ck_graph *g, const char *name, const ck_shape *declared,
     ck_shape *dc = realloc(g->declared, (size_t)(g->n_inputs + 1) * sizeof *dc);
     if (!dc) return -1;
     g->declared = dc;
+    if (g->sym) {
+        char **sy = realloc(g->sym, (size_t)(g->n_inputs + 1) * CK_MAX_RANK * sizeof *sy);
+        if (!sy) return -1;
+        g->sym = sy;
+        memset(&sy[g->n_inputs * CK_MAX_RANK], 0, CK_MAX_RANK * sizeof *sy);
+    }
     g->inputs[g->n_inputs] = v;
     g->declared[g->n_inputs] = declared ? *declared : (ck_shape){0};
     g->vals[v].input_index = g->n_inputs;
     g->vals[v].channels_last = channels_last;
     g->n_inputs++;
     return v;
+}
+
+bool ck_graph_set_symbol(ck_graph *g, int input, int axis, const char *name) {
+    if (input < 0 || input >= g->n_inputs || axis < 0 || axis >= CK_MAX_RANK) return false;
+    if (!g->sym && !(g->sym = calloc((size_t)g->n_inputs * CK_MAX_RANK, sizeof *g->sym)))
+        return false;
+    char **at = &g->sym[input * CK_MAX_RANK + axis];
+    free(*at);
+    return (*at = ck_strdup(name)) != NULL;
+}
+
+const char *ck_graph_symbol(const ck_graph *g, int input, int axis) {
+    if (!g->sym || input < 0 || input >= g->n_inputs || axis < 0 || axis >= CK_MAX_RANK)
+        return NULL;
+    return g->sym[input * CK_MAX_RANK + axis];
 }
 
 int ck_graph_add_tensor(ck_graph *g, ck_tensor *t) {
@@ -251,6 +274,10 @@ ck_status ck_graph_set_input_shape(ck_graph *g, int i, const ck_shape *s) {
     if (!g || i < 0 || i >= g->n_inputs || !s || s->rank < 0 || s->rank > CK_MAX_RANK)
         return CK_EUSAGE;
     g->declared[i] = *s;
+    for (int a = 0; g->sym && a < CK_MAX_RANK; a++) {
+        free(g->sym[i * CK_MAX_RANK + a]);
+        g->sym[i * CK_MAX_RANK + a] = NULL;
+    }
     /* import warnings about this input's shape (symbolic dims) are moot now */
     const char *name = g->vals[g->inputs[i]].name;
     int k = 0;
@@ -633,6 +660,7 @@ ck_graph *ck_graph_clone(const ck_graph *g, bool weights) {
         *v = *s;
         v->name = NULL;
         v->kval = NULL;
+        v->kflt = NULL;
         v->nkval = 0;
         v->state = CK_VAL_UNKNOWN;
         if (!(v->name = ck_strdup(s->name))) goto fail;
@@ -650,6 +678,9 @@ ck_graph *ck_graph_clone(const ck_graph *g, bool weights) {
     c->declared = malloc((size_t)(g->n_inputs ? g->n_inputs : 1) * sizeof *c->declared);
     if (!c->declared) goto fail;
     if (g->n_inputs) memcpy(c->declared, g->declared, (size_t)g->n_inputs * sizeof *c->declared);
+    for (int i = 0; g->sym && i < g->n_inputs * CK_MAX_RANK; i++)
+        if (g->sym[i] && !ck_graph_set_symbol(c, i / CK_MAX_RANK, i % CK_MAX_RANK, g->sym[i]))
+            goto fail;
     for (int i = 0; i < g->warnings.n; i++) {
         const ck_diag *w = &g->warnings.v[i];
         if (!ck_diag_add(&c->warnings, w->severity, w->code, w->layer, w->op, "%s",

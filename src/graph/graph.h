@@ -29,6 +29,12 @@ typedef struct ck_layer_spec {
 ck_graph *ck_graph_new(ck_dialect dialect, const char *source);
 /* Declares a graph input value. */
 int ck_graph_add_input(ck_graph *g, const char *name, const ck_shape *declared, bool channels_last);
+/* Names axis `axis` of input `input` as a symbol (its declared size is 0
+ * until a shape is given). False on out-of-memory. */
+bool ck_graph_set_symbol(ck_graph *g, int input, int axis, const char *name);
+/* The symbol of axis `axis` of input `input`, or NULL when its size is a
+ * number (or was given). */
+const char *ck_graph_symbol(const ck_graph *g, int input, int axis);
 /* Adds a tensor (takes ownership of *t's contents). Returns its index or -1. */
 int ck_graph_add_tensor(ck_graph *g, ck_tensor *t);
 /* Adds a value that holds a constant tensor. */

@@ -60,6 +60,14 @@ static bool ints_exact(ck_build *b, const char *name, int n, int64_t *out, int64
     return true;
 }
 
+/* The importer's mark of a PyTorch export (ops/attrs.h, torch_rules). */
+static bool torch_rules(ck_build *b) {
+    int64_t t = 0;
+    if (!ck_arg_int(b, "torch_rules", &t)) return false;
+    b->a->torch_rules = t != 0;
+    return true;
+}
+
 /* strides, dilations, pads, auto_pad for a window op with nsp axes. */
 static bool window_attrs(ck_build *b, int nsp, bool dilations) {
     ck_attrs *a = b->a;
@@ -279,7 +287,9 @@ static bool pool_any(ck_build *b, bool avg) {
     memcpy(a->kernel, ks, (size_t)nk * sizeof *ks);
     if (!window_attrs(b, nk, true)) return false;
     int64_t ceil = 0, cip = 0, so = 0;
-    if (!ck_arg_int(b, "ceil_mode", &ceil) || !ck_arg_int(b, "storage_order", &so)) return false;
+    if (!ck_arg_int(b, "ceil_mode", &ceil) || !ck_arg_int(b, "storage_order", &so) ||
+        !torch_rules(b))
+        return false;
     if (ceil != 0 && ceil != 1) {
         ck_build_fail(b, CK_INVALID_CONFIG, "%s: ceil_mode must be 0 or 1, got %lld", b->type,
                       (long long)ceil);
@@ -394,6 +404,42 @@ static bool build_exp(ck_build *b) {
     return set_act(b, CK_ACT_EXP);
 }
 
+/* the elementwise math functions: ONNX name -> function */
+static bool build_math(ck_build *b) {
+    static const struct {
+        const char *name;
+        ck_act act;
+    } fns[] = {{"Neg", CK_ACT_NEG},     {"Abs", CK_ACT_ABS},
+               {"Sqrt", CK_ACT_SQRT},   {"Reciprocal", CK_ACT_RECIPROCAL},
+               {"Floor", CK_ACT_FLOOR}, {"Ceil", CK_ACT_CEIL},
+               {"Round", CK_ACT_ROUND}, {"Sign", CK_ACT_SIGN},
+               {"Log", CK_ACT_LOG},     {"Erf", CK_ACT_ERF},
+               {"Sin", CK_ACT_SIN},     {"Cos", CK_ACT_COS},
+               {"Not", CK_ACT_NOT},     {"Mish", CK_ACT_MISH}};
+    for (size_t i = 0; i < sizeof fns / sizeof *fns; i++)
+        if (!strcmp(b->fe->name, fns[i].name)) return set_act(b, fns[i].act);
+    return set_act(b, CK_ACT_IDENTITY);
+}
+
+static bool build_celu(ck_build *b) {
+    b->a->act = CK_ACT_CELU;
+    b->a->alpha = 1.0;
+    return ck_arg_float(b, "alpha", &b->a->alpha);
+}
+
+static bool build_thresholded_relu(ck_build *b) {
+    b->a->act = CK_ACT_THRESHOLDED_RELU;
+    b->a->alpha = 1.0;
+    return ck_arg_float(b, "alpha", &b->a->alpha);
+}
+
+static bool build_mod(ck_build *b) {
+    int64_t f = 0;
+    if (!ck_arg_int(b, "fmod", &f)) return false;
+    b->a->mod.fmod = f != 0;
+    return true;
+}
+
 static bool build_leaky(ck_build *b) {
     b->a->act = CK_ACT_LEAKY_RELU;
     b->a->alpha = 0.01;
@@ -493,6 +539,7 @@ static bool build_nothing(ck_build *b) {
 
 static bool norm_features(ck_build *b) {
     ck_attrs *a = b->a;
+    if (!torch_rules(b)) return false;
     a->eps = 1e-5;
     if (!ck_arg_float(b, "epsilon", &a->eps)) return false;
     a->nsp = 0;
@@ -523,7 +570,10 @@ static bool norm_features(ck_build *b) {
             return false;
         }
     }
-    a->affine = true;
+    /* a scale made by a Constant node (PyTorch's GroupNorm exports ones and
+     * zeros, its affine weight and bias in the Mul and Add after) is no
+     * parameter */
+    a->affine = !s || !s->from_node;
     return true;
 }
 
@@ -777,8 +827,9 @@ static const char *const p_conv[] = {"kernel_shape", "strides", "dilations", "pa
 static const char *const p_tconv[] = {"kernel_shape",   "strides",      "dilations",
                                       "pads",           "auto_pad",     "group",
                                       "output_padding", "output_shape", NULL};
-static const char *const p_maxpool[] = {"kernel_shape", "strides",   "dilations",     "pads",
-                                        "auto_pad",     "ceil_mode", "storage_order", NULL};
+static const char *const p_maxpool[] = {"kernel_shape",  "strides",     "dilations",
+                                        "pads",          "auto_pad",    "ceil_mode",
+                                        "storage_order", "torch_rules", NULL};
 static const char *const p_avgpool[] = {"kernel_shape", "strides",   "dilations",         "pads",
                                         "auto_pad",     "ceil_mode", "count_include_pad", NULL};
 static const char *const p_gemm[] = {"alpha", "beta", "transA", "transB", "broadcast", NULL};
@@ -792,7 +843,7 @@ static const char *const p_clip[] = {"min", "max", NULL};
 static const char *const p_softmax[] = {"axis", "opset", NULL};
 static const char *const p_bn[] = {"epsilon", "momentum",        "spatial", "training_mode",
                                    "is_test", "consumed_inputs", NULL};
-static const char *const p_in[] = {"epsilon", NULL};
+static const char *const p_in[] = {"epsilon", "torch_rules", NULL};
 static const char *const p_dropout[] = {"ratio", "seed", "is_test", NULL};
 static const char *const p_reshape[] = {"allowzero", NULL};
 static const char *const p_transpose[] = {"perm", NULL};
@@ -815,6 +866,7 @@ static const char *const p_resize[] = {"mode",
                                        NULL};
 static const char *const p_upsample[] = {"mode", NULL};
 static const char *const p_pad[] = {"mode", "value", NULL};
+static const char *const p_mod[] = {"fmod", NULL};
 
 /* the attributes the fix search edits, as ONNX names them (a Conv's kernel
  * comes from its weight: not one) */
@@ -842,14 +894,29 @@ const ck_frontend ck_fe_onnx[] = {
     OX("GlobalMaxPool", GLOBAL_MAX_POOL, p_none, 0, build_global_pool),
     OX("Gemm", LINEAR, p_gemm, 0, build_gemm),
     OX("MatMul", ONNX_MATMUL, p_none, 0, build_matmul),
-    OX("Add", ONNX_ADD, p_binary, 0, build_nothing),
-    OX("Sub", ONNX_SUB, p_binary, 0, build_nothing),
-    OX("Mul", ONNX_MUL, p_binary, 0, build_nothing),
-    OX("Div", ONNX_DIV, p_binary, 0, build_nothing),
+    OX("Add", ADD, p_binary, 0, build_nothing),
+    OX("Sub", SUB, p_binary, 0, build_nothing),
+    OX("Mul", MUL, p_binary, 0, build_nothing),
+    OX("Div", DIV, p_binary, 0, build_nothing),
+    OX("Sum", ADD, p_none, 0, build_nothing),
     OX("Max", MAX, p_binary, 0, build_nothing),
     OX("Min", MIN, p_binary, 0, build_nothing),
     OX("Mean", MEAN, p_binary, 0, build_nothing),
-    OX("Concat", ONNX_CONCAT, p_axis, 0, build_concat),
+    OX("Pow", POW, p_none, 0, build_nothing),
+    OX("Mod", MOD, p_mod, 0, build_mod),
+    OX("Equal", EQUAL, p_none, 0, build_nothing),
+    OX("Less", LESS, p_none, 0, build_nothing),
+    OX("LessOrEqual", LESS_EQUAL, p_none, 0, build_nothing),
+    OX("Greater", GREATER, p_none, 0, build_nothing),
+    OX("GreaterOrEqual", GREATER_EQUAL, p_none, 0, build_nothing),
+    OX("And", AND, p_none, 0, build_nothing),
+    OX("Or", OR, p_none, 0, build_nothing),
+    OX("Xor", XOR, p_none, 0, build_nothing),
+    OX("Where", WHERE, p_none, 0, build_nothing),
+    OX("Expand", EXPAND, p_none, 0, build_nothing),
+    OX("Tile", TILE, p_none, 0, build_nothing),
+    OX("ScatterND", SCATTER_ND, p_none, 0, build_nothing),
+    OX("Concat", CONCAT, p_axis, 0, build_concat),
     OX("Flatten", FLATTEN, p_axis, 0, build_flatten),
     OX("Reshape", RESHAPE, p_reshape, 0, build_reshape),
     OX("Transpose", TRANSPOSE, p_transpose, 0, build_transpose),
@@ -866,13 +933,29 @@ const ck_frontend ck_fe_onnx[] = {
     OX("Softplus", ACTIVATION, p_none, 0, build_softplus),
     OX("Softsign", ACTIVATION, p_none, 0, build_softsign),
     OX("Exp", ACTIVATION, p_none, 0, build_exp),
+    OX("Neg", ACTIVATION, p_none, 0, build_math),
+    OX("Abs", ACTIVATION, p_none, 0, build_math),
+    OX("Sqrt", ACTIVATION, p_none, 0, build_math),
+    OX("Reciprocal", ACTIVATION, p_none, 0, build_math),
+    OX("Floor", ACTIVATION, p_none, 0, build_math),
+    OX("Ceil", ACTIVATION, p_none, 0, build_math),
+    OX("Round", ACTIVATION, p_none, 0, build_math),
+    OX("Sign", ACTIVATION, p_none, 0, build_math),
+    OX("Log", ACTIVATION, p_none, 0, build_math),
+    OX("Erf", ACTIVATION, p_none, 0, build_math),
+    OX("Sin", ACTIVATION, p_none, 0, build_math),
+    OX("Cos", ACTIVATION, p_none, 0, build_math),
+    OX("Not", ACTIVATION, p_none, 0, build_math),
+    OX("Mish", ACTIVATION, p_none, 0, build_math),
+    OX("Celu", ACTIVATION, p_alpha, 0, build_celu),
+    OX("ThresholdedRelu", ACTIVATION, p_alpha, 0, build_thresholded_relu),
     OX("PRelu", ACTIVATION, p_none, 0, build_prelu),
     OX("Softmax", ACTIVATION, p_softmax, 0, build_softmax),
     OX("LogSoftmax", ACTIVATION, p_softmax, 0, build_softmax),
     OX("BatchNormalization", BATCH_NORM, p_bn, 0, build_batchnorm),
     OX("InstanceNormalization", INSTANCE_NORM, p_in, 0, norm_features),
-    OX("Dropout", ONNX_IDENTITY, p_dropout, 0, build_nothing),
-    OX("Identity", ONNX_IDENTITY, p_none, 0, build_nothing),
+    OX("Dropout", IDENTITY, p_dropout, 0, build_nothing),
+    OX("Identity", IDENTITY, p_none, 0, build_nothing),
     OX("Pad", ONNX_PAD, p_pad, 0, build_pad),
     OX("Resize", ONNX_RESIZE, p_resize, 0, build_resize),
     OX("Upsample", ONNX_RESIZE, p_upsample, 0, build_resize),

@@ -126,6 +126,7 @@ typedef struct rd {
     ck_diags *d;
     const char *path;
     int64_t opset;
+    bool torch;   /* exported by PyTorch (producer_name): its forward's refusals apply too */
     smap vals;    /* value name -> value index in g */
     smap names;   /* node names used */
     smap dropped; /* outputs convkit does not compute -> node index */
@@ -903,6 +904,27 @@ static bool read_input(rd *r, const Onnx__ValueInfoProto *vi) {
         r->oom = true;
         return false;
     }
+    /* each open axis is a symbol: its dim_param, else d<axis> */
+    const Onnx__TensorShapeProto *sh =
+        tp && tp->value_case == ONNX__TYPE_PROTO__VALUE_TENSOR_TYPE && tp->tensor_type
+            ? tp->tensor_type->shape
+            : NULL;
+    int in = r->g->vals[v].input_index;
+    for (size_t i = 0; sh && i < sh->n_dim; i++) {
+        const Onnx__TensorShapeProto__Dimension *dm = sh->dim[i];
+        if (dm && dm->value_case == ONNX__TENSOR_SHAPE_PROTO__DIMENSION__VALUE_DIM_VALUE) continue;
+        char auto_name[24];
+        snprintf(auto_name, sizeof auto_name, "d%zu", i);
+        const char *p =
+            (dm && dm->value_case == ONNX__TENSOR_SHAPE_PROTO__DIMENSION__VALUE_DIM_PARAM &&
+             dm->dim_param && dm->dim_param[0])
+                ? dm->dim_param
+                : auto_name;
+        if (!ck_graph_set_symbol(r->g, in, (int)i, p)) {
+            r->oom = true;
+            return false;
+        }
+    }
     return true;
 }
 
@@ -1167,6 +1189,7 @@ static bool fold_constant(rd *r, const Onnx__NodeProto *n, const char *name) {
         ck_graph_warn(r->g, CK_UNSUPPORTED, name,
                       "Constant %s uses %s, which convkit does not read", name, an);
     }
+    t.from_node = true;
     return add_const(r, &t, out) >= 0;
 }
 
@@ -1335,6 +1358,16 @@ static bool add_node(rd *r, const Onnx__NodeProto *n, size_t idx) {
             goto done;
         }
     }
+    /* a PyTorch export: PyTorch's refusals of its InstanceNorm and
+     * MaxPool1d hold for these layers too (ops/attrs.h, torch_rules) */
+    if (std && r->torch &&
+        (strcmp(op, "InstanceNormalization") == 0 || strcmp(op, "MaxPool") == 0)) {
+        ck_value tv = {.kind = CK_V_INT, .i = 1};
+        if (!ck_args_push_kw(&args, "torch_rules", tv)) {
+            r->oom = true;
+            goto done;
+        }
+    }
     if (std && (strcmp(op, "Softmax") == 0 || strcmp(op, "LogSoftmax") == 0 ||
                 strcmp(op, "Hardmax") == 0)) {
         ck_value ov = {.kind = CK_V_INT, .i = r->opset};
@@ -1384,6 +1417,13 @@ static bool add_node(rd *r, const Onnx__NodeProto *n, size_t idx) {
     }
     free(ins);
     ins = data;
+    /* ScatterND (data, indices, updates): convkit reads the updates second,
+     * so that the inputs carrying data come first (ops.def) */
+    if (std && strcmp(op, "ScatterND") == 0 && n_data == 3) {
+        const char *t = ins[1];
+        ins[1] = ins[2];
+        ins[2] = t;
+    }
 
     /* outputs */
     int n_out = (int)n->n_output;
@@ -1614,6 +1654,7 @@ ck_status ck_load_onnx_blob(ck_blob *blob, const char *path, const ck_limits *li
                       "%s holds no graph (ModelProto field 7); is it an ONNX model?", file);
         goto out;
     }
+    r.torch = m->producer_name && strcmp(m->producer_name, "pytorch") == 0;
     for (size_t i = 0; i < m->n_opset_import; i++) {
         const Onnx__OperatorSetIdProto *o = m->opset_import[i];
         if (o && std_domain(o->domain) && o->has_version) r.opset = o->version;

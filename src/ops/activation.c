@@ -31,7 +31,18 @@ static bool act_shape(ck_ctx *c) {
         }
     }
     c->out[0]->shape = *x;
+    if (a->act == CK_ACT_NOT) c->out[0]->dtype = CK_BOOL;
     return true;
+}
+
+/* Elementwise functions of known contents (softmax and PReLU are not folded). */
+static bool act_eval(ck_ctx *c) {
+    ck_known x;
+    float alpha, beta;
+    if (!ck_in_known(c, 0, &x)) return false;
+    ck_act_params(&c->n->a, &alpha, &beta);
+    void *y = ck_out_known(c, 0, x.t);
+    return y && ck_nd_unary(c->n->a.act, alpha, beta, x.t, x.p, y, x.n);
 }
 
 static void act_cost(const ck_ctx *c, ck_cost *k) {
@@ -40,11 +51,11 @@ static void act_cost(const ck_ctx *c, ck_cost *k) {
     if (a->act == CK_ACT_PRELU) k->params = a->num_features > 0 ? a->num_features : 1;
 }
 
-const ck_op ck_op_activation = {act_shape, act_cost};
+const ck_op ck_op_activation = {act_shape, act_cost, act_eval};
 
 static bool identity_shape(ck_ctx *c) {
     for (int i = 0; i < c->n_out; i++) c->out[i]->shape = c->in[0]->shape;
     return true;
 }
 
-const ck_op ck_op_identity = {identity_shape, NULL};
+const ck_op ck_op_identity = {identity_shape, NULL, ck_eval_copy};

@@ -66,6 +66,23 @@ typedef enum ck_act {
     CK_ACT_LOG_SOFTMAX, /* over axis */
     CK_ACT_EXP,
     CK_ACT_IDENTITY,
+    /* elementwise math (ONNX Neg, Abs, ...; PyTorch torch.neg, ...) */
+    CK_ACT_NEG,
+    CK_ACT_ABS,
+    CK_ACT_SQRT,
+    CK_ACT_RECIPROCAL,
+    CK_ACT_FLOOR,
+    CK_ACT_CEIL,
+    CK_ACT_ROUND, /* half to even */
+    CK_ACT_SIGN,
+    CK_ACT_LOG,
+    CK_ACT_ERF,
+    CK_ACT_SIN,
+    CK_ACT_COS,
+    CK_ACT_NOT, /* logical not: 1 where the input is 0 */
+    CK_ACT_MISH,
+    CK_ACT_CELU,             /* alpha */
+    CK_ACT_THRESHOLDED_RELU, /* x where x > alpha, else 0 */
 } ck_act;
 
 /* A reduction (ONNX Reduce*, PyTorch mean/sum/amax/amin). */
@@ -175,6 +192,11 @@ typedef struct ck_attrs {
     bool has_scalar, scalar_first;
     double scalar;
 
+    /* An ONNX model exported by PyTorch: the refusals PyTorch's own forward
+     * makes (InstanceNorm over one value, MaxPool1d's empty output) apply
+     * too, as to a PyTorch layer. */
+    bool torch_rules;
+
     /* ---- parameters of one op each ---- */
     struct { /* ONNX Gemm: y = alpha * A B + beta * C */
         double alpha, beta;
@@ -197,9 +219,12 @@ typedef struct ck_attrs {
         int scales_input; /* the input that holds scales (Upsample 1, Resize 2; sizes next) */
     } resize;
     int64_t chunks; /* torch.chunk: the number of pieces asked for */
-    struct {        /* depth_to_space, space_to_depth (the block is kernel = stride on 2 axes) */
-        bool crd;   /* channel c's block offsets are channels c*r*r + o (PyTorch, ONNX mode
-                       CRD); else o*C + c (ONNX DepthToSpace DCR, SpaceToDepth) */
+    struct {        /* ONNX Mod */
+        bool fmod;  /* the remainder takes the dividend's sign (C fmod), else the divisor's */
+    } mod;
+    struct {      /* depth_to_space, space_to_depth (the block is kernel = stride on 2 axes) */
+        bool crd; /* channel c's block offsets are channels c*r*r + o (PyTorch, ONNX mode
+                     CRD); else o*C + c (ONNX DepthToSpace DCR, SpaceToDepth) */
     } space;
 } ck_attrs;
 

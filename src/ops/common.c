@@ -507,37 +507,6 @@ many:
     return false;
 }
 
-/* ---- known contents of small integer values (shape arithmetic) --------- */
-
-const int64_t *ck_known_ints(const ck_ctx *c, int k, int64_t *n) {
-    if (k < 0 || k >= c->n_in) return NULL;
-    const ck_val *v = c->in[k];
-    if (v->kval) {
-        *n = v->nkval;
-        return v->kval;
-    }
-    if (v->tensor >= 0) {
-        const ck_tensor *t = &c->g->tensors[v->tensor];
-        int64_t cnt;
-        if (t->i64 && ck_shape_numel(&t->shape, &cnt)) {
-            *n = cnt;
-            return t->i64;
-        }
-    }
-    return NULL;
-}
-
-void ck_set_kval(ck_val *o, const int64_t *v, int64_t n) {
-    free(o->kval);
-    o->kval = NULL;
-    o->nkval = 0;
-    if (n < 0 || n > CK_MAX_KVAL) return;
-    o->kval = malloc((size_t)(n ? n : 1) * sizeof *o->kval);
-    if (!o->kval) return;
-    if (n) memcpy(o->kval, v, (size_t)n * sizeof *v);
-    o->nkval = n;
-}
-
 bool ck_call_shape(ck_ctx *c, ck_op_id op, const ck_attrs *a, int n_in) {
     ck_node tmp = *c->n;
     tmp.a = *a;
@@ -605,4 +574,4 @@ static bool unknown_shape(ck_ctx *c) {
     return false;
 }
 
-const ck_op ck_op_unknown = {unknown_shape, NULL};
+const ck_op ck_op_unknown = {unknown_shape, NULL, NULL};

@@ -219,7 +219,7 @@ static void conv_cost(const ck_ctx *c, ck_cost *k) {
     k->macs = ck_sat_mul(ck_numel_sat(y), per_out);
 }
 
-const ck_op ck_op_conv = {conv_shape, conv_cost};
+const ck_op ck_op_conv = {conv_shape, conv_cost, NULL};
 
 /* ---- transposed convolution -------------------------------------------- */
 
@@ -353,7 +353,7 @@ static void tconv_cost(const ck_ctx *c, ck_cost *k) {
     k->macs = ck_sat_mul(ck_numel_sat(x), per_in);
 }
 
-const ck_op ck_op_conv_transpose = {tconv_shape, tconv_cost};
+const ck_op ck_op_conv_transpose = {tconv_shape, tconv_cost, NULL};
 
 /* ---- Keras separable convolution: depthwise then 1x1 ------------------- */
 
@@ -379,4 +379,4 @@ static void sep_cost(const ck_ctx *c, ck_cost *k) {
         ck_sat_mul(sp, ck_sat_add(ck_sat_mul(mid, ck_kernel_numel(a)), ck_sat_mul(mid, a->out_ch)));
 }
 
-const ck_op ck_op_separable_conv = {sep_shape, sep_cost};
+const ck_op ck_op_separable_conv = {sep_shape, sep_cost, NULL};

@@ -35,6 +35,10 @@ typedef struct ck_tensor {
     /* Its values are those of the graph input of the same name, given at
      * run time (ONNX weights declared as graph inputs); shape only here. */
     bool from_input;
+    /* Made by an ONNX Constant node: a constant of the computation (an
+     * exporter's ones and zeros, a Python number), not a learned weight,
+     * so it is no parameter. */
+    bool from_node;
 } ck_tensor;
 
 typedef enum ck_vstate { CK_VAL_UNKNOWN = 0, CK_VAL_OK, CK_VAL_FAILED } ck_vstate;
@@ -47,9 +51,11 @@ typedef struct ck_val {
     ck_shape shape;
     bool channels_last;
     ck_dtype dtype;
-    /* Known integer contents for small shape tensors (ONNX Shape -> Gather -> Concat
-     * chains, Reshape targets). NULL when not known. Owned. */
+    /* Known contents (the constant evaluator, ops/ops.h): kval for integer
+     * and bool values, kflt for float values, nkval elements; both NULL when
+     * not known. Owned, except a constant's, which are its tensor's data. */
     int64_t *kval;
+    float *kflt;
     int64_t nkval;
     int tensor; /* index into graph tensors when this value is a constant, else -1 */
 } ck_val;
@@ -105,6 +111,11 @@ struct ck_graph {
     int n_inputs;
     int *inputs;        /* value indices of graph inputs */
     ck_shape *declared; /* declared input shapes (rank 0 = none) */
+    /* The names of the declared inputs' symbolic axes (ONNX dim_param):
+     * sym[i * CK_MAX_RANK + a] for axis a of input i (its declared size is
+     * 0), NULL where the size is a number; sym is NULL when no axis is
+     * symbolic. Owned; an input's names go when its shape is set. */
+    char **sym;
     int n_outputs;
     int *outputs;
     int n_tensors, cap_tensors;

@@ -79,4 +79,4 @@ static void linear_cost(const ck_ctx *c, ck_cost *k) {
     k->macs = ck_sat_mul(ck_numel_sat(&c->out[0]->shape), f);
 }
 
-const ck_op ck_op_linear = {linear_shape, linear_cost};
+const ck_op ck_op_linear = {linear_shape, linear_cost, NULL};

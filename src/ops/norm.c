@@ -64,6 +64,10 @@ static bool stats_ok(ck_ctx *c, const ck_shape *x, int ax, int64_t C) {
                      inst ? "InstanceNorm keeps no running statistics unless "
                             "track_running_stats=True, so it cannot normalise one value"
                           : "GroupNorm always normalises with the input's statistics");
+    if (dg && a->torch_rules)
+        ck_diag_note(dg, "this ONNX model was exported by PyTorch, whose forward raises here even "
+                         "in eval mode (InstanceNorm2d, or GroupNorm exported as "
+                         "InstanceNormalization); ONNX itself would output the bias");
     if (x->rank > ax + 1)
         ck_fail_axis(c, x->rank - 1, ck_axis_name(x->rank - ax - 1, x->rank - ax - 2), 1);
     return false;
@@ -85,7 +89,7 @@ static bool channels_norm_shape(ck_ctx *c) {
     }
     int64_t C = x->d[ax];
     if (a->num_features > 0 && C != a->num_features &&
-        (c->n->op != CK_OP_INSTANCE_NORM || a->affine)) {
+        (c->n->op != CK_OP_INSTANCE_NORM || a->affine || a->dialect != CK_DIALECT_PYTORCH)) {
         char buf[160];
         ck_shape_str(x, buf, sizeof buf);
         ck_diag *dg = ck_fail(
@@ -101,7 +105,8 @@ static bool channels_norm_shape(ck_ctx *c) {
                 c->n->type, (long long)C, (long long)a->num_groups);
         return false;
     }
-    if (a->dialect == CK_DIALECT_PYTORCH && !stats_ok(c, x, ax, C)) return false;
+    if ((a->dialect == CK_DIALECT_PYTORCH || a->torch_rules) && !stats_ok(c, x, ax, C))
+        return false;
     c->out[0]->shape = *x;
     return true;
 }
@@ -123,9 +128,9 @@ static void channels_norm_cost(const ck_ctx *c, ck_cost *k) {
     k->ops = ck_sat_mul(ck_numel_sat(x), 2);
 }
 
-const ck_op ck_op_batch_norm = {channels_norm_shape, channels_norm_cost};
-const ck_op ck_op_instance_norm = {channels_norm_shape, channels_norm_cost};
-const ck_op ck_op_group_norm = {channels_norm_shape, channels_norm_cost};
+const ck_op ck_op_batch_norm = {channels_norm_shape, channels_norm_cost, NULL};
+const ck_op ck_op_instance_norm = {channels_norm_shape, channels_norm_cost, NULL};
+const ck_op ck_op_group_norm = {channels_norm_shape, channels_norm_cost, NULL};
 
 static bool layer_norm_shape(ck_ctx *c) {
     const ck_attrs *a = &c->n->a;
@@ -162,4 +167,4 @@ static void layer_norm_cost(const ck_ctx *c, ck_cost *k) {
     k->ops = ck_sat_mul(ck_numel_sat(x), 4);
 }
 
-const ck_op ck_op_layer_norm = {layer_norm_shape, layer_norm_cost};
+const ck_op ck_op_layer_norm = {layer_norm_shape, layer_norm_cost, NULL};

@@ -1,6 +1,7 @@
-/* ONNX-only ops: shape-tensor arithmetic that folds PyTorch's exported
- * shape chains, and wrappers that read ONNX's attribute-like inputs before
- * calling the canonical op. See onnx_shape_ops.h for the attribute use. */
+/* ONNX-only ops: shape-tensor ops (their contents computed by the constant
+ * evaluator, ops/ops.h), and wrappers that read ONNX's attribute-like
+ * inputs before calling the canonical op. See onnx_shape_ops.h for the
+ * attribute use. */
 #include "ops/onnx_shape_ops.h"
 
 #include <limits.h>
@@ -9,38 +10,15 @@
 
 /* ---- helpers ------------------------------------------------------------ */
 
-/* True when input k is absent: not bound, the importer's placeholder, or an
- * empty constant (PyTorch writes an empty `scales` next to `sizes`). */
-static bool absent(const ck_ctx *c, int k) {
-    if (k >= c->n_in) return true;
-    const ck_val *v = c->in[k];
+bool ck_onnx_val_absent(const ck_val *v) {
     if (strcmp(v->name, CK_ONNX_ABSENT) == 0) return true;
     int64_t n;
     return v->tensor >= 0 && ck_shape_numel(&v->shape, &n) && n == 0;
 }
 
-/* Known numbers of input k (float constants, or integers); false if unknown. */
-static bool known_nums(const ck_ctx *c, int k, double *out, int max, int *n) {
-    int64_t cnt;
-    const int64_t *iv = ck_known_ints(c, k, &cnt);
-    if (iv) {
-        if (cnt > max) return false;
-        for (int64_t i = 0; i < cnt; i++) out[i] = (double)iv[i];
-        *n = (int)cnt;
-        return true;
-    }
-    if (k >= c->n_in || c->in[k]->tensor < 0) return false;
-    const ck_tensor *t = &c->g->tensors[c->in[k]->tensor];
-    if (!t->f32 || !ck_shape_numel(&t->shape, &cnt) || cnt > max) return false;
-    for (int64_t i = 0; i < cnt; i++) out[i] = t->f32[i];
-    *n = (int)cnt;
-    return true;
-}
-
-static void copy_kval(ck_ctx *c, int from, int to) {
-    int64_t n;
-    const int64_t *v = ck_known_ints(c, from, &n);
-    if (v && to < c->n_out) ck_set_kval(c->out[to], v, n);
+/* True when input k is absent: not bound, or ck_onnx_val_absent. */
+static bool absent(const ck_ctx *c, int k) {
+    return k >= c->n_in || ck_onnx_val_absent(c->in[k]);
 }
 
 /* "[1, 3, 224, 224]" of input k into buf. */
@@ -85,7 +63,18 @@ static bool shape_shape(ck_ctx *c) {
     int64_t n = e > s ? e - s : 0;
     c->out[0]->shape = (ck_shape){.rank = 1, .d = {n}};
     out_int(c, 0);
-    ck_set_kval(c->out[0], &x->d[s], n);
+    return true;
+}
+
+/* the sizes of axes [start, end) */
+static bool shape_eval(ck_ctx *c) {
+    const ck_shape *x = &c->in[0]->shape;
+    int64_t *y = ck_out_known(c, 0, CK_ND_I64);
+    if (!y) return false;
+    int64_t s = c->n->a.dims.start, n = c->out[0]->shape.d[0];
+    if (s < 0) s += x->rank;
+    s = s < 0 ? 0 : s > x->rank ? x->rank : s;
+    memcpy(y, &x->d[s], (size_t)n * sizeof *y);
     return true;
 }
 
@@ -94,7 +83,7 @@ static void shape_cost(const ck_ctx *c, ck_cost *k) {
     k->ops = 0;
 }
 
-const ck_op ck_op_onnx_shape = {shape_shape, shape_cost};
+const ck_op ck_op_onnx_shape = {shape_shape, shape_cost, shape_eval};
 
 /* ---- Gather --------------------------------------------------------------- */
 
@@ -133,18 +122,37 @@ static bool gather_shape(ck_ctx *c) {
     for (int i = 0; i < ix->rank; i++) y.d[y.rank++] = ix->d[i];
     for (int i = ax + 1; i < x->rank; i++) y.d[y.rank++] = x->d[i];
     c->out[0]->shape = y;
-    c->out[0]->dtype = c->in[0]->dtype;
-    int64_t nd;
-    const int64_t *dv = ck_known_ints(c, 0, &nd);
-    if (dv && iv && x->rank == 1 && ni <= CK_ONNX_MAX_KVAL) {
-        int64_t tmp[CK_ONNX_MAX_KVAL];
-        for (int64_t i = 0; i < ni; i++) tmp[i] = dv[iv[i] < 0 ? iv[i] + dim : iv[i]];
-        ck_set_kval(c->out[0], tmp, ni);
-    }
     return true;
 }
 
-const ck_op ck_op_onnx_gather = {gather_shape, shape_cost};
+/* Gather's indices made non-negative (checked in range by its shape rule);
+ * malloc'd, NULL when unknown. */
+int64_t *ck_gather_indices(const ck_ctx *c, int64_t dim, int64_t *n) {
+    const int64_t *iv = ck_known_ints(c, 1, n);
+    if (!iv) return NULL;
+    int64_t *idx = malloc((size_t)(*n ? *n : 1) * sizeof *idx);
+    if (!idx) return NULL;
+    for (int64_t i = 0; i < *n; i++) idx[i] = iv[i] < 0 ? iv[i] + dim : iv[i];
+    return idx;
+}
+
+static bool gather_eval(ck_ctx *c) {
+    const ck_shape *x = &c->in[0]->shape;
+    ck_known d;
+    int ax = c->n->a.axis < 0 ? c->n->a.axis + x->rank : c->n->a.axis;
+    int64_t outer, inner, ni;
+    if (!ck_in_known(c, 0, &d)) return false;
+    int64_t *idx = ck_gather_indices(c, x->d[ax], &ni);
+    void *y = idx ? ck_out_known(c, 0, d.t) : NULL;
+    if (y) {
+        ck_nd_outer_inner(x, ax, &outer, &inner);
+        ck_nd_take(outer, x->d[ax], inner, idx, ni, ck_nd_size(d.t), d.p, y);
+    }
+    free(idx);
+    return y != NULL;
+}
+
+const ck_op ck_op_onnx_gather = {gather_shape, shape_cost, gather_eval};
 
 /* ---- Unsqueeze / Squeeze ---------------------------------------------------- */
 
@@ -178,12 +186,10 @@ static bool unsqueeze_shape(ck_ctx *c) {
     ck_shape y = {.rank = (int)r};
     for (int i = 0, k = 0; i < r; i++) y.d[i] = ins[i] ? 1 : x->d[k++];
     c->out[0]->shape = y;
-    c->out[0]->dtype = c->in[0]->dtype;
-    copy_kval(c, 0, 0);
     return true;
 }
 
-const ck_op ck_op_onnx_unsqueeze = {unsqueeze_shape, shape_cost};
+const ck_op ck_op_onnx_unsqueeze = {unsqueeze_shape, shape_cost, ck_eval_copy};
 
 static bool squeeze_shape(ck_ctx *c) {
     const ck_shape *x = &c->in[0]->shape;
@@ -211,17 +217,17 @@ static bool squeeze_shape(ck_ctx *c) {
     for (int i = 0; i < x->rank; i++)
         if (!drop[i]) y.d[y.rank++] = x->d[i];
     c->out[0]->shape = y;
-    c->out[0]->dtype = c->in[0]->dtype;
-    copy_kval(c, 0, 0);
     return true;
 }
 
-const ck_op ck_op_onnx_squeeze = {squeeze_shape, shape_cost};
+const ck_op ck_op_onnx_squeeze = {squeeze_shape, shape_cost, ck_eval_copy};
 
 /* ---- Slice ------------------------------------------------------------------ */
 
-static bool slice_shape(ck_ctx *c) {
-    const ck_shape *x = &c->in[0]->shape;
+/* Reads Slice's starts/ends/axes/steps and resolves them for input x:
+ * out[a] the sliced size, beg[a] and step[a] where it starts and how it
+ * steps (0 and 1 on axes not sliced). */
+bool ck_slice_params(ck_ctx *c, const ck_shape *x, ck_shape *out, int64_t *beg, int64_t *step) {
     int64_t ns, ne, na = 0, nst = 0;
     if (absent(c, 1) || absent(c, 2)) {
         ck_fail(c, CK_INVALID_CONFIG, "%s needs starts and ends", c->n->type);
@@ -246,8 +252,7 @@ static bool slice_shape(ck_ctx *c) {
                 x->rank);
         return false;
     }
-    ck_shape y = *x;
-    int64_t beg[CK_MAX_RANK], step[CK_MAX_RANK];
+    *out = *x;
     bool seen[CK_MAX_RANK] = {0};
     for (int i = 0; i < x->rank; i++) beg[i] = 0, step[i] = 1;
     for (int64_t i = 0; i < ns; i++) {
@@ -275,34 +280,50 @@ static bool slice_shape(ck_ctx *c) {
             e = e < -1 ? -1 : e > dim - 1 ? dim - 1 : e;
             len = b > e ? (s == INT64_MIN ? 1 : (b - e - 1) / -s + 1) : 0;
         }
-        y.d[a] = len;
+        out->d[a] = len;
         beg[a] = b;
         step[a] = s;
-    }
-    c->out[0]->shape = y;
-    c->out[0]->dtype = c->in[0]->dtype;
-    int64_t nd;
-    const int64_t *dv = ck_known_ints(c, 0, &nd);
-    if (dv && x->rank == 1 && y.d[0] <= CK_ONNX_MAX_KVAL && beg[0] >= 0) {
-        int64_t tmp[CK_ONNX_MAX_KVAL];
-        for (int64_t i = 0; i < y.d[0]; i++) tmp[i] = dv[beg[0] + i * step[0]];
-        ck_set_kval(c->out[0], tmp, y.d[0]);
     }
     return true;
 }
 
-const ck_op ck_op_onnx_slice = {slice_shape, shape_cost};
+static bool slice_shape(ck_ctx *c) {
+    int64_t beg[CK_MAX_RANK], step[CK_MAX_RANK];
+    return ck_slice_params(c, &c->in[0]->shape, &c->out[0]->shape, beg, step);
+}
+
+static bool slice_eval(ck_ctx *c) {
+    ck_known x;
+    ck_shape y;
+    int64_t beg[CK_MAX_RANK], step[CK_MAX_RANK], st[CK_MAX_RANK], off;
+    if (!ck_in_known(c, 0, &x) || !ck_slice_params(c, &c->in[0]->shape, &y, beg, step))
+        return false;
+    void *out = ck_out_known(c, 0, x.t);
+    if (!out) return false;
+    ck_nd_slice_strides(&c->in[0]->shape, &y, beg, step, st, &off);
+    ck_nd_gather_strided(&y, st, off, ck_nd_size(x.t), x.p, out);
+    return true;
+}
+
+const ck_op ck_op_onnx_slice = {slice_shape, shape_cost, slice_eval};
 
 /* ---- Cast, ConstantOfShape, Range ------------------------------------------ */
 
 static bool cast_shape(ck_ctx *c) {
     c->out[0]->shape = c->in[0]->shape;
     c->out[0]->dtype = (ck_dtype)c->n->a.cast.to;
-    copy_kval(c, 0, 0);
     return true;
 }
 
-const ck_op ck_op_onnx_cast = {cast_shape, shape_cost};
+static bool cast_eval(ck_ctx *c) {
+    ck_known x;
+    ck_nd_type t;
+    if (!ck_in_known(c, 0, &x) || !ck_dtype_nd(c->out[0]->dtype, &t)) return false;
+    void *y = ck_out_known(c, 0, t);
+    return y && ck_nd_cast(x.t, t, c->out[0]->dtype == CK_BOOL, x.n, x.p, y);
+}
+
+const ck_op ck_op_onnx_cast = {cast_shape, shape_cost, cast_eval};
 
 static bool cos_shape(ck_ctx *c) {
     const ck_shape *x = &c->in[0]->shape;
@@ -330,20 +351,20 @@ static bool cos_shape(ck_ctx *c) {
         y.d[i] = v[i];
     }
     c->out[0]->shape = y;
-    bool is_int = c->n->a.fill.is_int;
-    c->out[0]->dtype = is_int ? CK_I64 : CK_F32;
-    int64_t cnt;
-    double fv = c->n->a.fill.value; /* contents only where the double holds the integer */
-    if (is_int && fabs(fv) < 9e15 && ck_shape_numel(&y, &cnt) && cnt <= CK_ONNX_MAX_KVAL &&
-        y.rank <= 1) {
-        int64_t tmp[CK_ONNX_MAX_KVAL];
-        for (int64_t i = 0; i < cnt; i++) tmp[i] = (int64_t)fv;
-        ck_set_kval(c->out[0], tmp, cnt);
-    }
+    c->out[0]->dtype = c->n->a.fill.is_int ? CK_I64 : CK_F32;
     return true;
 }
 
-const ck_op ck_op_onnx_constant_of_shape = {cos_shape, shape_cost};
+static bool cos_eval(ck_ctx *c) {
+    bool is_int = c->n->a.fill.is_int;
+    double fv = c->n->a.fill.value; /* an integer fill only where the double holds it */
+    if (is_int && !(fabs(fv) < 9e15)) return false;
+    void *y = ck_out_known(c, 0, is_int ? CK_ND_I64 : CK_ND_F32);
+    return y && ck_nd_fill(is_int ? CK_ND_I64 : CK_ND_F32, c->out[0]->nkval, fv, 0.0,
+                           is_int ? (int64_t)fv : 0, 0, y);
+}
+
+const ck_op ck_op_onnx_constant_of_shape = {cos_shape, shape_cost, cos_eval};
 
 static bool range_shape(ck_ctx *c) {
     double v[3];
@@ -353,35 +374,51 @@ static bool range_shape(ck_ctx *c) {
             ck_fail(c, CK_INVALID_CONFIG, "%s needs start, limit and delta", c->n->type);
             return false;
         }
-        if (!known_nums(c, k, &v[k], 1, &n) || n != 1)
+        if (!ck_known_nums(c, k, &v[k], 1, &n) || n != 1)
             return unknown_input(c, k, k == 0 ? "start" : k == 1 ? "limit" : "delta");
     }
     if (v[2] == 0) {
         ck_fail(c, CK_INVALID_CONFIG, "%s: delta must not be 0", c->n->type);
         return false;
     }
-    double cnt = ceil((v[1] - v[0]) / v[2]);
-    if (cnt < 0) cnt = 0;
-    if (cnt > 9e15) {
-        ck_fail(c, CK_LIMIT_EXCEEDED, "%s: %g elements", c->n->type, cnt);
-        return false;
+    int64_t cnt[3], len, q;
+    const int64_t *iv[3];
+    for (int k = 0; k < 3; k++) iv[k] = ck_known_ints(c, k, &cnt[k]);
+    if (iv[0] && iv[1] && iv[2]) {
+        /* integers: max(ceil((limit - start) / delta), 0), exactly */
+        int64_t d;
+        if (!ck_sub(iv[1][0], iv[0][0], &d) || (iv[2][0] == -1 && d == INT64_MIN)) {
+            ck_fail(c, CK_LIMIT_EXCEEDED, "%s: the element count overflows", c->n->type);
+            return false;
+        }
+        q = d / iv[2][0];
+        if (d % iv[2][0] != 0 && (d < 0) == (iv[2][0] < 0)) q++; /* q < INT64_MAX here */
+        len = q < 0 ? 0 : q;
+    } else {
+        double f = ceil((v[1] - v[0]) / v[2]);
+        if (!(f < 9e15)) {
+            ck_fail(c, CK_LIMIT_EXCEEDED, "%s: %g elements", c->n->type, f);
+            return false;
+        }
+        len = f < 0 ? 0 : (int64_t)f;
     }
-    int64_t len = (int64_t)cnt;
     c->out[0]->shape = (ck_shape){.rank = 1, .d = {len}};
-    c->out[0]->dtype = c->in[0]->dtype;
-    int64_t n0, n2;
-    const int64_t *start = ck_known_ints(c, 0, &n0), *delta = ck_known_ints(c, 2, &n2);
-    if (start && delta && n0 == 1 && n2 == 1 && len <= CK_ONNX_MAX_KVAL) {
-        int64_t tmp[CK_ONNX_MAX_KVAL];
-        bool ok = true;
-        for (int64_t i = 0; i < len && ok; i++)
-            ok = ck_mul(i, delta[0], &tmp[i]) && ck_add(tmp[i], start[0], &tmp[i]);
-        if (ok) ck_set_kval(c->out[0], tmp, len);
-    }
     return true;
 }
 
-const ck_op ck_op_onnx_range = {range_shape, shape_cost};
+static bool range_eval(ck_ctx *c) {
+    ck_known s, d;
+    if (!ck_in_known(c, 0, &s) || !ck_in_known(c, 2, &d) || s.t != d.t) return false;
+    void *y = ck_out_known(c, 0, s.t);
+    if (!y) return false;
+    if (s.t == CK_ND_I64)
+        return ck_nd_fill(CK_ND_I64, c->out[0]->nkval, 0, 0, *(const int64_t *)s.p,
+                          *(const int64_t *)d.p, y);
+    return ck_nd_fill(CK_ND_F32, c->out[0]->nkval, *(const float *)s.p, *(const float *)d.p, 0, 0,
+                      y);
+}
+
+const ck_op ck_op_onnx_range = {range_shape, shape_cost, range_eval};
 
 /* ---- Split ---------------------------------------------------------------- */
 
@@ -441,46 +478,81 @@ static bool split_shape(ck_ctx *c) {
     return true;
 }
 
-const ck_op ck_op_onnx_split = {split_shape, shape_cost};
+static bool split_eval(ck_ctx *c) {
+    const ck_shape *x = &c->in[0]->shape;
+    ck_known d;
+    int ax = c->n->a.axis < 0 ? c->n->a.axis + x->rank : c->n->a.axis;
+    int64_t outer, inner, parts[64];
+    void *out[64];
+    if (!ck_in_known(c, 0, &d) || c->n_out > 64) return false;
+    for (int k = 0; k < c->n_out; k++) {
+        parts[k] = c->out[k]->shape.d[ax];
+        if (!(out[k] = ck_out_known(c, k, d.t))) return false;
+    }
+    ck_nd_outer_inner(x, ax, &outer, &inner);
+    ck_nd_split(outer, inner, c->n_out, parts, ck_nd_size(d.t), d.p, out);
+    return true;
+}
+
+const ck_op ck_op_onnx_split = {split_shape, shape_cost, split_eval};
 
 /* ---- Reduce* -------------------------------------------------------------- */
 
-static bool reduce_shape(ck_ctx *c) {
-    const ck_attrs *a = &c->n->a;
-    const ck_shape *x = &c->in[0]->shape;
-    bool red[CK_MAX_RANK] = {0};
+/* The axes a Reduce* node reduces (red[] per axis of x); *noop when it
+ * passes its input through (no axes and noop_with_empty_axes). */
+static bool reduce_axes(ck_ctx *c, const ck_shape *x, bool *red, bool *noop) {
+    *noop = false;
+    for (int i = 0; i < x->rank; i++) red[i] = false;
     if (absent(c, 1)) {
-        if (a->reduce.noop_with_empty_axes) {
-            c->out[0]->shape = *x;
-            return true;
-        }
-        for (int i = 0; i < x->rank; i++) red[i] = true;
-    } else {
-        int64_t na;
-        const int64_t *axes = ck_known_ints(c, 1, &na);
-        if (!axes) return unknown_input(c, 1, "axes");
-        for (int64_t i = 0; i < na; i++) {
-            int ax;
-            if (!norm_axis(c, axes[i], x->rank, &ax, "axis")) return false;
-            red[ax] = true;
-        }
+        *noop = c->n->a.reduce.noop_with_empty_axes;
+        for (int i = 0; i < x->rank; i++) red[i] = !*noop;
+        return true;
     }
+    int64_t na;
+    const int64_t *axes = ck_known_ints(c, 1, &na);
+    if (!axes) return unknown_input(c, 1, "axes");
+    for (int64_t i = 0; i < na; i++) {
+        int ax;
+        if (!norm_axis(c, axes[i], x->rank, &ax, "axis")) return false;
+        red[ax] = true;
+    }
+    return true;
+}
+
+static bool reduce_shape(ck_ctx *c) {
+    const ck_shape *x = &c->in[0]->shape;
+    bool red[CK_MAX_RANK], noop;
+    if (!reduce_axes(c, x, red, &noop)) return false;
     ck_shape y = {0};
     for (int i = 0; i < x->rank; i++) {
         if (!red[i])
             y.d[y.rank++] = x->d[i];
-        else if (a->keepdims)
+        else if (c->n->a.keepdims)
             y.d[y.rank++] = 1;
     }
     c->out[0]->shape = y;
     return true;
 }
 
+static bool reduce_eval(ck_ctx *c) {
+    const ck_shape *x = &c->in[0]->shape;
+    bool red[CK_MAX_RANK], noop;
+    ck_known d;
+    if (!ck_in_known(c, 0, &d) || !reduce_axes(c, x, red, &noop)) return false;
+    if (noop) return ck_eval_copy(c);
+    void *y = ck_out_known(c, 0, d.t);
+    if (!y) return false;
+    void *scratch = malloc((size_t)(c->out[0]->nkval ? c->out[0]->nkval : 1) * ck_nd_size(d.t));
+    bool ok = scratch && ck_nd_reduce(c->n->a.reduce.op, d.t, x, red, d.p, y, scratch);
+    free(scratch);
+    return ok;
+}
+
 static void reduce_cost(const ck_ctx *c, ck_cost *k) {
     k->ops = ck_numel_sat(&c->in[0]->shape);
 }
 
-const ck_op ck_op_onnx_reduce = {reduce_shape, reduce_cost};
+const ck_op ck_op_onnx_reduce = {reduce_shape, reduce_cost, reduce_eval};
 
 /* ---- MatMul ----------------------------------------------------------------- */
 
@@ -552,106 +624,7 @@ static void matmul_cost(const ck_ctx *c, ck_cost *k) {
     if (w) k->params = ck_numel_sat(&w->shape);
 }
 
-const ck_op ck_op_onnx_matmul = {matmul_shape, matmul_cost};
-
-/* ---- wrappers that carry kval ---------------------------------------------- */
-
-typedef enum { KB_ADD, KB_SUB, KB_MUL, KB_DIV } kbin;
-
-static void binary_kval(ck_ctx *c, kbin op) {
-    int64_t na, nb;
-    if (c->n_in != 2) return;
-    const int64_t *a = ck_known_ints(c, 0, &na), *b = ck_known_ints(c, 1, &nb);
-    if (!a || !b || c->in[0]->shape.rank > 1 || c->in[1]->shape.rank > 1) return;
-    if (na != nb && na != 1 && nb != 1) return;
-    int64_t n = na > nb ? na : nb, r[CK_ONNX_MAX_KVAL];
-    if (n > CK_ONNX_MAX_KVAL) return;
-    for (int64_t i = 0; i < n; i++) {
-        int64_t x = a[na == 1 ? 0 : i], y = b[nb == 1 ? 0 : i];
-        bool ok;
-        switch (op) {
-        case KB_ADD:
-            ok = ck_add(x, y, &r[i]);
-            break;
-        case KB_SUB:
-            ok = ck_sub(x, y, &r[i]);
-            break;
-        case KB_MUL:
-            ok = ck_mul(x, y, &r[i]);
-            break;
-        default:
-            ok = y != 0 && !(x == INT64_MIN && y == -1);
-            if (ok) r[i] = x / y; /* ONNX integer Div truncates */
-            break;
-        }
-        if (!ok) return;
-    }
-    ck_set_kval(c->out[0], r, n);
-}
-
-static bool int_operands(const ck_ctx *c) {
-    for (int i = 0; i < c->n_in; i++)
-        if (c->in[i]->dtype != CK_I64 && c->in[i]->dtype != CK_I32) return false;
-    return true;
-}
-
-#define BINARY_WRAPPER(lower, base, kop)                                                           \
-    static bool lower##_shape(ck_ctx *c) {                                                         \
-        if (!ck_op_get(base)->shape(c)) return false;                                              \
-        if (int_operands(c)) {                                                                     \
-            c->out[0]->dtype = c->in[0]->dtype;                                                    \
-            binary_kval(c, kop);                                                                   \
-        }                                                                                          \
-        return true;                                                                               \
-    }                                                                                              \
-    static void lower##_cost(const ck_ctx *c, ck_cost *k) {                                        \
-        if (ck_op_get(base)->cost) ck_op_get(base)->cost(c, k);                                    \
-    }
-
-BINARY_WRAPPER(oadd, CK_OP_ADD, KB_ADD)
-BINARY_WRAPPER(osub, CK_OP_SUB, KB_SUB)
-BINARY_WRAPPER(omul, CK_OP_MUL, KB_MUL)
-BINARY_WRAPPER(odiv, CK_OP_DIV, KB_DIV)
-
-const ck_op ck_op_onnx_add = {oadd_shape, oadd_cost};
-const ck_op ck_op_onnx_sub = {osub_shape, osub_cost};
-const ck_op ck_op_onnx_mul = {omul_shape, omul_cost};
-const ck_op ck_op_onnx_div = {odiv_shape, odiv_cost};
-
-static bool oconcat_shape(ck_ctx *c) {
-    if (!ck_op_get(CK_OP_CONCAT)->shape(c)) return false;
-    if (!int_operands(c)) return true;
-    c->out[0]->dtype = c->in[0]->dtype;
-    int64_t tmp[CK_ONNX_MAX_KVAL], n = 0;
-    for (int i = 0; i < c->n_in; i++) {
-        int64_t k;
-        const int64_t *v = ck_known_ints(c, i, &k);
-        if (!v || c->in[i]->shape.rank != 1 || k > CK_ONNX_MAX_KVAL - n) return true;
-        memcpy(&tmp[n], v, (size_t)k * sizeof *v);
-        if (!ck_add(n, k, &n)) return true;
-    }
-    ck_set_kval(c->out[0], tmp, n);
-    return true;
-}
-
-static void oconcat_cost(const ck_ctx *c, ck_cost *k) {
-    if (ck_op_get(CK_OP_CONCAT)->cost) ck_op_get(CK_OP_CONCAT)->cost(c, k);
-}
-
-const ck_op ck_op_onnx_concat = {oconcat_shape, oconcat_cost};
-
-static bool oidentity_shape(ck_ctx *c) {
-    if (!ck_op_get(CK_OP_IDENTITY)->shape(c)) return false;
-    for (int i = 0; i < c->n_out; i++) c->out[i]->dtype = c->in[0]->dtype;
-    copy_kval(c, 0, 0);
-    return true;
-}
-
-static void oidentity_cost(const ck_ctx *c, ck_cost *k) {
-    if (ck_op_get(CK_OP_IDENTITY)->cost) ck_op_get(CK_OP_IDENTITY)->cost(c, k);
-}
-
-const ck_op ck_op_onnx_identity = {oidentity_shape, oidentity_cost};
+const ck_op ck_op_onnx_matmul = {matmul_shape, matmul_cost, NULL};
 
 /* ---- Resize / Upsample ------------------------------------------------------ */
 
@@ -700,7 +673,7 @@ static bool resize_attrs(ck_ctx *c, ck_attrs *t) {
     if (iv && cnt <= CK_MAX_RANK) {
         n = (int)cnt;
         for (int i = 0; i < n; i++) v[i] = (double)(sz[i] = iv[i]);
-    } else if (has_sizes || !known_nums(c, k, v, CK_MAX_RANK, &n)) {
+    } else if (has_sizes || !ck_known_nums(c, k, v, CK_MAX_RANK, &n)) {
         return unknown_input(c, k, has_sizes ? "sizes" : "scales");
     }
     if (n != na) {
@@ -761,7 +734,7 @@ static void oresize_cost(const ck_ctx *c, ck_cost *k) {
     ck_call_cost(c, CK_OP_RESIZE, &t, 1, k);
 }
 
-const ck_op ck_op_onnx_resize = {oresize_shape, oresize_cost};
+const ck_op ck_op_onnx_resize = {oresize_shape, oresize_cost, NULL};
 
 /* ---- Pad -------------------------------------------------------------------- */
 
@@ -796,7 +769,7 @@ static bool pad_attrs(ck_ctx *c, ck_attrs *t) {
     }
     double cv;
     int nc;
-    if (!absent(c, 2) && known_nums(c, 2, &cv, 1, &nc) && nc == 1) t->pad_value = cv;
+    if (!absent(c, 2) && ck_known_nums(c, 2, &cv, 1, &nc) && nc == 1) t->pad_value = cv;
     int64_t pb[CK_MAX_RANK] = {0}, pe[CK_MAX_RANK] = {0};
     for (int i = 0; i < na; i++) {
         pb[axes[i]] = pads[i];
@@ -834,4 +807,4 @@ static void opad_cost(const ck_ctx *c, ck_cost *k) {
     if (t.nsp) ck_call_cost(c, CK_OP_PAD, &t, 1, k);
 }
 
-const ck_op ck_op_onnx_pad = {opad_shape, opad_cost};
+const ck_op ck_op_onnx_pad = {opad_shape, opad_cost, NULL};

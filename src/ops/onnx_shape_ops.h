@@ -5,18 +5,16 @@
  * 1. Shape-tensor ops. PyTorch exports `x.view(x.size(0), -1)` as
  *    Shape -> Gather -> Unsqueeze -> Concat -> Reshape, and `F.interpolate(x,
  *    size=y.shape[2:])` as Shape -> Slice -> Concat -> Resize. These ops
- *    compute the output shape and, when the contents are known integers
- *    (from input shapes or constants), the contents too (ck_val.kval), so the
- *    chain folds at check time. Contents are tracked for small 0-D/1-D
- *    integer tensors only (CK_ONNX_MAX_KVAL elements).
+ *    compute the output shape, and their eval rules the contents (the
+ *    constant evaluator, ops/ops.h), so any such chain folds at check time.
  *
  * 2. Wrappers, named like the canonical op they call. ONNX passes some
  *    attributes as inputs (Resize scales/sizes, Pad pads from opset 11). The
- *    wrapper reads those inputs (kval, or a constant tensor's data) at check
- *    time, overlays them on a copy of the node's attributes and calls the
+ *    wrapper reads those inputs (their known contents) at check time,
+ *    overlays them on a copy of the node's attributes and calls the
  *    canonical op's own shape and cost rules with only the data input; no
- *    formula is repeated. The binary-op, Concat and Identity wrappers call the
- *    canonical rule unchanged and also carry kval through.
+ *    formula is repeated. ONNX's arithmetic, Concat and Identity are the
+ *    canonical ops themselves.
  *
  * The importer (src/import/onnx.c) rewrites the attribute forms of older
  * opsets (Squeeze/Unsqueeze/Reduce* axes, Slice starts/ends/axes, Split
@@ -38,17 +36,24 @@
 
 #include "ops/ops.h"
 
-#define CK_ONNX_MAX_KVAL CK_MAX_KVAL
-
 /* shape-tensor ops */
 extern const ck_op ck_op_onnx_shape, ck_op_onnx_gather, ck_op_onnx_unsqueeze, ck_op_onnx_squeeze;
 extern const ck_op ck_op_onnx_slice, ck_op_onnx_cast, ck_op_onnx_constant_of_shape;
 extern const ck_op ck_op_onnx_range, ck_op_onnx_split, ck_op_onnx_reduce, ck_op_onnx_matmul;
 
 /* wrappers around canonical ops */
-extern const ck_op ck_op_onnx_concat, ck_op_onnx_identity;
-extern const ck_op ck_op_onnx_add, ck_op_onnx_sub, ck_op_onnx_mul, ck_op_onnx_div;
 extern const ck_op ck_op_onnx_resize, ck_op_onnx_pad;
+
+/* Slice's starts/ends/axes/steps read and resolved for input x: out the
+ * sliced shape, beg[a] and step[a] where each axis starts and how it steps
+ * (0 and 1 on axes not sliced). False after reporting why. */
+bool ck_slice_params(ck_ctx *c, const ck_shape *x, ck_shape *out, int64_t *beg, int64_t *step);
+/* Gather's known indices made non-negative for an axis of size dim
+ * (malloc'd); NULL when unknown. */
+int64_t *ck_gather_indices(const ck_ctx *c, int64_t dim, int64_t *n);
+/* True when v stands for an absent optional input: the placeholder below,
+ * or an empty constant (PyTorch writes an empty `scales` next to `sizes`). */
+bool ck_onnx_val_absent(const ck_val *v);
 
 /* Name of the placeholder value bound to an absent optional input that is
  * followed by a present one (Resize(X, "", scales)). It holds an empty

@@ -19,6 +19,7 @@ enum {
     CK_OPF_DATA1 = 1 << 3,   /* only input 0 carries data; the others were read when checked */
     CK_OPF_NO_DATA = 1 << 4, /* no input carries data: its outputs are known when checked */
     CK_OPF_PIECES = 1 << 5,  /* several outputs, each a piece of input 0 along one axis */
+    CK_OPF_DATA2 = 1 << 6,   /* only inputs 0 and 1 carry data; the others were read when checked */
 };
 
 #endif

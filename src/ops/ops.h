@@ -7,6 +7,7 @@
 #define CK_OPS_H
 
 #include "ops/ir.h"
+#include "ops/nd.h"
 
 /* Context of one shape-rule call. */
 typedef struct ck_ctx {
@@ -34,6 +35,13 @@ typedef struct ck_op {
     bool (*shape)(ck_ctx *c);
     /* Parameters and operation counts, after a successful shape call. */
     void (*cost)(const ck_ctx *c, ck_cost *cost);
+    /* The constant evaluator's rule (NULL: the op is never folded): after a
+     * successful shape call, computes the contents of the outputs from the
+     * known contents of the inputs (ck_in_known) into ck_out_known. Returns
+     * false, leaving them unknown, when an input it reads is not known, an
+     * output is larger than the fold limit, or the result is not defined
+     * (an integer overflow, a division by zero). Never reports. */
+    bool (*eval)(ck_ctx *c);
 } ck_op;
 
 /* The rules of op `id` (never NULL for an id below CK_OP_COUNT). */
@@ -218,17 +226,61 @@ int ck_transpose_perm(const ck_attrs *a, int rank, int64_t *perm);
  * implicit dim when none was given), possibly out of range. */
 int ck_softmax_axis(const ck_attrs *a, int rank);
 
-/* ---- known contents of small integer values ---------------------------- */
+/* ---- known contents: the constant evaluator ----------------------------
+ *
+ * Every value whose inputs are known when the model is checked (constants,
+ * the sizes of tensors, anything computed from them: ONNX Shape -> Gather
+ * -> Concat chains, pads built by ConstantOfShape / Concat / Reshape /
+ * Slice / Transpose / Cast, grids built by Range / Expand / Where, PyTorch's
+ * x.size(0)) gets its contents (ck_val.kval or kflt), computed by the op's
+ * eval rule with the shared kernels of ops/nd.h: integer and bool tensors
+ * as int64, float tensors as float32, up to ck_fold_limit() elements each.
+ * Ops whose shapes depend on values (Reshape, Expand, Tile, Slice, Pad,
+ * Resize, ConstantOfShape, Range, ...) read those contents; the runtime
+ * takes a value with known contents as a constant and never computes it. */
 
-/* Shape arithmetic (ONNX Shape -> Gather -> Concat chains, PyTorch x.size(0))
- * tracks the contents of small 0-D/1-D integer values (ck_val.kval). */
+/* Outputs of more elements than this are not folded (nor more than
+ * ck_limits.max_elements). */
+#define CK_FOLD_MAX (1 << 16)
+/* PyTorch functional arguments built from sizes: at most this many entries. */
 #define CK_MAX_KVAL 64
 
-/* Known integer contents of input k (kval, or a constant's integer data);
- * NULL when unknown. */
+/* The known contents of a value: n elements of type t at p. */
+typedef struct ck_known {
+    ck_nd_type t;
+    int64_t n;
+    const void *p;
+} ck_known;
+
+/* The largest output the evaluator computes in graph g. */
+int64_t ck_fold_limit(const ck_graph *g);
+/* Known contents of value v of graph g (its computed contents, or a
+ * constant's decoded data); false when unknown. */
+bool ck_val_known(const ck_graph *g, const ck_val *v, ck_known *out);
+/* The same as integers (NULL when unknown or float), and as at most max
+ * numbers of either kind. */
+const int64_t *ck_val_ints(const ck_graph *g, const ck_val *v, int64_t *n);
+bool ck_val_nums(const ck_graph *g, const ck_val *v, double *out, int max, int *n);
+/* ck_val_known of input k of the rule's node. */
+bool ck_in_known(const ck_ctx *c, int k, ck_known *out);
+/* Known integer contents of input k; NULL when unknown (or float). */
 const int64_t *ck_known_ints(const ck_ctx *c, int k, int64_t *n);
-/* Stores known contents on an output value (only up to CK_MAX_KVAL). */
+/* Known numbers of input k (integers or floats, at most max of them) as
+ * doubles; false when unknown or more than max. */
+bool ck_known_nums(const ck_ctx *c, int k, double *out, int max, int *n);
+/* Storage for the contents of output k, whose shape is set: as many
+ * elements of type t as it has, owned by the value. NULL when it has more
+ * than the fold limit (or memory runs out): the value stays unknown. */
+void *ck_out_known(ck_ctx *c, int k, ck_nd_type t);
+/* Stores known integer contents on a value (at most the fold limit). */
 void ck_set_kval(ck_val *o, const int64_t *v, int64_t n);
+/* Forgets a value's computed contents (a constant's stay its tensor's). */
+void ck_val_forget(ck_val *v);
+/* The eval rule of the views: output k holds input 0's elements, in order. */
+bool ck_eval_copy(ck_ctx *c);
+/* The storage type of a dtype's contents: int64 for integers and bools,
+ * float32 for floats; false for other types. */
+bool ck_dtype_nd(ck_dtype d, ck_nd_type *t);
 /* Calls op's shape (cost) rule for the current node with overlaid attributes
  * and only the first n_in inputs: how a wrapper that reads some arguments
  * from other values reuses the canonical rule without repeating it. */
@@ -273,6 +325,18 @@ bool ck_dyn_push(ck_build *b, const char *name, const ck_value *it, ck_dynlist *
  * returns false when a value's contents are not known or are too many. */
 bool ck_dyn_resolve(ck_ctx *c, const ck_dynlist *dl, int64_t *out, int max, int *n,
                     const char *what);
+
+/* Tile's index maps from `in` (seen with the output's rank) to `out`:
+ * output o of axis a reads o mod the input size (NULL: the same index);
+ * malloc'd, false on out-of-memory. */
+bool ck_tile_maps(const ck_shape *in, const ck_shape *out, int64_t **map);
+/* ScatterND's element offsets (one per index tuple) and slice size, from
+ * the known indices of the rule's node (src/ops/expand.c); malloc'd, NULL
+ * when the indices are not known. */
+int64_t *ck_scatter_offsets(const ck_ctx *c, int64_t *n_slices, int64_t *slice);
+
+/* The elementwise op a binary node computes (add ... xor; ONNX Mod's fmod). */
+ck_nd_bin ck_op_bin(ck_op_id op, const ck_attrs *a);
 
 /* Default attribute values (stride 1, dilation 1, groups 1, bias true, ...). */
 void ck_attrs_init(ck_attrs *a, ck_dialect d, int nsp);

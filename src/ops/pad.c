@@ -80,5 +80,5 @@ static void copy_cost(const ck_ctx *c, ck_cost *k) {
     k->ops = 0, (void)c;
 }
 
-const ck_op ck_op_pad = {pad_shape, copy_cost};
-const ck_op ck_op_crop = {crop_shape, copy_cost};
+const ck_op ck_op_pad = {pad_shape, copy_cost, NULL};
+const ck_op ck_op_crop = {crop_shape, copy_cost, NULL};

@@ -3,6 +3,21 @@
 
 #include <string.h>
 
+/* PyTorch 1.13's max_pool1d without autograd (torch.no_grad(), inference
+ * mode) returns an empty tensor where the window leaves 0 positions, and
+ * the layer after it raises; with autograd it raises here. */
+static void no_grad_note(ck_ctx *c, ck_diag *dg) {
+    const char *next = NULL;
+    for (int i = 0; i < c->g->n_nodes && !next; i++)
+        for (int k = 0; k < c->g->nodes[i].n_in; k++)
+            if (c->g->nodes[i].in[k] == c->n->out[0]) next = c->g->nodes[i].name;
+    ck_diag_note(dg,
+                 "PyTorch in inference mode (torch.no_grad()) does not raise here: MaxPool1d then "
+                 "returns an empty tensor of length 0, and %s%s%s raises instead",
+                 next ? "the next layer, " : "the layer after it", next ? next : "",
+                 next ? "," : "");
+}
+
 static bool window_pool_shape(ck_ctx *c) {
     const ck_attrs *a = &c->n->a;
     const ck_shape *x = &c->in[0]->shape;
@@ -89,6 +104,9 @@ static bool window_pool_shape(ck_ctx *c) {
             else
                 ck_str_free(&f);
             ck_fail_axis(c, ax, an, out);
+            if (dg && out == 0 && nsp == 1 && c->n->op == CK_OP_MAX_POOL &&
+                (torch || a->torch_rules))
+                no_grad_note(c, dg);
             return false;
         }
         dropped[i] = w.dropped;
@@ -104,8 +122,8 @@ static void window_pool_cost(const ck_ctx *c, ck_cost *k) {
     k->ops = ck_sat_mul(ck_numel_sat(&c->out[0]->shape), ck_kernel_numel(&c->n->a));
 }
 
-const ck_op ck_op_max_pool = {window_pool_shape, window_pool_cost};
-const ck_op ck_op_avg_pool = {window_pool_shape, window_pool_cost};
+const ck_op ck_op_max_pool = {window_pool_shape, window_pool_cost, NULL};
+const ck_op ck_op_avg_pool = {window_pool_shape, window_pool_cost, NULL};
 
 /* ---- global pooling ----------------------------------------------------- */
 
@@ -151,8 +169,8 @@ static void global_cost(const ck_ctx *c, ck_cost *k) {
     k->ops = ck_numel_sat(&c->in[0]->shape);
 }
 
-const ck_op ck_op_global_avg_pool = {global_shape, global_cost};
-const ck_op ck_op_global_max_pool = {global_shape, global_cost};
+const ck_op ck_op_global_avg_pool = {global_shape, global_cost, NULL};
+const ck_op ck_op_global_max_pool = {global_shape, global_cost, NULL};
 
 /* ---- adaptive pooling (PyTorch bins: start = floor(i*in/out), end = ceil((i+1)*in/out)) --- */
 
@@ -217,5 +235,5 @@ static void adaptive_cost(const ck_ctx *c, ck_cost *k) {
     k->ops = ck_sat_mul(reads, rest);
 }
 
-const ck_op ck_op_adaptive_avg_pool = {adaptive_shape, adaptive_cost};
-const ck_op ck_op_adaptive_max_pool = {adaptive_shape, adaptive_cost};
+const ck_op ck_op_adaptive_avg_pool = {adaptive_shape, adaptive_cost, NULL};
+const ck_op ck_op_adaptive_max_pool = {adaptive_shape, adaptive_cost, NULL};

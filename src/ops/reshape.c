@@ -57,7 +57,7 @@ static bool flatten_shape(ck_ctx *c) {
     return true;
 }
 
-const ck_op ck_op_flatten = {flatten_shape, NULL};
+const ck_op ck_op_flatten = {flatten_shape, NULL, ck_eval_copy};
 
 /* Fills -1 (and ONNX 0) entries of a target shape for `numel` elements. */
 static bool resolve_target(ck_ctx *c, const ck_shape *x, const int64_t *t, int n, int lead,
@@ -131,14 +131,19 @@ static bool reshape_shape(ck_ctx *c) {
     const int64_t *t = a->shape;
     int n = a->shape_rank;
     if (a->dialect == CK_DIALECT_ONNX && n == 0) {
-        if (c->n_in < 2 || !c->in[1]->kval) {
+        int64_t cnt;
+        if (!(t = ck_known_ints(c, 1, &cnt))) {
             ck_fail(c, CK_UNSUPPORTED,
                     "%s: the target shape is computed at run time and convkit cannot fold it",
                     c->n->type);
             return false;
         }
-        t = c->in[1]->kval;
-        n = (int)c->in[1]->nkval;
+        if (cnt > CK_MAX_RANK) {
+            ck_fail(c, CK_LIMIT_EXCEEDED, "%s: a %lld-D target shape; at most %d axes", c->n->type,
+                    (long long)cnt, CK_MAX_RANK);
+            return false;
+        }
+        n = (int)cnt;
     }
     ck_shape y;
     /* Keras targets leave out the batch axis */
@@ -147,7 +152,7 @@ static bool reshape_shape(ck_ctx *c) {
     return true;
 }
 
-const ck_op ck_op_reshape = {reshape_shape, NULL};
+const ck_op ck_op_reshape = {reshape_shape, NULL, ck_eval_copy};
 
 static bool unflatten_shape(ck_ctx *c) {
     const ck_attrs *a = &c->n->a;
@@ -172,7 +177,7 @@ static bool unflatten_shape(ck_ctx *c) {
     return true;
 }
 
-const ck_op ck_op_unflatten = {unflatten_shape, NULL};
+const ck_op ck_op_unflatten = {unflatten_shape, NULL, ck_eval_copy};
 
 int ck_transpose_perm(const ck_attrs *a, int rank, int64_t *perm) {
     int n = a->perm_rank;
@@ -215,4 +220,18 @@ static bool transpose_shape(ck_ctx *c) {
     return true;
 }
 
-const ck_op ck_op_transpose = {transpose_shape, NULL};
+static bool transpose_eval(ck_ctx *c) {
+    const ck_shape *x = &c->in[0]->shape;
+    ck_known k;
+    int64_t perm[CK_MAX_RANK], xst[CK_MAX_RANK], st[CK_MAX_RANK];
+    if (!ck_in_known(c, 0, &k)) return false;
+    ck_transpose_perm(&c->n->a, x->rank, perm);
+    void *y = ck_out_known(c, 0, k.t);
+    if (!y) return false;
+    ck_nd_strides(x, xst);
+    for (int i = 0; i < x->rank; i++) st[i] = xst[perm[i] < 0 ? perm[i] + x->rank : perm[i]];
+    ck_nd_gather_strided(&c->out[0]->shape, st, 0, ck_nd_size(k.t), k.p, y);
+    return true;
+}
+
+const ck_op ck_op_transpose = {transpose_shape, NULL, transpose_eval};

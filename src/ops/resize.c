@@ -106,4 +106,4 @@ static void resize_cost(const ck_ctx *c, ck_cost *k) {
     k->ops = ck_sat_mul(ck_numel_sat(&c->out[0]->shape), taps);
 }
 
-const ck_op ck_op_resize = {resize_shape, resize_cost};
+const ck_op ck_op_resize = {resize_shape, resize_cost, NULL};

@@ -147,6 +147,6 @@ static void move_cost(const ck_ctx *c, ck_cost *k) {
     k->ops = 0;
 }
 
-const ck_op ck_op_depth_to_space = {depth_to_space_shape, move_cost};
-const ck_op ck_op_space_to_depth = {space_to_depth_shape, move_cost};
-const ck_op ck_op_channel_shuffle = {channel_shuffle_shape, move_cost};
+const ck_op ck_op_depth_to_space = {depth_to_space_shape, move_cost, NULL};
+const ck_op ck_op_space_to_depth = {space_to_depth_shape, move_cost, NULL};
+const ck_op ck_op_channel_shuffle = {channel_shuffle_shape, move_cost, NULL};

@@ -53,7 +53,7 @@ static void no_cost(const ck_ctx *c, ck_cost *k) {
     k->ops = 0;
 }
 
-const ck_op ck_op_torch_size = {size_shape, no_cost};
+const ck_op ck_op_torch_size = {size_shape, no_cost, NULL};
 
 /* ---- getitem: s[0], s[2:], x[:, :, a:b] ----------------------------------- */
 
@@ -151,7 +151,7 @@ static bool getitem_shape(ck_ctx *c) {
     return true;
 }
 
-const ck_op ck_op_torch_getitem = {getitem_shape, no_cost};
+const ck_op ck_op_torch_getitem = {getitem_shape, no_cost, NULL};
 
 /* ---- view / reshape --------------------------------------------------------- */
 
@@ -175,7 +175,7 @@ static bool view_shape(ck_ctx *c) {
     return view_attrs(c, &t) && ck_call_shape(c, CK_OP_RESHAPE, &t, 1);
 }
 
-const ck_op ck_op_torch_view = {view_shape, NULL};
+const ck_op ck_op_torch_view = {view_shape, NULL, NULL};
 
 /* ---- interpolate -------------------------------------------------------------- */
 
@@ -212,7 +212,7 @@ static void interp_cost(const ck_ctx *c, ck_cost *k) {
     if (ck_op_get(CK_OP_RESIZE)->cost) ck_op_get(CK_OP_RESIZE)->cost(c, k);
 }
 
-const ck_op ck_op_torch_interpolate = {interp_shape, interp_cost};
+const ck_op ck_op_torch_interpolate = {interp_shape, interp_cost, NULL};
 
 /* ---- pad ------------------------------------------------------------------------ */
 
@@ -257,7 +257,7 @@ static void fpad_cost(const ck_ctx *c, ck_cost *k) {
     k->ops = 0;
 }
 
-const ck_op ck_op_torch_pad = {fpad_shape, fpad_cost};
+const ck_op ck_op_torch_pad = {fpad_shape, fpad_cost, NULL};
 
 /* ---- permute(x, dims), transpose(x, dim0, dim1) ------------------------------------ */
 
@@ -292,8 +292,8 @@ static bool swap_shape(ck_ctx *c) {
     return ck_call_shape(c, CK_OP_TRANSPOSE, &t, 1);
 }
 
-const ck_op ck_op_torch_permute = {permute_shape, NULL};
-const ck_op ck_op_torch_transpose = {swap_shape, NULL};
+const ck_op ck_op_torch_permute = {permute_shape, NULL, NULL};
+const ck_op ck_op_torch_transpose = {swap_shape, NULL, NULL};
 
 /* ---- reductions: mean, sum, amax, amin over dims ---------------------------------- */
 
@@ -333,7 +333,7 @@ static void reduce_cost(const ck_ctx *c, ck_cost *k) {
     k->ops = ck_numel_sat(&c->in[0]->shape);
 }
 
-const ck_op ck_op_torch_reduce = {reduce_shape, reduce_cost};
+const ck_op ck_op_torch_reduce = {reduce_shape, reduce_cost, NULL};
 
 /* ---- squeeze(x[, dim]), unsqueeze(x, dim) ------------------------------------------ */
 
@@ -387,8 +387,8 @@ static bool unsqueeze_shape(ck_ctx *c) {
     return true;
 }
 
-const ck_op ck_op_torch_squeeze = {squeeze_shape, no_cost};
-const ck_op ck_op_torch_unsqueeze = {unsqueeze_shape, no_cost};
+const ck_op ck_op_torch_squeeze = {squeeze_shape, no_cost, NULL};
+const ck_op ck_op_torch_unsqueeze = {unsqueeze_shape, no_cost, NULL};
 
 /* ---- chunk(x, chunks, dim), split(x, [sizes], dim): several outputs ---------------- */
 
@@ -449,7 +449,7 @@ static bool pieces_shape(ck_ctx *c) {
     return true;
 }
 
-const ck_op ck_op_torch_pieces = {pieces_shape, no_cost};
+const ck_op ck_op_torch_pieces = {pieces_shape, no_cost, NULL};
 
 /* ---- error(x, code=..., message=...): a failure a binding saw happen -------------- */
 
@@ -466,4 +466,4 @@ static bool error_shape(ck_ctx *c) {
     return false;
 }
 
-const ck_op ck_op_torch_error = {error_shape, NULL};
+const ck_op ck_op_torch_error = {error_shape, NULL, NULL};

@@ -19,13 +19,67 @@ static bool has_format(ck_report_kind kind, ck_format fmt) {
     return false;
 }
 
+/* The note that says where a model with symbolic sizes was checked. */
+static void symbolic_note(const ck_graph *g, const ck_symbolic *sy, ck_diags *d) {
+    const ck_sizes *z = &sy->sizes;
+    char buf[256];
+    ck_str t = {0};
+    ck_str_addf(&t, "input '%s' [", ck_graph_input_name(g, sy->input));
+    for (int a = 0; a < sy->instance.rank; a++)
+        ck_str_addf(&t, "%s%s", a ? ", " : "", sy->input_expr[a] ? sy->input_expr[a] : "?");
+    ck_str_addf(&t, "] has symbolic sizes: every size %lld-%lld was checked", (long long)z->lo,
+                (long long)z->hi);
+    if (z->n_axes > 1) ck_str_add(&t, " (all the symbolic axes together, then each alone)");
+    if (sy->valid && z->square.min >= 1)
+        ck_str_addf(&t, "; the layers are shown at %s, the smallest valid",
+                    ck_shape_str(&sy->instance, buf, sizeof buf));
+    else if (sy->valid)
+        ck_str_addf(&t, "; the layers are shown at %s",
+                    ck_shape_str(&sy->instance, buf, sizeof buf));
+    else
+        ck_str_addf(&t, "; no size is valid: the layers are shown at %s",
+                    ck_shape_str(&sy->instance, buf, sizeof buf));
+    ck_diag_add(d, CK_SEV_NOTE, CK_NOTE, ck_graph_input_name(g, sy->input), "input", "%s",
+                t.p ? t.p : "");
+    ck_str_free(&t);
+}
+
 /* Check, summary and fix: the renderer gets a checked copy of g, or the
- * failure is rendered when g cannot be checked (an input without a shape). */
-static ck_status checked(const ck_graph *g, const ck_rp_request *r, ck_str *s) {
-    ck_graph *c = ck_graph_clone(g, false);
-    if (!c) return CK_ENOMEM;
+ * failure is rendered when g cannot be checked (an input without a shape).
+ * A model with symbolic input sizes is checked at every size by the size
+ * solver and shown at the smallest valid one; it is valid when some size
+ * is. */
+static ck_status checked(const ck_graph *g, const ck_rp_request *r0, ck_str *s) {
+    ck_rp_request rq = *r0;
+    const ck_rp_request *r = &rq;
     ck_diags d = {0};
+    ck_symbolic sy;
+    bool symbolic = ck_graph_has_symbols(g);
+    ck_graph *c;
+    if (symbolic) {
+        int64_t lo = r->opt.lo, hi = r->opt.hi;
+        if (lo == 0 && hi == 0) lo = 1, hi = 1024;
+        ck_status sst = ck_symbolic_solve(g, lo, hi, &sy, &d);
+        if (sst != CK_OK) {
+            if (sst != CK_ENOMEM) ck_rp_failure(s, r->opt.model, &d, r->fmt, r->opt.color);
+            ck_diags_free(&d);
+            return sst;
+        }
+        c = ck_symbolic_instance(g, &sy);
+        rq.sym = &sy;
+    } else {
+        c = ck_graph_clone(g, false);
+    }
+    if (!c) {
+        if (symbolic) ck_symbolic_free(&sy);
+        ck_diags_free(&d);
+        return CK_ENOMEM;
+    }
     ck_status st = ck_check(c, &d);
+    if (symbolic) {
+        symbolic_note(g, &sy, &d);
+        if (st == CK_OK || st == CK_EINVALID) st = sy.valid ? CK_OK : CK_EINVALID;
+    }
     if (st != CK_OK && st != CK_EINVALID)
         ck_rp_failure(s, r->opt.model, &d, r->fmt, r->opt.color);
     else if (r->kind == CK_REPORT_CHECK)
@@ -36,6 +90,7 @@ static ck_status checked(const ck_graph *g, const ck_rp_request *r, ck_str *s) {
         st = ck_rp_fix(c, &d, st, r, s);
     ck_diags_free(&d);
     ck_graph_free(c);
+    if (symbolic) ck_symbolic_free(&sy);
     return st;
 }
 

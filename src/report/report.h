@@ -17,6 +17,9 @@ typedef struct ck_rp_request {
     const ck_fixes *fixes;        /* FIX: found by the caller; NULL: search */
     const char *written;          /* FIX: the file the first fix was written to */
     const ck_diags *write_errors; /* FIX: why it was not written */
+    /* CHECK of a model with symbolic input sizes: the scans and each
+     * layer's output as expressions (analyze/analyze.h); NULL otherwise */
+    const struct ck_symbolic *sym;
 } ck_rp_request;
 
 /* The renderers of check, summary and fix get a checked copy g of the
@@ -54,6 +57,8 @@ void ck_rp_add_json(ck_str *s, json_t *o);
 json_t *ck_rp_diags_json(const ck_diags *d, int at, const ck_fixes *fixes);
 json_t *ck_rp_fix_json(const ck_fix *f);
 json_t *ck_rp_shape_json(const ck_shape *s);
+/* Runs of sizes as [[first, last], ...] */
+json_t *ck_rp_runs_json(const ck_runs *r);
 json_t *ck_rp_layer_json(const ck_layer_info *li);
 json_t *ck_rp_inputs_json(const ck_graph *g);
 /* "ok", "failed", "not_reached" */

@@ -5,7 +5,7 @@
 #include <string.h>
 #include <time.h>
 
-static json_t *runs_json(const ck_runs *r) {
+json_t *ck_rp_runs_json(const ck_runs *r) {
     json_t *a = json_array();
     for (int i = 0; i < r->n; i++)
         json_array_append_new(
@@ -19,7 +19,7 @@ static json_t *failures_json(int n, const ck_size_failure *f) {
         json_t *o = json_object();
         json_object_set_new(o, "layer", json_string(f[i].layer));
         json_object_set_new(o, "code", json_string(ck_code_name(f[i].code)));
-        json_object_set_new(o, "sizes", runs_json(&f[i].sizes));
+        json_object_set_new(o, "sizes", ck_rp_runs_json(&f[i].sizes));
         json_array_append_new(a, o);
     }
     return a;
@@ -117,8 +117,8 @@ static json_t *sizes_json(const char *model, const ck_graph *g, const ck_sizes *
     json_object_set_new(j, "range", json_pack("[II]", (json_int_t)sz->lo, (json_int_t)sz->hi));
     json_object_set_new(j, "min_square", opt_int(sz->square.min));
     json_object_set_new(j, "next_square", opt_int(sz->square.next));
-    json_object_set_new(j, "valid_square", runs_json(&sz->square.valid));
-    json_object_set_new(j, "clean_square", runs_json(&sz->square.clean));
+    json_object_set_new(j, "valid_square", ck_rp_runs_json(&sz->square.valid));
+    json_object_set_new(j, "clean_square", ck_rp_runs_json(&sz->square.clean));
     json_t *sqo = fn_json(&sz->square.fn);
     json_object_set_new(sqo, "values", values_json(&sz->square.fn, sz->square.out, sz->lo, sz->hi));
     json_object_set_new(j, "square_output", sqo);
@@ -132,8 +132,8 @@ static json_t *sizes_json(const char *model, const ck_graph *g, const ck_sizes *
         json_object_set_new(ax, "current", json_integer(a->current));
         json_object_set_new(ax, "min", opt_int(a->min));
         json_object_set_new(ax, "next", opt_int(a->next));
-        json_object_set_new(ax, "valid", runs_json(&a->valid));
-        json_object_set_new(ax, "clean", runs_json(&a->clean));
+        json_object_set_new(ax, "valid", ck_rp_runs_json(&a->valid));
+        json_object_set_new(ax, "clean", ck_rp_runs_json(&a->clean));
         json_t *fo = fn_json(&a->fn);
         json_object_set_new(fo, "values", values_json(&a->fn, a->out, sz->lo, sz->hi));
         json_object_set_new(ax, "output", fo);

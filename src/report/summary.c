@@ -153,6 +153,13 @@ static bool is_chain(const ck_graph *g) {
     return true;
 }
 
+/* Layers a failure kept from being checked: the totals leave them out. */
+static int not_reached(const ck_graph *g) {
+    int n = 0;
+    for (int i = 0; i < ck_graph_num_layers(g); i++) n += ck_graph_layer(g, i).state != CK_LAYER_OK;
+    return n;
+}
+
 static void rule(ck_str *s, char c, int n) {
     for (int i = 0; i < n; i++) ck_str_addf(s, "%c", c);
     ck_str_add(s, "\n");
@@ -235,9 +242,13 @@ static void table(ck_str *out, const char *model, const ck_graph *g, const ck_rf
         for (int k = 0; k < 3; k++) free(rc[i][k]);
     free(rc);
     ck_totals t = ck_graph_totals(g);
+    int unreached = not_reached(g);
     double mb = 1024.0 * 1024.0;
     if (md) {
         ck_str_addf(out, "\n| Total | |\n|---|---:|\n");
+        if (unreached)
+            ck_str_addf(out, "| Partial | %d layer%s not reached |\n", unreached,
+                        unreached == 1 ? "" : "s");
         ck_str_addf(out, "| Params | %s |\n| MACs | %s (%s) |\n| Other ops | %s |\n",
                     commas(t.params, a, sizeof a), commas(t.macs, b, sizeof b),
                     human(t.macs, c, sizeof c), commas(t.ops, d, sizeof d));
@@ -251,6 +262,11 @@ static void table(ck_str *out, const char *model, const ck_graph *g, const ck_rf
         return;
     }
     rule(out, '=', total_w);
+    if (unreached)
+        ck_str_addf(out,
+                    "partial: %d layer%s not reached (downstream of a failure); the totals "
+                    "count only the layers checked\n",
+                    unreached, unreached == 1 ? "" : "s");
     ck_str_addf(out, "Total params: %s\n", commas(t.params, a, sizeof a));
     ck_str_addf(out, "Total MACs: %s (%s)\n", commas(t.macs, a, sizeof a),
                 human(t.macs, b, sizeof b));
@@ -386,6 +402,9 @@ static json_t *summary_json(const char *model, const ck_graph *g, const ck_rf_ta
     json_object_set_new(tot, "input_bytes", json_integer(t.input_bytes));
     json_object_set_new(tot, "activation_bytes", json_integer(t.activation_bytes));
     json_object_set_new(tot, "param_bytes", json_integer(t.param_bytes));
+    /* a failure stops its downstream: those layers are not counted */
+    json_object_set_new(tot, "partial", json_boolean(not_reached(g) > 0));
+    json_object_set_new(tot, "not_reached", json_integer(not_reached(g)));
     json_object_set_new(j, "totals", tot);
     json_object_set_new(j, "diagnostics", ck_rp_diags_json(dg, -1, NULL));
     return j;

@@ -46,40 +46,15 @@ static const ck_shape *out_shape(const rt_wctx *w, const rt_step *st, int k) {
 /* ---- reading ONNX attribute-like inputs (known at check time) ------------ */
 
 static bool absent_in(const ck_graph *g, const ck_node *n, int k) {
-    if (k >= n->n_in) return true;
-    const ck_val *v = &g->vals[n->in[k]];
-    if (strcmp(v->name, CK_ONNX_ABSENT) == 0) return true;
-    int64_t c;
-    return v->tensor >= 0 && ck_shape_numel(&v->shape, &c) && c == 0;
+    return k >= n->n_in || ck_onnx_val_absent(&g->vals[n->in[k]]);
 }
 
 static const int64_t *known_ints(const ck_graph *g, const ck_node *n, int k, int64_t *cnt) {
-    if (k >= n->n_in) return NULL;
-    const ck_val *v = &g->vals[n->in[k]];
-    if (v->kval) {
-        *cnt = v->nkval;
-        return v->kval;
-    }
-    if (v->tensor >= 0 && g->tensors[v->tensor].i64 && ck_shape_numel(&v->shape, cnt))
-        return g->tensors[v->tensor].i64;
-    return NULL;
+    return k < n->n_in ? ck_val_ints(g, &g->vals[n->in[k]], cnt) : NULL;
 }
 
 static bool known_nums(const ck_graph *g, const ck_node *n, int k, double *out, int max, int *cnt) {
-    int64_t c;
-    const int64_t *iv = known_ints(g, n, k, &c);
-    if (iv) {
-        if (c > max) return false;
-        for (int64_t i = 0; i < c; i++) out[i] = (double)iv[i];
-        *cnt = (int)c;
-        return true;
-    }
-    if (k >= n->n_in || g->vals[n->in[k]].tensor < 0) return false;
-    const ck_tensor *t = &g->tensors[g->vals[n->in[k]].tensor];
-    if (!t->f32 || !ck_shape_numel(&t->shape, &c) || c > max) return false;
-    for (int64_t i = 0; i < c; i++) out[i] = t->f32[i];
-    *cnt = (int)c;
-    return true;
+    return k < n->n_in && ck_val_nums(g, &g->vals[n->in[k]], out, max, cnt);
 }
 
 /* ---- weights -------------------------------------------------------------- */
@@ -224,26 +199,11 @@ static float *keras_kernel(rt_wctx *w, const ck_node *n, const char *name, int64
 void rt_act_init(rt_act *r, const ck_attrs *a, const ck_shape *x) {
     memset(r, 0, sizeof *r);
     r->act = a->act == CK_ACT_NONE ? CK_ACT_IDENTITY : a->act;
-    r->alpha = (float)a->alpha;
-    r->beta = (float)a->beta;
+    ck_act_params(a, &r->alpha, &r->beta);
     r->outer = 1;
     r->len = rt_numel(x);
     r->inner = 1;
     switch (r->act) {
-    case CK_ACT_RELU6:
-        r->alpha = 0.0f;
-        r->beta = 6.0f;
-        break;
-    case CK_ACT_SELU:
-        if (a->alpha == 0 && a->beta == 0) {
-            r->alpha = 1.67326319217681884765625f;
-            r->beta = 1.05070102214813232421875f;
-        }
-        break;
-    case CK_ACT_SOFTPLUS:
-        r->alpha = a->alpha != 0 ? (float)a->alpha : 1.0f;
-        r->beta = a->beta != 0 ? (float)a->beta : INFINITY;
-        break;
     case CK_ACT_SOFTMAX:
     case CK_ACT_LOG_SOFTMAX: {
         int rank = x->rank, ax = ck_softmax_axis(a, rank);
@@ -1055,53 +1015,95 @@ bool rt_prep_matmul(rt_wctx *w, const ck_node *n, rt_step *st) {
 
 /* ---- joins ----------------------------------------------------------------------- */
 
-bool rt_prep_binary(rt_wctx *w, const ck_node *n, rt_step *st) {
+/* Broadcast strides of the step's inputs (and a Python number: one more
+ * operand, all strides 0) to the output shape. */
+static bool bcast_strides(rt_wctx *w, rt_step *st, int n_ops) {
     const ck_shape *Y = out_shape(w, st, 0);
-    switch (n->op) {
-    case CK_OP_ADD:
-    case CK_OP_ONNX_ADD:
-        st->u.bin.op = RT_ADD;
-        break;
-    case CK_OP_SUB:
-    case CK_OP_ONNX_SUB:
-        st->u.bin.op = RT_SUB;
-        break;
-    case CK_OP_MUL:
-    case CK_OP_ONNX_MUL:
-        st->u.bin.op = RT_MUL;
-        break;
-    case CK_OP_DIV:
-    case CK_OP_ONNX_DIV:
-        st->u.bin.op = RT_DIV;
-        break;
-    case CK_OP_MAX:
-        st->u.bin.op = RT_MAX;
-        break;
-    case CK_OP_MIN:
-        st->u.bin.op = RT_MIN;
-        break;
-    default:
-        st->u.bin.op = RT_MEAN;
-        break;
-    }
-    st->u.bin.out = *Y;
-    st->kind = RT_K_BINARY;
-    int64_t *s = calloc((size_t)st->n_in * CK_MAX_RANK, sizeof *s);
+    int64_t *s = calloc((size_t)n_ops * CK_MAX_RANK, sizeof *s);
     if (!s) return oom(w);
     st->u.bin.strides = s;
-    int r = Y->rank;
-    for (int k = 0; k < st->n_in; k++) {
-        const ck_shape *X = in_shape(w, st, k);
-        int64_t p = 1;
-        for (int i = r - 1; i >= 0; i--) {
-            int ia = i - (r - X->rank);
-            if (ia < 0) continue;
-            s[(size_t)k * CK_MAX_RANK + i] = X->d[ia] == 1 ? 0 : p;
-            p *= X->d[ia];
-        }
+    st->u.bin.out = *Y;
+    for (int k = 0; k < st->n_in; k++)
+        ck_nd_bcast_strides(Y, in_shape(w, st, k), s + (size_t)k * CK_MAX_RANK);
+    return true;
+}
+
+bool rt_prep_binary(rt_wctx *w, const ck_node *n, rt_step *st) {
+    const ck_shape *Y = out_shape(w, st, 0);
+    st->kind = RT_K_BINARY; /* set first: rt_step_free keys on it */
+    st->u.bin.op = ck_op_bin(n->op, &n->a);
+    if (!bcast_strides(w, st, st->n_in + 1)) return false;
+    if (n->a.has_scalar) { /* x * 0.5, 1 - x: the number as one more operand */
+        float *v = rt_owned(w->s, 1);
+        if (!v) return oom(w);
+        *v = (float)n->a.scalar;
+        st->w[0] = v;
+        st->u.bin.scalar = n->a.scalar_first ? 2 : 1;
     }
-    st->kind = RT_K_BINARY;
     return fused_act(n, st, Y);
+}
+
+bool rt_prep_where(rt_wctx *w, const ck_node *n, rt_step *st) {
+    (void)n;
+    st->kind = RT_K_WHERE;
+    return bcast_strides(w, st, 3);
+}
+
+bool rt_prep_expand(rt_wctx *w, const ck_node *n, rt_step *st) {
+    (void)n;
+    st->u.expand.in = *in_shape(w, st, 0);
+    st->u.expand.out = *out_shape(w, st, 0);
+    st->kind = RT_K_EXPAND;
+    return true;
+}
+
+/* Tile: a pad step whose index maps wrap around */
+bool rt_prep_tile(rt_wctx *w, const ck_node *n, rt_step *st) {
+    (void)n;
+    const ck_shape *X = in_shape(w, st, 0), *Y = out_shape(w, st, 0);
+    rt_padmap *p = &st->u.pad;
+    st->kind = RT_K_PAD;
+    memset(p, 0, sizeof *p);
+    p->rank = Y->rank;
+    p->out = *Y;
+    p->in = (ck_shape){.rank = Y->rank};
+    for (int a = 0; a < Y->rank; a++) {
+        int ix = a - (Y->rank - X->rank);
+        p->in.d[a] = ix >= 0 ? X->d[ix] : 1;
+    }
+    return ck_tile_maps(&p->in, Y, p->map) || oom(w);
+}
+
+/* A rule context for node n of the checked graph: what the shared readers
+ * of known inputs (slices, scatter offsets) take. */
+typedef struct node_ctx {
+    ck_ctx c;
+    const ck_val *in[64];
+    ck_diags d;
+} node_ctx;
+
+static void node_ctx_init(node_ctx *nc, const ck_graph *g, const ck_node *n) {
+    memset(nc, 0, sizeof *nc);
+    for (int k = 0; k < n->n_in && k < 64; k++) nc->in[k] = &g->vals[n->in[k]];
+    nc->c = (ck_ctx){.g = g,
+                     .n = n,
+                     .d = &nc->d,
+                     .n_in = n->n_in < 64 ? n->n_in : 64,
+                     .in = nc->in,
+                     .fail_axis = -1};
+}
+
+bool rt_prep_scatter_nd(rt_wctx *w, const ck_node *n, rt_step *st) {
+    node_ctx nc;
+    node_ctx_init(&nc, w->g, n);
+    st->kind = RT_K_SCATTER;
+    st->u.scatter.off = ck_scatter_offsets(&nc.c, &st->u.scatter.n, &st->u.scatter.slice);
+    st->u.scatter.total = rt_numel(out_shape(w, st, 0));
+    if (!st->u.scatter.off) {
+        perr(w, n, CK_UNSUPPORTED, "%s: its indices are not known constants", n->name);
+        return false;
+    }
+    return true;
 }
 
 static int norm_axis(int ax, int rank) {
@@ -1149,33 +1151,15 @@ bool rt_prep_transpose(rt_wctx *w, const ck_node *n, rt_step *st) {
 }
 
 bool rt_prep_slice(rt_wctx *w, const ck_node *n, rt_step *st) {
-    const ck_shape *X = in_shape(w, st, 0);
-    int64_t ns, ne, na = 0, nst = 0;
-    const int64_t *sv = known_ints(w->g, n, 1, &ns), *ev = known_ints(w->g, n, 2, &ne);
-    const int64_t *av = absent_in(w->g, n, 3) ? NULL : known_ints(w->g, n, 3, &na);
-    const int64_t *pv = absent_in(w->g, n, 4) ? NULL : known_ints(w->g, n, 4, &nst);
-    if (!sv || !ev || ns != ne) {
+    node_ctx nc;
+    node_ctx_init(&nc, w->g, n);
+    st->u.slice.in = *in_shape(w, st, 0);
+    bool ok = ck_slice_params(&nc.c, &st->u.slice.in, &st->u.slice.out, st->u.slice.start,
+                              st->u.slice.step);
+    ck_diags_free(&nc.d);
+    if (!ok || !ck_shape_eq(&st->u.slice.out, out_shape(w, st, 0))) {
         perr(w, n, CK_UNSUPPORTED, "%s: its starts and ends are not known constants", n->name);
         return false;
-    }
-    st->u.slice.in = *X;
-    st->u.slice.out = *out_shape(w, st, 0);
-    for (int i = 0; i < X->rank; i++) {
-        st->u.slice.start[i] = 0;
-        st->u.slice.step[i] = 1;
-    }
-    for (int64_t i = 0; i < ns; i++) {
-        int ax = av && i < na ? norm_axis((int)av[i], X->rank) : (int)i;
-        if (ax < 0 || ax >= X->rank) continue;
-        int64_t s = pv && i < nst ? pv[i] : 1, dim = X->d[ax], b = sv[i];
-        /* the begin index as ONNX Slice clamps it */
-        if (b < 0) b += dim;
-        if (s > 0)
-            b = b < 0 ? 0 : b > dim ? dim : b;
-        else
-            b = b < 0 ? -1 : b > dim - 1 ? dim - 1 : b;
-        st->u.slice.start[ax] = b;
-        st->u.slice.step[ax] = s;
     }
     st->kind = RT_K_SLICE;
     return true;
@@ -1300,21 +1284,22 @@ bool rt_prepare(rt_wctx *w, const ck_node *n, rt_step *st) {
     st->fn = kernels[st->kind];
     /* an elementwise op writes over its input when the planner lets it */
     st->inplace = (ck_op_flags(n->op) & CK_OPF_INPLACE) && st->n_in > 0 &&
-                  ck_shape_eq(in_shape(w, st, 0), out_shape(w, st, 0));
+                  ck_shape_eq(in_shape(w, st, 0), out_shape(w, st, 0)) &&
+                  !(n->a.has_scalar && n->a.scalar_first); /* the number is written first */
     return true;
 }
 
 bool rt_node_is_view(const ck_graph *g, const ck_node *n) {
     if (ck_op_flags(n->op) & CK_OPF_VIEW) return true;
     /* ReduceX with no axes and noop_with_empty_axes */
-    return n->op == CK_OP_ONNX_REDUCE && n->a.reduce.noop_with_empty_axes &&
-           (n->n_in < 2 || !strcmp(g->vals[n->in[1]].name, CK_ONNX_ABSENT));
+    return n->op == CK_OP_ONNX_REDUCE && n->a.reduce.noop_with_empty_axes && absent_in(g, n, 1);
 }
 
 int rt_node_data_inputs(const ck_node *n) {
     unsigned f = ck_op_flags(n->op);
     if (f & CK_OPF_NO_DATA) return 0;
     if (f & CK_OPF_DATA1) return n->n_in < 1 ? n->n_in : 1;
+    if (f & CK_OPF_DATA2) return n->n_in < 2 ? n->n_in : 2;
     return n->n_in;
 }
 
@@ -1328,9 +1313,10 @@ void rt_step_free(rt_step *st) {
             free(st->u.resize.ax[i].idx);
             free(st->u.resize.ax[i].wt);
         }
-    if (st->kind == RT_K_BINARY) free(st->u.bin.strides);
+    if (st->kind == RT_K_BINARY || st->kind == RT_K_WHERE) free(st->u.bin.strides);
     if (st->kind == RT_K_CONCAT || st->kind == RT_K_SPLIT) free(st->u.cat.parts);
     if (st->kind == RT_K_GATHER) free(st->u.gather.idx);
+    if (st->kind == RT_K_SCATTER) free(st->u.scatter.off);
     for (int i = 0; i < 4; i++) free(st->own[i]);
     memset(st, 0, sizeof *st);
 }

@@ -7,6 +7,7 @@
 #define CK_RUNTIME_H
 
 #include "graph/graph.h"
+#include "ops/nd.h"
 #include "ops/ops.h"
 #include "runtime/fastconv.h"
 
@@ -44,7 +45,11 @@ typedef struct rt_resample {
     float *wt;    /* owned */
 } rt_resample;
 
-typedef enum rt_bin { RT_ADD, RT_SUB, RT_MUL, RT_DIV, RT_MAX, RT_MIN, RT_MEAN } rt_bin;
+/* The op of a binary step: the shared kernel's (ops/nd.h). */
+typedef ck_nd_bin rt_bin;
+#define RT_ADD CK_BIN_ADD
+#define RT_SUB CK_BIN_SUB
+#define RT_MUL CK_BIN_MUL
 
 /* An activation with its parameters resolved (defaults filled in). */
 typedef struct rt_act {
@@ -82,6 +87,9 @@ typedef void (*rt_kernel)(const rt_step *st, const float *const *in, float *cons
     K(LINEAR, rt_ref_linear)                                                                       \
     K(MATMUL, rt_ref_matmul)                                                                       \
     K(BINARY, rt_ref_binary)                                                                       \
+    K(WHERE, rt_ref_where)                                                                         \
+    K(EXPAND, rt_ref_expand)                                                                       \
+    K(SCATTER, rt_ref_scatter)                                                                     \
     K(CONCAT, rt_ref_concat)                                                                       \
     K(SPLIT, rt_ref_split)                                                                         \
     K(TRANSPOSE, rt_ref_transpose)                                                                 \
@@ -171,10 +179,11 @@ struct rt_step {
             int64_t sa[CK_MAX_RANK], sb[CK_MAX_RANK]; /* batch strides (0 = broadcast) */
             int nb;
         } mm;
-        struct {
+        struct { /* binary ops, where */
             rt_bin op;
             ck_shape out;
-            int64_t *strides; /* n_in x rank broadcast strides (owned) */
+            int64_t *strides; /* per operand x CK_MAX_RANK broadcast strides (owned) */
+            int scalar;       /* 1: w[0] holds a Python number after the inputs, 2: before */
         } bin;
         struct { /* concat / split: the tensor as outer x (sum of parts) x inner */
             int64_t outer, inner;
@@ -197,6 +206,12 @@ struct rt_step {
             bool red[CK_MAX_RANK];
             ck_reduce op;
         } reduce;
+        struct { /* Expand: input 0 broadcast to out */
+            ck_shape in, out;
+        } expand;
+        struct { /* ScatterND: n slices of `slice` floats at element offsets off */
+            int64_t n, slice, total, *off; /* off owned */
+        } scatter;
         struct { /* ConstantOfShape (delta 0), Range */
             float start, delta;
             int64_t count;
@@ -303,7 +318,6 @@ rt_geom rt_geom_of(const ck_attrs *a, const ck_shape *shape, int nsp);
 /* g is a 1-D or 2-D tensor in C-order NCHW (what the blocked kernels take). */
 bool rt_geom_nchw2d(const rt_geom *g);
 int64_t rt_numel(const ck_shape *s);
-
 
 /* ---- weights (weights.c) ------------------------------------------------ */
 

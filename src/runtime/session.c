@@ -3,8 +3,9 @@
  *
  * Planning, in graph order (importers add nodes topologically):
  *  1. a layer runs when one of its outputs is a float graph output or feeds
- *     a layer that runs; integer shape chains (ONNX Shape -> Gather -> ...)
- *     were folded at check time and do not run;
+ *     a layer that runs, unless the constant evaluator computed its outputs
+ *     when the graph was checked (shape chains, pads, grids): they are
+ *     constants;
  *  2. views (Flatten, Reshape, Squeeze, Identity, Dropout, ...) share their
  *     input's storage; elementwise layers whose input dies with them write
  *     in place;
@@ -95,9 +96,9 @@ static int source_val(rt_wctx *w, const ck_node *n, int gv, int *vmap, int *inpu
         st.data = rt_tensor_data(w, v->tensor, n, "constant input");
         if (!st.data) return -1;
     } else {
-        const int64_t *iv = t && t->i64 ? t->i64 : v->kval;
-        int64_t cnt = t && t->i64 ? numel : v->nkval;
-        if (!iv || cnt != numel) {
+        /* contents the constant evaluator computed when the graph was checked */
+        ck_known kn;
+        if (!ck_val_known(g, v, &kn) || kn.n != numel) {
             ck_diag_add(w->d, CK_SEV_ERROR, CK_UNSUPPORTED, n->name, n->type,
                         "%s: its input '%s' is %s computed at run time; convkit computes only "
                         "float data",
@@ -106,7 +107,7 @@ static int source_val(rt_wctx *w, const ck_node *n, int gv, int *vmap, int *inpu
         }
         float *f = rt_owned(s, numel);
         if (!f) goto nomem;
-        for (int64_t i = 0; i < numel; i++) f[i] = (float)iv[i];
+        ck_nd_cast(kn.t, CK_ND_F32, false, numel, kn.p, f);
         st.data = f;
     }
     int si = add_store(s, st);
@@ -389,6 +390,14 @@ static ck_status session_new(const ck_graph *g, const ck_session_options *opt, c
         const ck_node *n = &g->nodes[ni];
         for (int k = 0; k < n->n_out; k++) runs[ni] |= needed[n->out[k]];
         if (!runs[ni]) continue;
+        /* outputs the constant evaluator computed are constants */
+        bool folded = n->n_out > 0;
+        for (int k = 0; k < n->n_out; k++)
+            folded &= g->vals[n->out[k]].kval != NULL || g->vals[n->out[k]].kflt != NULL;
+        if (folded) {
+            runs[ni] = false;
+            continue;
+        }
         for (int k = 0; k < data_inputs(n); k++) needed[n->in[k]] = true;
     }
     for (int ni = 0; ni < nn; ni++) {

@@ -200,13 +200,13 @@ static void survive(ck_graph *g, ck_status st, ck_diags *d, const char *what) {
 
 /* ---- ONNX: one node with the value in its input's dims or its attributes ---- */
 
-enum { N_ONNX = 22 };
+enum { N_ONNX = 26 };
 
 static const char *const onnx_ops[N_ONNX] = {
-    "Shape",       "Gather", "Unsqueeze",  "Squeeze", "Slice",  "Cast",      "ConstantOfShape",
-    "Range",       "Split",  "ReduceMean", "MatMul",  "Concat", "Identity",  "Add",
-    "Sub",         "Mul",    "Div",        "Resize",  "Pad",    "Transpose", "DepthToSpace",
-    "SpaceToDepth"};
+    "Shape",        "Gather", "Unsqueeze",  "Squeeze", "Slice",    "Cast",      "ConstantOfShape",
+    "Range",        "Split",  "ReduceMean", "MatMul",  "Concat",   "Identity",  "Add",
+    "Sub",          "Mul",    "Div",        "Resize",  "Pad",      "Transpose", "DepthToSpace",
+    "SpaceToDepth", "Where",  "Expand",     "Tile",    "ScatterND"};
 
 static uint8_t *onnx_case(int k, int64_t V, size_t *len) {
     tb *b = tb_new(13);
@@ -315,6 +315,29 @@ static uint8_t *onnx_case(int k, int64_t V, size_t *len) {
         tb_attr_ints(b, n, "perm", 2, perm);
         break;
     }
+    case 22: /* Where of [1, 1, V, 2] three times */
+        tb_input(b, "X", 4, x4);
+        n = tb_node(b, op, "n", TB_L("X", "X", "X"), TB_L("Y"));
+        break;
+    case 23:   /* Expand to [V, 1, V, 2] */
+    case 24: { /* Tile by [1, V, 1, V] */
+        int64_t e[4] = {V, 1, V, 2}, t[4] = {1, V, 1, V};
+        tb_input(b, "X", 4, x4);
+        tb_init_i64(b, "S", 4, k == 23 ? e : t);
+        n = tb_node(b, op, "n", TB_L("X", "S"), TB_L("Y"));
+        break;
+    }
+    case 25: { /* ScatterND at index [V] of [1, V] */
+        int64_t ush[2] = {1, V};
+        tb_input(b, "X", 2, x2);
+        Onnx__TensorProto *t = tb_init_i64(b, "I", 1, &V);
+        t->n_dims = 2; /* [1, 1] */
+        t->dims = tb_alloc(b, 2 * sizeof *t->dims);
+        t->dims[0] = t->dims[1] = 1;
+        tb_input(b, "U", 2, ush);
+        n = tb_node(b, op, "n", TB_L("X", "I", "U"), TB_L("Y"));
+        break;
+    }
     default: /* DepthToSpace, SpaceToDepth with blocksize V on [1, V, 2, 2] */
         tb_input(b, "X", 4, xb);
         n = tb_node(b, op, "n", TB_L("X"), TB_L("Y"));
@@ -328,7 +351,10 @@ static uint8_t *onnx_case(int k, int64_t V, size_t *len) {
 }
 
 /* ONNX ops the rows above do not reach by name */
-static const char *const onnx_more[] = {"Max", "Min", "Mean", "GlobalAveragePool", "GlobalMaxPool"};
+static const char *const onnx_more[] = {
+    "Max",   "Min",  "Mean",        "GlobalAveragePool", "GlobalMaxPool",  "Pow",
+    "Equal", "Less", "LessOrEqual", "Greater",           "GreaterOrEqual", "And",
+    "Or",    "Xor",  "Mod"};
 
 static uint8_t *onnx_join(const char *op, int64_t V, size_t *len) {
     tb *b = tb_new(13);

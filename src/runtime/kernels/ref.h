@@ -45,6 +45,7 @@ void rt_ref_matmul(const rt_step *st, const float *const *in, float *const *out,
 
 /* elementwise joins (ref_eltwise.c) */
 void rt_ref_binary(const rt_step *st, const float *const *in, float *const *out, float *scratch);
+void rt_ref_where(const rt_step *st, const float *const *in, float *const *out, float *scratch);
 void rt_ref_concat(const rt_step *st, const float *const *in, float *const *out, float *scratch);
 void rt_ref_split(const rt_step *st, const float *const *in, float *const *out, float *scratch);
 
@@ -56,6 +57,8 @@ void rt_ref_transpose(const rt_step *st, const float *const *in, float *const *o
 void rt_ref_slice(const rt_step *st, const float *const *in, float *const *out, float *scratch);
 void rt_ref_gather(const rt_step *st, const float *const *in, float *const *out, float *scratch);
 void rt_ref_reduce(const rt_step *st, const float *const *in, float *const *out, float *scratch);
+void rt_ref_expand(const rt_step *st, const float *const *in, float *const *out, float *scratch);
+void rt_ref_scatter(const rt_step *st, const float *const *in, float *const *out, float *scratch);
 void rt_ref_fill(const rt_step *st, const float *const *in, float *const *out, float *scratch);
 
 #endif
