@@ -54,9 +54,9 @@ static const isa_fns *fns_of(int vw) {
 
 /* The register tile: the least padded work, then the most FMAs per load. */
 static bool pick_tile(const isa_fns *f, rt_fconv *p, int threads) {
-    static const int shapes[][2] = {{2, 14}, {4, 7}, {2, 12}, {4, 6}, {3, 9},
-                                    {3, 8},  {2, 8}, {1, 14}, {4, 4}, {2, 7},
-                                    {2, 6},  {3, 4}, {1, 8},  {2, 4}, {1, 4}};
+    static const int shapes[][2] = {{2, 14}, {4, 7}, {2, 12}, {4, 6}, {3, 9}, {3, 8},
+                                    {3, 7},  {2, 8}, {1, 14}, {4, 4}, {2, 7}, {2, 6},
+                                    {3, 4},  {1, 8}, {2, 4},  {1, 4}};
     int64_t ob0 = ck_ceildiv(p->o, p->vw);
     double best = -1;
     for (size_t i = 0; i < sizeof shapes / sizeof *shapes; i++) {
@@ -366,6 +366,15 @@ bool rt_fastconv_layout(ck_session *s, rt_step *st, bool in_blocked, bool out_bl
         p->rpt = ck_ceildiv(16, ck_ceildiv(p->ow, p->tw));
         while (p->rpt > 1 && p->ngroups * ck_ceildiv(p->oh, p->rpt) < 4 * s->threads) p->rpt--;
         if (p->rpt > p->oh) p->rpt = p->oh;
+    } else if (!p->depthwise && p->ob * p->wob > p->cb * p->h * p->w * vw) {
+        /* more weights than input (deep layers on small maps, MobileNetV2's
+         * 7x7 and 14x14 1x1 layers): a task runs several rows, so each
+         * thread reads a group's weights once for all of them instead of
+         * sweeping every group's weights per row; enough tasks stay for the
+         * threads */
+        p->rpt = p->oh;
+        while (p->rpt > 1 && p->ngroups * ck_ceildiv(p->oh, p->rpt) < 4 * s->threads)
+            p->rpt = (p->rpt + 1) / 2;
     }
     if (in_blocked && plan_winograd(s, st)) return true;
     if (s->oom_plan) return false;

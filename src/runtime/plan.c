@@ -299,6 +299,10 @@ static bool plan_layout(plan *pl, int vw) {
         const ck_shape *sh = shape_of(s, v);
         if (sh->rank != 4 || (rep[st] >= 0 && !ck_shape_eq(sh, shape_of(s, rep[st]))))
             blk[st] = false;
+        /* a few channels (an RGB image) in VW-float pixels would move 2-5x
+         * the data: they stay NCHW, and a convolution reading them packs
+         * 4 or 8 floats a pixel (a stem after a 1x1 or a normalisation) */
+        if (sh->rank == 4 && sh->d[1] * 2 <= vw) blk[st] = false;
         if (rep[st] < 0) rep[st] = v;
         if (pl->gout[s->vals[v].gval]) blk[st] = false;
     }

@@ -206,6 +206,17 @@ int main(void) {
     compare_folds("input: [1, 256, 7, 7]\np = Conv2d(256, 256, 1)\nc = Conv2d(256, 256, 3, "
                   "padding=1)\nq = Conv2d(256, 10, 1)\n",
                   0);
+    /* depthwise 3x3 in whole-row 8-pixel tiles: rows narrower than a tile,
+     * a width that is no multiple of 8 (the last tile overlaps), stride 2,
+     * a fused residual */
+    expect_kernel = NULL;
+    compare_folds("input: [1, 40, 7, 7]\np = Conv2d(40, 40, 1)\nc = Conv2d(40, 40, 3, padding=1, "
+                  "groups=40)\nr = ReLU6()\nq = Conv2d(40, 4, 1)\n",
+                  1);
+    compare_folds("input: [2, 16, 9, 21]\np = Conv2d(16, 16, 1)\nc = Conv2d(16, 16, 3, padding=1, "
+                  "groups=16)\nj = add(c, p)\nd = Conv2d(16, 16, 3, stride=2, padding=1, "
+                  "groups=16)\nq = Conv2d(16, 4, 1)\n",
+                  1);
     /* Winograd F(4x4, 3x3) on maps of at least 36 tiles: tails of the 4x4
      * tiles on both axes, a channel tail, batch norm, residual and ReLU
      * fused, asymmetric padding */
