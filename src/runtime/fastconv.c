@@ -118,7 +118,8 @@ static void fast_conv_run(const rt_step *st, const float *const *in, float *cons
     const rt_fconv *p = &st->u.conv.fc;
     job j = {.p = p, .f = fns_of(p->vw), .wb = st->w[3], .bias = st->w[4], .scratch = scratch};
     int64_t nimg = st->u.conv.x.n;
-    for (int64_t n = 0; n < nimg; n++) {
+    for (int64_t k = 0; k < nimg; k++) {
+        int64_t n = p->rev ? nimg - 1 - k : k;
         j.x = in[0] + n * p->xns;
         j.y = out[0] + n * p->yns;
         j.res = p->res ? in[1] + n * p->yns : NULL;

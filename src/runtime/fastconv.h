@@ -23,6 +23,7 @@ typedef struct rt_fconv {
     bool direct;                  /* blocked input read in place: no padding to add */
     bool res;                     /* output stage adds a residual (step input 1, output layout) */
     bool clamp;                   /* output stage clamps to [lo, hi] (ReLU, ReLU6, Hardtanh) */
+    bool rev;                     /* images of a batch in reverse order (plan.c) */
     float lo, hi;
     /* Winograd F(m x m, 3x3), m = wm (2 or 4; 3x3, stride 1, blocked input):
      * m x m output tiles, tb tiles per task; per task the (m+2)^2 transformed

@@ -486,6 +486,22 @@ static void fuse(plan *pl) {
     }
 }
 
+/* A batch runs layer by layer, each layer image by image: the fast
+ * convolutions alternate the direction, so that a layer starts with the
+ * images the one before finished with, still in the cache (MobileNetV2 at
+ * batch 8: its depthwise layers, which read each input value for 9 FMAs,
+ * ran 2.5-5x slower per image than at batch 1 when every image came back
+ * from L3). */
+static void serpentine(ck_session *s) {
+    bool rev = false;
+    for (int i = 0; i < s->n_steps; i++) {
+        rt_step *st = &s->steps[i];
+        if (!rt_fastconv_is(st) || st->folded) continue;
+        st->u.conv.fc.rev = rev;
+        rev = !rev;
+    }
+}
+
 void rt_blocked_name(const rt_step *st, char *buf, size_t n) {
     const char *isa = st->blk.vw == 16 ? "avx512" : "avx2";
     const char *what = st->fn_mt == b_gpool    ? "global-pool blocked->nchw"
@@ -554,6 +570,7 @@ bool rt_plan_network(ck_session *s) {
         for (int o = 0; ok && o < s->g->n_outputs; o++) pl.gout[s->g->outputs[o]] = true;
         ok = ok && plan_layout(&pl, vw);
         if (ok) fuse(&pl);
+        if (ok) serpentine(s);
         ok = ok && drop_unpacked(s);
         free(pl.kinds);
         free(pl.gout);
