@@ -32,6 +32,28 @@ rt_isa rt_cpu_isa(void) {
     return RT_ISA_REF;
 }
 
+/* The per-core L2 cache in bytes, read once from sysfs (Linux); 1 MiB
+ * when it cannot be read. The blocking of the kernels is sized from it at
+ * plan time: the CPU changes between machines, the build does not. */
+static int64_t l2_bytes(void) {
+    static _Atomic int64_t cached;
+    int64_t v = cached;
+    if (v) return v;
+    v = 1 << 20;
+    FILE *f = fopen("/sys/devices/system/cpu/cpu0/cache/index2/size", "r");
+    if (f) {
+        long long n = 0;
+        char unit = 0;
+        if (fscanf(f, "%lld%c", &n, &unit) >= 1 && n > 0) {
+            int64_t b = unit == 'K' ? n << 10 : unit == 'M' ? n << 20 : n;
+            if (b >= (128 << 10) && b <= (64 << 20)) v = b;
+        }
+        fclose(f);
+    }
+    cached = v;
+    return v;
+}
+
 typedef struct isa_fns {
     bool (*supported)(int, int);
     void (*conv)(const rt_fconv *, const float *, const float *, const float *, const float *,
@@ -103,7 +125,10 @@ static void conv_one(void *a, int64_t t, int thread) {
 static void dw_one(void *a, int64_t t, int thread) {
     (void)thread;
     const job *j = a;
-    j->f->dw(j->p, j->xb, j->wb, j->bias, j->res, j->y, t % j->p->cb, t / j->p->cb);
+    const rt_fconv *p = j->p;
+    int64_t oh0 = t / p->cb * p->rpt, oh1 = oh0 + p->rpt < p->oh ? oh0 + p->rpt : p->oh;
+    for (int64_t oh = oh0; oh < oh1; oh++)
+        j->f->dw(p, j->xb, j->wb, j->bias, j->res, j->y, t % p->cb, oh);
 }
 
 static void wino_one(void *a, int64_t t, int thread) {
@@ -134,7 +159,7 @@ static void fast_conv_run(const rt_step *st, const float *const *in, float *cons
             rt_pool_run(pool, p->cb * p->ihp, pack_one, &j);
         }
         if (p->depthwise)
-            rt_pool_run(pool, p->cb * p->oh, dw_one, &j);
+            rt_pool_run(pool, p->cb * ck_ceildiv(p->oh, p->rpt), dw_one, &j);
         else
             rt_pool_run(pool, p->ngroups * ck_ceildiv(p->oh, p->rpt), conv_one, &j);
     }
@@ -228,10 +253,10 @@ static bool plan_winograd(ck_session *s, rt_step *st) {
     q.ob = ck_ceildiv(ck_ceildiv(q.o, q.vw), q.ocb) * q.ocb;
     q.ngroups = q.ob / q.ocb;
     q.wob = q.cb * q.vw * q.vw;
-    /* tiles per task: V and M within 768 KiB (of a 1 MiB L2), enough tasks.
+    /* tiles per task: V and M within 3/4 of the L2, enough tasks.
      * Fewer, larger tile groups read the transformed weights (16/9 of the
      * direct ones) fewer times: on 7x7 maps that is what bounds the layer */
-    int64_t per = nx * (q.cb + q.ocb) * q.vw, k = (196608 / per) / q.tw;
+    int64_t per = nx * (q.cb + q.ocb) * q.vw, k = (l2_bytes() / 4 * 3 / 4 / per) / q.tw;
     if (k < 1) k = 1;
     q.tb = k * q.tw;
     if (q.tb > ck_ceildiv(q.ntiles, q.tw) * q.tw) q.tb = ck_ceildiv(q.ntiles, q.tw) * q.tw;
@@ -356,14 +381,15 @@ bool rt_fastconv_layout(ck_session *s, rt_step *st, bool in_blocked, bool out_bl
         p->ycs = y->sc, p->yns = y->sn;
     }
     st->scratch = p->direct ? 0 : p->cb * p->xcb;
-    /* a group's weights past 256 KiB (deep layers on small maps): chunks of
-     * the reduction, each over several rows, so weights are not re-read
-     * from memory for every output row (needs the blocked output for the
-     * partial sums) */
+    /* a group's weights past a quarter of the L2 (deep layers on small
+     * maps): chunks of the reduction, each over several rows, so weights
+     * are not re-read from memory for every output row (needs the blocked
+     * output for the partial sums) */
     p->kc = p->cb, p->rpt = 1;
     int64_t blk = (int64_t)p->ocb * p->kh * p->kw * vw * vw;
-    if (!p->depthwise && out_blocked && p->cb * blk > 65536) {
-        p->kc = 65536 / blk > 0 ? 65536 / blk : 1;
+    int64_t wl2 = l2_bytes() / 4 / 4; /* floats: a quarter of the L2 */
+    if (!p->depthwise && out_blocked && p->cb * blk > wl2) {
+        p->kc = wl2 / blk > 0 ? wl2 / blk : 1;
         p->rpt = ck_ceildiv(16, ck_ceildiv(p->ow, p->tw));
         while (p->rpt > 1 && p->ngroups * ck_ceildiv(p->oh, p->rpt) < 4 * s->threads) p->rpt--;
         if (p->rpt > p->oh) p->rpt = p->oh;
@@ -376,6 +402,14 @@ bool rt_fastconv_layout(ck_session *s, rt_step *st, bool in_blocked, bool out_bl
         p->rpt = p->oh;
         while (p->rpt > 1 && p->ngroups * ck_ceildiv(p->oh, p->rpt) < 4 * s->threads)
             p->rpt = (p->rpt + 1) / 2;
+    }
+    if (p->depthwise) {
+        /* a depthwise task: rows of one channel block, at least 64 pixels
+         * (a 7-pixel row is one tile: a task per row cost as much as the
+         * row), enough tasks for the threads */
+        p->rpt = ck_ceildiv(64, p->ow);
+        while (p->rpt > 1 && p->cb * ck_ceildiv(p->oh, p->rpt) < 8 * s->threads) p->rpt--;
+        if (p->rpt > p->oh) p->rpt = p->oh;
     }
     if (in_blocked && plan_winograd(s, st)) return true;
     if (s->oom_plan) return false;
