@@ -107,15 +107,59 @@ static pid_t g_ort_child; /* the ONNX Runtime process, 0 when none */
 static pid_t g_ck_child;  /* convkit's process, 0 when none */
 static bool g_in_child;   /* this is convkit's process */
 
-/* Tasks running or runnable on the whole machine now, this one included
- * (the 4th field of /proc/loadavg); -1 when it cannot be read. */
+static bool g_count_niced; /* --count-niced: niced tasks count as busy too */
+
+/* Tasks running or runnable on the whole machine now, this one included:
+ * with --count-niced the 4th field of /proc/loadavg; by default the threads
+ * in state R whose nice value is 0 or less (/proc/PID/task/TID/stat), so
+ * that background work started with `nice` (builds, fuzzers, test sweeps
+ * of other users of a shared machine) does not hold the harness: such a
+ * task gets 15/1024 of a CPU against ours. -1 when it cannot be read. */
 static int runnable_tasks(void) {
     int r = -1, t;
-    FILE *f = fopen("/proc/loadavg", "r");
-    if (f) {
-        if (fscanf(f, "%*f %*f %*f %d/%d", &r, &t) != 2) r = -1;
-        fclose(f);
+    if (g_count_niced) {
+        FILE *f = fopen("/proc/loadavg", "r");
+        if (f) {
+            if (fscanf(f, "%*f %*f %*f %d/%d", &r, &t) != 2) r = -1;
+            fclose(f);
+        }
+        return r;
     }
+    DIR *d = opendir("/proc");
+    if (!d) return -1;
+    r = 0;
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL) {
+        if (e->d_name[0] < '0' || e->d_name[0] > '9') continue;
+        char path[64];
+        snprintf(path, sizeof path, "/proc/%.20s/task", e->d_name);
+        DIR *td = opendir(path);
+        if (!td) continue;
+        struct dirent *te;
+        while ((te = readdir(td)) != NULL) {
+            if (te->d_name[0] == '.') continue;
+            char sp[96], buf[512];
+            snprintf(sp, sizeof sp, "/proc/%.20s/task/%.20s/stat", e->d_name, te->d_name);
+            int fd = open(sp, O_RDONLY);
+            if (fd < 0) continue;
+            ssize_t n = read(fd, buf, sizeof buf - 1);
+            close(fd);
+            if (n <= 0) continue;
+            buf[n] = 0;
+            /* "pid (comm) S ..." : the state after the last ')', nice the
+             * 19th field */
+            char *q = strrchr(buf, ')');
+            char st = 0;
+            long nice = 0;
+            if (q &&
+                sscanf(q + 1, " %c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %*u %*u %*d %*d %*d %ld",
+                       &st, &nice) == 2 &&
+                st == 'R' && nice <= 0)
+                r++;
+        }
+        closedir(td);
+    }
+    closedir(d);
     return r;
 }
 
@@ -306,7 +350,7 @@ static const char usage[] =
     "             [--no-torch] [--no-batch8] [--torch-default-malloc] [--python PATH]\n"
     "             [--convkit-in-process] [--no-pin] [--layer TEXT]\n"
     "             [--onnx-dir DIR] [--ort-dir DIR] [--node PATH] [--convkit PATH] [--no-ort]\n"
-    "             [--proc-rounds N]\n"
+    "             [--proc-rounds N] [--count-niced]\n"
     "see bench/README.md\n";
 
 static int int_arg(const char *v, int lo, int hi, const char *name) {
@@ -382,6 +426,8 @@ static opts parse_opts(int argc, char **argv) {
             o.convkit_bin = v, i++;
         else if (!strcmp(a, "--no-ort"))
             o.ort = false;
+        else if (!strcmp(a, "--count-niced"))
+            g_count_niced = true;
         else if (!strcmp(a, "--proc-rounds"))
             o.proc_rounds = int_arg(v, 1, 1000, a), i++;
         else if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
@@ -1373,10 +1419,26 @@ int main(int argc, char **argv) {
     char dnnl_ver[64];
     snprintf(dnnl_ver, sizeof dnnl_ver, "%d.%d.%d", dv->major, dv->minor, dv->patch);
     json_object_set_new(J, "onednn_version", json_string(dnnl_ver));
-    printf("convkit bench: %d threads for convkit (%s), oneDNN %s, OpenBLAS and the peak%s; "
-           "PyTorch best of 1..%d\n",
-           o.threads, o.convkit_in_process ? "in this process" : "in its own process", dnnl_ver,
-           g_pin ? " (each thread pinned to a CPU)" : "", o.threads);
+    printf(
+        "convkit bench: %d threads for convkit (%s), oneDNN %s, OpenBLAS and the peak%s; "
+        "networks with 1 and %d threads for each of convkit, ONNX Runtime and PyTorch (those two "
+        "not pinned)\n",
+        o.threads, o.convkit_in_process ? "in this process" : "in its own process", dnnl_ver,
+        g_pin ? " (each thread pinned to a CPU)" : "", o.threads);
+    {
+        char cpu[256] = "?";
+        FILE *f = fopen("/proc/cpuinfo", "r");
+        char line[512];
+        while (f && fgets(line, sizeof line, f))
+            if (!strncmp(line, "model name", 10) && strchr(line, ':')) {
+                snprintf(cpu, sizeof cpu, "%s", strchr(line, ':') + 2);
+                cpu[strcspn(cpu, "\n")] = 0;
+                break;
+            }
+        if (f) fclose(f);
+        printf("CPU: %s, %d CPUs\n", cpu, g_ncpu);
+        json_object_set_new(J, "cpu", json_string(cpu));
+    }
     printf("load average at start: %.2f%s\n", load0,
            load0 > 0.5 ? "  (WARNING: the machine is busy; numbers will be noisy)" : "");
 
