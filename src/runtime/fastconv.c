@@ -22,6 +22,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 rt_isa rt_cpu_isa(void) {
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
@@ -52,6 +53,24 @@ static int64_t l2_bytes(void) {
     }
     cached = v;
     return v;
+}
+
+/* Session memory for packed weights. Large buffers are 2 MiB aligned and
+ * asked for transparent huge pages: packing writes each once, and with
+ * 4 KiB pages the page faults took about a third of a ResNet-50 session's
+ * creation. */
+static float *packed_alloc(ck_session *s, int64_t n) {
+    const size_t huge = (size_t)2 << 20;
+    if (n < 0 || n > ((int64_t)1 << 40)) return NULL;
+    size_t bytes = (size_t)n * sizeof(float);
+    if (bytes < 2 * huge) return rt_owned(s, n);
+    bytes = (bytes + huge - 1) / huge * huge;
+    float *p = aligned_alloc(huge, bytes);
+    if (!p) return NULL;
+#ifdef MADV_HUGEPAGE
+    madvise(p, bytes, MADV_HUGEPAGE); /* advice: failure changes nothing */
+#endif
+    return rt_adopt(s, p, n) ? p : NULL;
 }
 
 typedef struct isa_fns {
@@ -264,7 +283,7 @@ static bool plan_winograd(ck_session *s, rt_step *st) {
     q.ntg = ck_ceildiv(q.ntiles, q.tb);
     q.wsz = per * q.tb;
     int64_t nu = nx * q.ob * q.wob;
-    float *u = rt_owned(s, nu), *bb = rt_owned(s, q.ob * q.vw);
+    float *u = packed_alloc(s, nu), *bb = rt_owned(s, q.ob * q.vw);
     if (!u || !bb) {
         rt_release(s, u);
         s->oom_plan = true;
@@ -318,7 +337,7 @@ static bool plan_winograd(ck_session *s, rt_step *st) {
 static bool pack_direct(ck_session *s, rt_step *st) {
     rt_fconv *p = &st->u.conv.fc;
     const int64_t vw = p->vw, K = p->kh * p->kw, bs = K * vw * vw;
-    float *wb = rt_owned(s, p->ob * p->wob);
+    float *wb = packed_alloc(s, p->ob * p->wob);
     if (!wb) {
         s->oom_plan = true;
         return false;
