@@ -137,7 +137,7 @@ static ck_status check_graph(ck_graph *g, ck_diags *d) {
     for (int i = 0; i < g->n_inputs; i++) {
         ck_val *v = &g->vals[g->inputs[i]];
         v->shape = g->declared[i];
-        if (v->shape.rank == 0) {
+        if (v->shape.rank == 0 && !(g->scalar && g->scalar[i])) {
             ck_diag_add(
                 d, CK_SEV_ERROR, CK_INVALID_CONFIG, v->name, "input",
                 "the input '%s' has no shape; declare it (input: [1, 3, 224, 224]) or pass --input",

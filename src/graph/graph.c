@@ -82,6 +82,7 @@ void ck_graph_free(ck_graph *g) {
     free(g->declared);
     for (int i = 0; g->sym && i < g->n_inputs * CK_MAX_RANK; i++) free(g->sym[i]);
     free(g->sym);
+    free(g->scalar);
     free(g->outputs);
     free(g->source);
     free(g->val_ix);
@@ -200,6 +201,12 @@ int ck_graph_add_input(ck_graph *g, const char *name, const ck_shape *declared,
         g->sym = sy;
         memset(&sy[g->n_inputs * CK_MAX_RANK], 0, CK_MAX_RANK * sizeof *sy);
     }
+    if (g->scalar) {
+        bool *sc = realloc(g->scalar, (size_t)(g->n_inputs + 1) * sizeof *sc);
+        if (!sc) return -1;
+        g->scalar = sc;
+        sc[g->n_inputs] = false;
+    }
     g->inputs[g->n_inputs] = v;
     g->declared[g->n_inputs] = declared ? *declared : (ck_shape){0};
     g->vals[v].input_index = g->n_inputs;
@@ -215,6 +222,13 @@ bool ck_graph_set_symbol(ck_graph *g, int input, int axis, const char *name) {
     char **at = &g->sym[input * CK_MAX_RANK + axis];
     free(*at);
     return (*at = ck_strdup(name)) != NULL;
+}
+
+bool ck_graph_set_scalar_input(ck_graph *g, int input) {
+    if (input < 0 || input >= g->n_inputs) return false;
+    if (!g->scalar && !(g->scalar = calloc((size_t)g->n_inputs, sizeof *g->scalar))) return false;
+    g->scalar[input] = true;
+    return true;
 }
 
 const char *ck_graph_symbol(const ck_graph *g, int input, int axis) {
@@ -681,6 +695,8 @@ ck_graph *ck_graph_clone(const ck_graph *g, bool weights) {
     for (int i = 0; g->sym && i < g->n_inputs * CK_MAX_RANK; i++)
         if (g->sym[i] && !ck_graph_set_symbol(c, i / CK_MAX_RANK, i % CK_MAX_RANK, g->sym[i]))
             goto fail;
+    for (int i = 0; g->scalar && i < g->n_inputs; i++)
+        if (g->scalar[i] && !ck_graph_set_scalar_input(c, i)) goto fail;
     for (int i = 0; i < g->warnings.n; i++) {
         const ck_diag *w = &g->warnings.v[i];
         if (!ck_diag_add(&c->warnings, w->severity, w->code, w->layer, w->op, "%s",

@@ -32,6 +32,9 @@ int ck_graph_add_input(ck_graph *g, const char *name, const ck_shape *declared, 
 /* Names axis `axis` of input `input` as a symbol (its declared size is 0
  * until a shape is given). False on out-of-memory. */
 bool ck_graph_set_symbol(ck_graph *g, int input, int axis, const char *name);
+/* Declares input `input` a scalar (its rank 0 is a shape). False on
+ * out-of-memory. */
+bool ck_graph_set_scalar_input(ck_graph *g, int input);
 /* The symbol of axis `axis` of input `input`, or NULL when its size is a
  * number (or was given). */
 const char *ck_graph_symbol(const ck_graph *g, int input, int axis);

@@ -623,6 +623,18 @@ static bool parse_module(lexer *L, program *p, const char *prefix, const char *k
         }
         L->failed = save.failed;
         *L = save;
+        if (container && key && strcmp(type, "Sequential") && strcmp(type, "ModuleList") &&
+            strcmp(type, "ModuleDict")) {
+            /* a module of the user's own whose forward() print(model) does not show (a
+             * ResNet block adds its shortcut): not to be read as a chain (issue 16) */
+            perr(L, &tn,
+                 "'%s' is a module whose forward() the printed text does not show (it may add a "
+                 "shortcut or branch); convkit reads only nn.Sequential containers as chains. "
+                 "Check the live module with the Python package, convkit.check(model, "
+                 "input_size=...), or export it to ONNX",
+                 type);
+            goto fail;
+        }
         if (container || (!strcmp(type, "Sequential") && is_punct(L, ')'))) {
             char *pre = key ? (prefix && *prefix ? ck_sprintf("%s%s.", prefix, key)
                                                  : ck_sprintf("%s.", key))

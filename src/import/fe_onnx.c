@@ -433,6 +433,20 @@ static bool build_thresholded_relu(ck_build *b) {
     return ck_arg_float(b, "alpha", &b->a->alpha);
 }
 
+static bool build_scatter(ck_build *b) {
+    const char *r = "none";
+    static const char *const names[] = {"none", "add", "mul", "max", "min"};
+    if (!ck_arg_str(b, "reduction", &r)) return false;
+    for (int i = 0; i < 5; i++)
+        if (!strcmp(r, names[i])) {
+            b->a->scatter.reduction = i;
+            return true;
+        }
+    ck_build_fail(b, CK_INVALID_CONFIG,
+                  "%s: reduction must be none, add, mul, max or min, got '%s'", b->type, r);
+    return false;
+}
+
 static bool build_mod(ck_build *b) {
     int64_t f = 0;
     if (!ck_arg_int(b, "fmod", &f)) return false;
@@ -577,6 +591,37 @@ static bool norm_features(ck_build *b) {
     return true;
 }
 
+/* LayerNormalization: over the axes from `axis` on, whose sizes Scale
+ * holds (PyTorch's LayerNorm(normalized_shape) at opset 17) */
+static bool build_layernorm(ck_build *b) {
+    ck_attrs *a = b->a;
+    int64_t axis = -1, stash = 1;
+    a->eps = 1e-5;
+    if (!ck_arg_int(b, "axis", &axis) || !ck_arg_float(b, "epsilon", &a->eps) ||
+        !ck_arg_int(b, "stash_type", &stash))
+        return false;
+    const ck_tensor *s = param(b, 0);
+    if (!s) {
+        ck_build_fail(b, CK_UNSUPPORTED,
+                      "%s: Scale (input 1) is not an initializer or Constant, so the normalized "
+                      "shape is unknown",
+                      b->type);
+        return false;
+    }
+    if (s->shape.rank < 1 || (axis < 0 && -axis != s->shape.rank)) {
+        char buf[160];
+        ck_build_fail(b, CK_RANK_MISMATCH,
+                      "%s: Scale %s must hold the sizes of the normalized axes (axis %lld)",
+                      b->type, ck_shape_str(&s->shape, buf, sizeof buf), (long long)axis);
+        return false;
+    }
+    a->axis = (int)axis;
+    a->shape_rank = s->shape.rank;
+    for (int i = 0; i < s->shape.rank; i++) a->shape[i] = s->shape.d[i];
+    a->affine = !s->from_node;
+    return true;
+}
+
 static bool build_batchnorm(ck_build *b) {
     int64_t training = 0;
     if (!ck_arg_int(b, "training_mode", &training)) return false;
@@ -606,6 +651,7 @@ static bool build_concat(ck_build *b) {
 static bool build_reshape(ck_build *b) {
     int64_t az = 0;
     if (!ck_arg_int(b, "allowzero", &az)) return false;
+    b->a->reshape.allowzero = az != 0;
     b->a->shape_rank = 0; /* the target is input 1, read at check time */
     return true;
 }
@@ -740,13 +786,32 @@ static bool build_reduce(ck_build *b) {
 static bool build_resize(ck_build *b) {
     ck_attrs *a = b->a;
     const char *mode = "nearest", *ctm = "half_pixel", *kar = "stretch";
+    const char *nm = "round_prefer_floor";
+    int64_t excl = 0;
+    a->resize.cubic_a = -0.75;
+    a->resize.extrapolation = 0.0;
     if (!ck_arg_str(b, "mode", &mode) || !ck_arg_str(b, "coordinate_transformation_mode", &ctm) ||
-        !ck_arg_str(b, "keep_aspect_ratio_policy", &kar))
+        !ck_arg_str(b, "keep_aspect_ratio_policy", &kar) || !ck_arg_str(b, "nearest_mode", &nm) ||
+        !ck_arg_float(b, "cubic_coeff_a", &a->resize.cubic_a) ||
+        !ck_arg_int(b, "exclude_outside", &excl) ||
+        !ck_arg_float(b, "extrapolation_value", &a->resize.extrapolation))
         return false;
+    a->resize.exclude_outside = excl != 0;
     /* Upsample reads (X, scales); Resize (X, roi, scales, sizes) */
     bool upsample = !strcmp(b->fe->name, "Upsample");
     a->resize.scales_input = upsample ? 1 : 2;
-    if (upsample) ctm = "asymmetric";
+    if (upsample) ctm = "asymmetric", nm = "floor";
+    static const char *const modes[] = {"round_prefer_floor", "round_prefer_ceil", "floor", "ceil"};
+    a->resize.nearest = -1;
+    for (int i = 0; i < 4; i++)
+        if (!strcmp(nm, modes[i])) a->resize.nearest = i;
+    if (a->resize.nearest < 0) {
+        ck_build_fail(b, CK_INVALID_CONFIG,
+                      "%s: nearest_mode must be round_prefer_floor, round_prefer_ceil, floor or "
+                      "ceil, got '%s'",
+                      b->type, nm);
+        return false;
+    }
     if (!strcmp(mode, "nearest"))
         a->interp = CK_INTERP_NEAREST;
     else if (!strcmp(mode, "linear") || !strcmp(mode, "bilinear") || !strcmp(mode, "trilinear"))
@@ -844,6 +909,7 @@ static const char *const p_softmax[] = {"axis", "opset", NULL};
 static const char *const p_bn[] = {"epsilon", "momentum",        "spatial", "training_mode",
                                    "is_test", "consumed_inputs", NULL};
 static const char *const p_in[] = {"epsilon", "torch_rules", NULL};
+static const char *const p_ln[] = {"axis", "epsilon", "stash_type", NULL};
 static const char *const p_dropout[] = {"ratio", "seed", "is_test", NULL};
 static const char *const p_reshape[] = {"allowzero", NULL};
 static const char *const p_transpose[] = {"perm", NULL};
@@ -867,6 +933,7 @@ static const char *const p_resize[] = {"mode",
 static const char *const p_upsample[] = {"mode", NULL};
 static const char *const p_pad[] = {"mode", "value", NULL};
 static const char *const p_mod[] = {"fmod", NULL};
+static const char *const p_scatter[] = {"reduction", NULL};
 
 /* the attributes the fix search edits, as ONNX names them (a Conv's kernel
  * comes from its weight: not one) */
@@ -915,7 +982,7 @@ const ck_frontend ck_fe_onnx[] = {
     OX("Where", WHERE, p_none, 0, build_nothing),
     OX("Expand", EXPAND, p_none, 0, build_nothing),
     OX("Tile", TILE, p_none, 0, build_nothing),
-    OX("ScatterND", SCATTER_ND, p_none, 0, build_nothing),
+    OX("ScatterND", SCATTER_ND, p_scatter, 0, build_scatter),
     OX("Concat", CONCAT, p_axis, 0, build_concat),
     OX("Flatten", FLATTEN, p_axis, 0, build_flatten),
     OX("Reshape", RESHAPE, p_reshape, 0, build_reshape),
@@ -954,6 +1021,7 @@ const ck_frontend ck_fe_onnx[] = {
     OX("LogSoftmax", ACTIVATION, p_softmax, 0, build_softmax),
     OX("BatchNormalization", BATCH_NORM, p_bn, 0, build_batchnorm),
     OX("InstanceNormalization", INSTANCE_NORM, p_in, 0, norm_features),
+    OX("LayerNormalization", LAYER_NORM, p_ln, 0, build_layernorm),
     OX("Dropout", IDENTITY, p_dropout, 0, build_nothing),
     OX("Identity", IDENTITY, p_none, 0, build_nothing),
     OX("Pad", ONNX_PAD, p_pad, 0, build_pad),
@@ -962,6 +1030,7 @@ const ck_frontend ck_fe_onnx[] = {
     OX("DepthToSpace", DEPTH_TO_SPACE, p_d2s, 0, build_depth_to_space),
     OX("SpaceToDepth", SPACE_TO_DEPTH, p_s2d, 0, build_space_to_depth),
     OX("Shape", ONNX_SHAPE, p_shape, 0, build_shape),
+    OX("Size", ONNX_SIZE, p_none, 0, build_nothing),
     OX("Gather", ONNX_GATHER, p_axis, 0, build_axis0),
     OX("Unsqueeze", ONNX_UNSQUEEZE, p_none, 0, build_nothing),
     OX("Squeeze", ONNX_SQUEEZE, p_none, 0, build_nothing),

@@ -465,6 +465,17 @@ static bool build_hardtanh(ck_build *b) {
     return ck_arg_float(b, "min_val", &b->a->alpha) && ck_arg_float(b, "max_val", &b->a->beta);
 }
 
+static bool build_mish(ck_build *b) {
+    b->a->act = CK_ACT_MISH;
+    return true;
+}
+
+static bool build_celu(ck_build *b) {
+    b->a->act = CK_ACT_CELU;
+    b->a->alpha = 1.0;
+    return ck_arg_float(b, "alpha", &b->a->alpha);
+}
+
 static bool build_softplus(ck_build *b) {
     b->a->act = CK_ACT_SOFTPLUS;
     b->a->alpha = 1;
@@ -810,6 +821,7 @@ static const char *const p_gelu[] = {"approximate", NULL};
 static const char *const p_prelu[] = {"num_parameters", "init", NULL};
 static const char *const p_hardtanh[] = {"min_val", "max_val", "inplace", NULL};
 static const char *const p_softplus[] = {"beta", "threshold", NULL};
+static const char *const p_celu[] = {"alpha", "inplace", NULL};
 static const char *const p_softmax[] = {"dim", NULL};
 static const char *const p_dropout[] = {"p", "inplace", NULL};
 static const char *const p_identity[] = {"args", NULL};
@@ -922,6 +934,8 @@ const ck_frontend ck_fe_pytorch[] = {
     PT("Tanh", ACTIVATION, 0, p_none, 0, build_tanh),
     PT("Softsign", ACTIVATION, 0, p_none, 0, build_softsign),
     PT("Softplus", ACTIVATION, 0, p_softplus, 0, build_softplus),
+    PT("Mish", ACTIVATION, 0, p_identity, 0, build_mish),
+    PT("CELU", ACTIVATION, 0, p_celu, 0, build_celu),
     PT("Softmax", ACTIVATION, 0, p_softmax, 0, build_softmax),
     PT("LogSoftmax", ACTIVATION, 0, p_softmax, 0, build_logsoftmax),
     PT("Dropout", IDENTITY, 0, p_dropout, 0, build_dropout),
@@ -942,6 +956,16 @@ const ck_frontend ck_fe_pytorch[] = {
     PT("div", DIV, 0, p_join, 0, build_join),
     PT("floordiv", FLOORDIV, 0, p_join, 0, build_join),
     PT("mod", MOD, 0, p_join, 0, build_join),
+    PT("pow", POW, 0, p_join, 0, build_join),
+    PT("eq", EQUAL, 0, p_join, 0, build_join),
+    PT("lt", LESS, 0, p_join, 0, build_join),
+    PT("le", LESS_EQUAL, 0, p_join, 0, build_join),
+    PT("gt", GREATER, 0, p_join, 0, build_join),
+    PT("ge", GREATER_EQUAL, 0, p_join, 0, build_join),
+    PT("logical_and", AND, 0, p_join, 0, build_join),
+    PT("logical_or", OR, 0, p_join, 0, build_join),
+    PT("logical_xor", XOR, 0, p_join, 0, build_join),
+    PT("where", WHERE, 0, p_none, 0, build_nothing),
     PT("cat", CONCAT, 0, p_cat, 0, build_cat),
     PT("concat", CONCAT, 0, p_cat, 0, build_cat),
     PF("size", TORCH_SIZE, p_fsize, 1, build_fsize),

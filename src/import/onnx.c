@@ -910,6 +910,10 @@ static bool read_input(rd *r, const Onnx__ValueInfoProto *vi) {
             ? tp->tensor_type->shape
             : NULL;
     int in = r->g->vals[v].input_index;
+    if (sh && sh->n_dim == 0 && !ck_graph_set_scalar_input(r->g, in)) { /* a declared scalar */
+        r->oom = true;
+        return false;
+    }
     for (size_t i = 0; sh && i < sh->n_dim; i++) {
         const Onnx__TensorShapeProto__Dimension *dm = sh->dim[i];
         if (dm && dm->value_case == ONNX__TENSOR_SHAPE_PROTO__DIMENSION__VALUE_DIM_VALUE) continue;

@@ -21,7 +21,26 @@ static bool act_shape(ck_ctx *c) {
             return false;
         }
     }
-    if (a->act == CK_ACT_PRELU && a->num_features > 1) {
+    const ck_tensor *slope = a->dialect == CK_DIALECT_ONNX && a->act == CK_ACT_PRELU &&
+                                     c->n->n_params > 0 && c->n->params[0] >= 0
+                                 ? &c->g->tensors[c->n->params[0]]
+                                 : NULL;
+    if (slope) {
+        /* ONNX: the slope broadcasts to the input numpy-style (PyTorch's
+         * per-channel slope is exported as [C, 1, 1]) */
+        const ck_shape *ss = &slope->shape;
+        int off = x->rank - ss->rank;
+        for (int i = 0; i < ss->rank; i++)
+            if (off < 0 || (ss->d[i] != 1 && ss->d[i] != x->d[i + off])) {
+                char bs[160], bx[160];
+                ck_fail(c, CK_CHANNEL_MISMATCH,
+                        "%s: the slope %s does not broadcast to the input %s (numpy rules: "
+                        "aligned at the last axis, each size equal or 1)",
+                        c->n->type, ck_shape_str(ss, bs, sizeof bs),
+                        ck_shape_str(x, bx, sizeof bx));
+                return false;
+            }
+    } else if (a->act == CK_ACT_PRELU && a->num_features > 1) {
         int ax = a->channels_last ? x->rank - 1 : (x->rank >= 2 ? 1 : 0);
         if (x->rank == 0 || x->d[ax] != a->num_features) {
             ck_fail(c, CK_CHANNEL_MISMATCH,

@@ -215,12 +215,23 @@ typedef struct ck_attrs {
         ck_reduce op;
         bool noop_with_empty_axes; /* ONNX: no axes means no reduction */
     } reduce;
-    struct {              /* ONNX Resize and Upsample */
-        int scales_input; /* the input that holds scales (Upsample 1, Resize 2; sizes next) */
+    struct {                  /* ONNX Resize and Upsample */
+        int scales_input;     /* the input that holds scales (Upsample 1, Resize 2; sizes next) */
+        int nearest;          /* nearest_mode: 0 round_prefer_floor, 1 round_prefer_ceil,
+                                 2 floor, 3 ceil */
+        double cubic_a;       /* cubic_coeff_a */
+        bool exclude_outside; /* cubic taps outside the input get weight 0 */
+        double extrapolation; /* tf_crop_and_resize: the value outside the input */
     } resize;
-    int64_t chunks; /* torch.chunk: the number of pieces asked for */
-    struct {        /* ONNX Mod */
-        bool fmod;  /* the remainder takes the dividend's sign (C fmod), else the divisor's */
+    int64_t chunks;     /* torch.chunk: the number of pieces asked for */
+    struct {            /* ONNX Reshape */
+        bool allowzero; /* a 0 in the target is a zero-size axis, not a copy */
+    } reshape;
+    struct {           /* ONNX ScatterND */
+        int reduction; /* 0 none (write), 1 add, 2 mul, 3 max, 4 min */
+    } scatter;
+    struct {       /* ONNX Mod */
+        bool fmod; /* the remainder takes the dividend's sign (C fmod), else the divisor's */
     } mod;
     struct {      /* depth_to_space, space_to_depth (the block is kernel = stride on 2 axes) */
         bool crd; /* channel c's block offsets are channels c*r*r + o (PyTorch, ONNX mode

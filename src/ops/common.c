@@ -194,11 +194,13 @@ bool ck_tconv_pads(const ck_attrs *a, int i, int64_t in, int64_t *pb, int64_t *p
             if (!ck_sub(ext, a->stride[i], &total)) return false;
             if (total < 0) total = 0;
         }
+        /* the spec's total/2 rounds down (the reference's //): an output_shape
+         * past the full output puts its extra pixel at the end */
         if (a->pad_mode == CK_PAD_SAME_UPPER) {
-            *pb = total / 2;
+            *pb = ck_floordiv(total, 2);
             if (!ck_sub(total, *pb, pe)) return false;
         } else {
-            *pe = total / 2;
+            *pe = ck_floordiv(total, 2);
             if (!ck_sub(total, *pe, pb)) return false;
         }
     } else if (a->pad_mode == CK_PAD_VALID) {

@@ -223,12 +223,13 @@ static bool scatter_eval(ck_ctx *c) {
     if (!ck_in_known(c, 0, &d) || !ck_in_known(c, 1, &u) || d.t != u.t) return false;
     int64_t *off = ck_scatter_offsets(c, &n, &slice);
     void *y = off ? ck_out_known(c, 0, d.t) : NULL;
+    bool ok = y != NULL;
     if (y) {
         memcpy(y, d.p, (size_t)d.n * ck_nd_size(d.t));
-        ck_nd_scatter(n, off, slice, ck_nd_size(d.t), u.p, y);
+        ok = ck_nd_scatter(n, off, slice, d.t, c->n->a.scatter.reduction, u.p, y);
     }
     free(off);
-    return y != NULL;
+    return ok;
 }
 
 const ck_op ck_op_scatter_nd = {scatter_shape, copy_cost, scatter_eval};

@@ -116,6 +116,9 @@ struct ck_graph {
      * 0), NULL where the size is a number; sym is NULL when no axis is
      * symbolic. Owned; an input's names go when its shape is set. */
     char **sym;
+    /* scalar[i]: input i is declared a scalar (rank 0 is its shape, not a
+     * shape left out); NULL when no input is. */
+    bool *scalar;
     int n_outputs;
     int *outputs;
     int n_tensors, cap_tensors;

@@ -33,6 +33,9 @@ void ck_nd_bcast_strides(const ck_shape *out, const ck_shape *in, int64_t *st) {
     }
 }
 
+static void frow(ck_nd_bin op, float *y, const float *x, int64_t xs, int64_t n);
+static bool irow(ck_nd_bin op, int64_t *y, const int64_t *x, int64_t xs, int64_t n);
+
 /* ---- data movement ------------------------------------------------------ */
 
 /* y[j] = x[j * xs] for j < n, elements of es bytes. */
@@ -233,11 +236,21 @@ void ck_nd_scatter_offsets(const ck_shape *x, const int64_t *idx, int64_t n, int
     }
 }
 
-void ck_nd_scatter(int64_t n, const int64_t *off, int64_t slice, size_t es, const void *upd,
-                   void *y) {
-    for (int64_t i = 0; i < n; i++)
-        memcpy((char *)y + (size_t)off[i] * es, (const char *)upd + (size_t)(i * slice) * es,
-               (size_t)slice * es);
+bool ck_nd_scatter(int64_t n, const int64_t *off, int64_t slice, ck_nd_type t, int reduction,
+                   const void *upd, void *y) {
+    static const ck_nd_bin how[] = {CK_BIN_ADD, CK_BIN_ADD, CK_BIN_MUL, CK_BIN_MAX, CK_BIN_MIN};
+    size_t es = ck_nd_size(t);
+    for (int64_t i = 0; i < n; i++) {
+        char *yr = (char *)y + (size_t)off[i] * es;
+        const char *ur = (const char *)upd + (size_t)(i * slice) * es;
+        if (reduction <= 0 || reduction > 4)
+            memcpy(yr, ur, (size_t)slice * es);
+        else if (t == CK_ND_F32)
+            frow(how[reduction], (float *)yr, (const float *)ur, 1, slice);
+        else if (!irow(how[reduction], (int64_t *)yr, (const int64_t *)ur, 1, slice))
+            return false;
+    }
+    return true;
 }
 
 /* ---- elementwise binary ------------------------------------------------------ */

@@ -68,12 +68,15 @@ void ck_nd_split(int64_t outer, int64_t inner, int n, const int64_t *parts, size
 void ck_nd_where(const ck_shape *out, ck_nd_type ct, const void *cond, const int64_t *cs, size_t es,
                  const void *a, const int64_t *as, const void *b, const int64_t *bs, void *y);
 /* ScatterND: y (already a copy of the data) gets the n slices of `slice`
- * elements of upd at element offsets off[i], in order. */
+ * elements of upd at element offsets off[i]. */
 /* The element offsets in x of n index tuples of q entries each (an entry
  * below 0 counts from the end of its axis; all in range). */
 void ck_nd_scatter_offsets(const ck_shape *x, const int64_t *idx, int64_t n, int q, int64_t *off);
-void ck_nd_scatter(int64_t n, const int64_t *off, int64_t slice, size_t es, const void *upd,
-                   void *y);
+/* Writes (reduction 0) or combines (1 add, 2 mul, 3 max, 4 min) the n
+ * slices of upd, in order, into y at the offsets. False on int64
+ * overflow. */
+bool ck_nd_scatter(int64_t n, const int64_t *off, int64_t slice, ck_nd_type t, int reduction,
+                   const void *upd, void *y);
 
 /* ---- arithmetic ------------------------------------------------------------ */
 

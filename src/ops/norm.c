@@ -141,6 +141,8 @@ static bool layer_norm_shape(ck_ctx *c) {
         return true;
     }
     bool ok = x->rank >= n;
+    /* ONNX: the axes from `axis` on are the normalized ones */
+    if (ok && a->dialect == CK_DIALECT_ONNX && a->axis >= 0) ok = x->rank - a->axis == n;
     for (int i = 0; ok && i < n; i++) ok = x->d[x->rank - n + i] == a->shape[i];
     if (!ok) {
         char buf[160], want[160];

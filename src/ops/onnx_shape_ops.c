@@ -85,6 +85,26 @@ static void shape_cost(const ck_ctx *c, ck_cost *k) {
 
 const ck_op ck_op_onnx_shape = {shape_shape, shape_cost, shape_eval};
 
+/* ---- Size: the element count, a 0-D int64 ------------------------------------ */
+
+static bool size_shape(ck_ctx *c) {
+    int64_t n;
+    if (!ck_shape_numel(&c->in[0]->shape, &n)) {
+        ck_fail(c, CK_LIMIT_EXCEEDED, "%s: the element count overflows", c->n->type);
+        return false;
+    }
+    c->out[0]->shape = (ck_shape){0};
+    out_int(c, 0);
+    return true;
+}
+
+static bool size_eval(ck_ctx *c) {
+    int64_t *y = ck_out_known(c, 0, CK_ND_I64);
+    return y && ck_shape_numel(&c->in[0]->shape, y);
+}
+
+const ck_op ck_op_onnx_size = {size_shape, shape_cost, size_eval};
+
 /* ---- Gather --------------------------------------------------------------- */
 
 static bool gather_shape(ck_ctx *c) {

@@ -37,7 +37,8 @@
 #include "ops/ops.h"
 
 /* shape-tensor ops */
-extern const ck_op ck_op_onnx_shape, ck_op_onnx_gather, ck_op_onnx_unsqueeze, ck_op_onnx_squeeze;
+extern const ck_op ck_op_onnx_shape, ck_op_onnx_size, ck_op_onnx_gather, ck_op_onnx_unsqueeze,
+    ck_op_onnx_squeeze;
 extern const ck_op ck_op_onnx_slice, ck_op_onnx_cast, ck_op_onnx_constant_of_shape;
 extern const ck_op ck_op_onnx_range, ck_op_onnx_split, ck_op_onnx_reduce, ck_op_onnx_matmul;
 

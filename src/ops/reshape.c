@@ -62,7 +62,8 @@ const ck_op ck_op_flatten = {flatten_shape, NULL, ck_eval_copy};
 /* Fills -1 (and ONNX 0) entries of a target shape for `numel` elements. */
 static bool resolve_target(ck_ctx *c, const ck_shape *x, const int64_t *t, int n, int lead,
                            ck_shape *y) {
-    bool onnx = c->n->a.dialect == CK_DIALECT_ONNX;
+    /* ONNX: a 0 copies the input's axis, unless allowzero (then it is 0) */
+    bool onnx = c->n->a.dialect == CK_DIALECT_ONNX && !c->n->a.reshape.allowzero;
     int64_t numel = ck_numel_sat(x), known = 1;
     int infer = -1;
     if (n + lead > CK_MAX_RANK) {
@@ -106,6 +107,13 @@ static bool resolve_target(ck_ctx *c, const ck_shape *x, const int64_t *t, int n
     char xs[160], ts[160];
     ck_shape_str(x, xs, sizeof xs);
     if (infer >= 0) {
+        if (known == 0 && numel == 0 && c->n->a.reshape.allowzero) {
+            ck_fail(c, CK_RESHAPE_MISMATCH,
+                    "%s: with allowzero a target may not hold both 0 and -1 (the -1 is "
+                    "undetermined)",
+                    c->n->type);
+            return false;
+        }
         if (known == 0 || numel % known != 0) {
             ck_shape_str(y, ts, sizeof ts);
             ck_fail(c, CK_RESHAPE_MISMATCH,

@@ -499,26 +499,50 @@ static int64_t clampi(int64_t v, int64_t lo, int64_t hi) {
 }
 
 /* Source coordinate of output index o per ONNX coordinate_transformation_mode
- * (PyTorch's and TF's modes are instances of these). ratio = 1/scale. */
-static double src_coord(ck_coord c, int64_t o, int64_t in, int64_t out, double ratio) {
+ * (PyTorch's and TF's modes are instances of these). ratio = 1/scale; len
+ * the resized length the mapping uses (ONNX: in * scale, which need not be
+ * whole; else out); roi the crop [start, end] of tf_crop_and_resize. */
+static double src_coord(ck_coord c, int64_t o, int64_t in, int64_t out, double ratio, double len,
+                        const double *roi) {
     switch (c) {
     case CK_COORD_ALIGN_CORNERS:
-        return out > 1 ? (double)o * (double)(in - 1) / (double)(out - 1) : 0.0;
+        return len > 1 ? (double)o * (double)(in - 1) / (len - 1) : 0.0;
     case CK_COORD_ASYMMETRIC:
         return (double)o * ratio;
     case CK_COORD_PYTORCH_HALF_PIXEL:
         return out > 1 ? ((double)o + 0.5) * ratio - 0.5 : 0.0;
     case CK_COORD_TF_HALF_PIXEL_FOR_NN:
         return ((double)o + 0.5) * ratio;
+    case CK_COORD_TF_CROP_AND_RESIZE: {
+        double s = roi ? roi[0] : 0.0, e = roi ? roi[1] : 1.0;
+        double x = len > 1 ? (double)o * (e - s) * (double)(in - 1) / (len - 1)
+                           : (e - s) * (double)(in - 1) / 2;
+        return x + s * (double)(in - 1);
+    }
     default:
         return ((double)o + 0.5) * ratio - 0.5;
     }
 }
 
+/* ONNX nearest_mode on a source coordinate. */
+static int64_t nearest_of(int mode, double x) {
+    double f = floor(x);
+    switch (mode) {
+    case 2:
+        return (int64_t)f;
+    case 3:
+        return (int64_t)ceil(x);
+    case 1:
+        return (int64_t)(x - f == 0.5 ? f + 1 : floor(x + 0.5));
+    default:
+        return (int64_t)(x - f == 0.5 ? f : floor(x + 0.5));
+    }
+}
+
 /* Taps and weights of one axis. scale > 0 is the scale the framework maps
  * coordinates with (PyTorch's scale_factor, ONNX scales); 0 = out/in. */
-static bool resample_axis(rt_resample *r, const ck_attrs *a, int64_t in, int64_t out,
-                          double scale) {
+static bool resample_axis(rt_resample *r, const ck_attrs *a, int64_t in, int64_t out, double scale,
+                          const double *roi) {
     bool torch = a->dialect == CK_DIALECT_PYTORCH;
     ck_interp m = a->interp;
     r->taps = m == CK_INTERP_LINEAR ? 2 : m == CK_INTERP_CUBIC ? 4 : 1;
@@ -531,24 +555,28 @@ static bool resample_axis(rt_resample *r, const ck_attrs *a, int64_t in, int64_t
     double ratio = (scale > 0) ? 1.0 / scale : (double)in / (double)out;
     bool ac = a->coord == CK_COORD_ALIGN_CORNERS || (torch && a->align_corners);
     float far = out > 1 ? (float)(in - 1) / (float)(out - 1) : 0.0f;
+    /* ONNX maps coordinates with the resized length in * scale */
+    double len = a->dialect == CK_DIALECT_ONNX && scale > 0 ? (double)in * scale : (double)out;
+    bool crop = a->coord == CK_COORD_TF_CROP_AND_RESIZE && a->dialect == CK_DIALECT_ONNX;
     for (int64_t o = 0; o < out; o++) {
         int64_t *ix = r->idx + o * r->taps;
         float *wt = r->wt + o * r->taps;
+        double xs = src_coord(a->coord, o, in, out, ratio, len, roi);
+        if (crop && (xs < 0 || xs > (double)(in - 1))) {
+            /* outside the crop's input: the extrapolation value (the kernel) */
+            for (int k = 0; k < r->taps; k++) ix[k] = -1, wt[k] = 0.0f;
+            continue;
+        }
         if (m == CK_INTERP_NEAREST || m == CK_INTERP_NEAREST_EXACT) {
             int64_t i;
             if (torch && m == CK_INTERP_NEAREST) {
                 i = out == in ? o : out == 2 * in ? o >> 1 : (int64_t)floorf((float)o * fr);
             } else if (torch) {
                 i = (int64_t)floorf((float)(((double)o + 0.5) * fr));
+            } else if (a->dialect == CK_DIALECT_KERAS) {
+                i = (int64_t)floor(xs);
             } else {
-                double x = src_coord(a->coord, o, in, out, ratio);
-                if (a->coord == CK_COORD_ASYMMETRIC || a->dialect == CK_DIALECT_KERAS) {
-                    i = (int64_t)floor(x); /* ONNX nearest_mode floor (PyTorch's export) */
-                } else {
-                    /* ONNX's default nearest_mode round_prefer_floor */
-                    double f = floor(x);
-                    i = (x - f == 0.5) ? (int64_t)f : (int64_t)floor(x + 0.5);
-                }
+                i = nearest_of(a->resize.nearest, xs);
             }
             ix[0] = clampi(i, 0, in - 1);
             wt[0] = 1.0f;
@@ -558,7 +586,7 @@ static bool resample_axis(rt_resample *r, const ck_attrs *a, int64_t in, int64_t
                 src = ac ? far * (float)o : fr * ((float)o + 0.5f) - 0.5f;
                 if (src < 0) src = 0;
             } else {
-                double x = src_coord(a->coord, o, in, out, ratio);
+                double x = xs;
                 x = x < 0 ? 0 : x > (double)(in - 1) ? (double)(in - 1) : x;
                 src = (float)x;
             }
@@ -570,18 +598,26 @@ static bool resample_axis(rt_resample *r, const ck_attrs *a, int64_t in, int64_t
             wt[0] = 1.0f - l1;
             wt[1] = l1;
         } else {
-            /* cubic: PyTorch and ONNX use A = -0.75, TensorFlow (Keras) -0.5 */
-            float A = a->dialect == CK_DIALECT_KERAS ? -0.5f : -0.75f;
+            /* cubic: PyTorch and ONNX use A = -0.75 (ONNX: cubic_coeff_a),
+             * TensorFlow (Keras) -0.5 */
+            float A = a->dialect == CK_DIALECT_KERAS  ? -0.5f
+                      : a->dialect == CK_DIALECT_ONNX ? (float)a->resize.cubic_a
+                                                      : -0.75f;
             float src;
             if (torch)
                 src = ac ? far * (float)o : fr * ((float)o + 0.5f) - 0.5f;
             else
-                src = (float)src_coord(a->coord, o, in, out, ratio);
-            float f = floorf(src), t = src - f;
+                src = (float)xs;
+            float f = floorf(src), t = src - f, sum = 0.0f;
+            bool excl = a->dialect == CK_DIALECT_ONNX && a->resize.exclude_outside;
             for (int k = 0; k < 4; k++) {
-                ix[k] = clampi((int64_t)f - 1 + k, 0, in - 1);
-                wt[k] = cubic_w(t + 1.0f - (float)k, A);
+                int64_t at = (int64_t)f - 1 + k;
+                ix[k] = clampi(at, 0, in - 1);
+                wt[k] = excl && (at < 0 || at > in - 1) ? 0.0f : cubic_w(t + 1.0f - (float)k, A);
+                sum += wt[k];
             }
+            /* exclude_outside: the taps left share the weight */
+            for (int k = 0; excl && sum != 0.0f && k < 4; k++) wt[k] /= sum;
         }
     }
     return true;
@@ -594,13 +630,30 @@ bool rt_prep_resize(rt_wctx *w, const ck_node *n, rt_step *st) {
     bool onnx = n->op == CK_OP_ONNX_RESIZE;
     if (t.dialect != CK_DIALECT_KERAS) t.nsp = X->rank - 2;
     if (!check_nsp(w, n, t.nsp)) return false;
-    if (t.coord == CK_COORD_TF_CROP_AND_RESIZE) {
-        perr(w, n, CK_UNSUPPORTED,
-             "%s: coordinate_transformation_mode 'tf_crop_and_resize' (with an roi) is not "
-             "supported by convkit run",
-             n->name);
-        return false;
+    /* tf_crop_and_resize: the roi (input 1) holds the crop's starts, then
+     * its ends, per axis resized (all, or ONNX axes) */
+    double roi[CK_MAX_SP][2];
+    bool roi_of[CK_MAX_SP] = {false};
+    if (onnx && t.coord == CK_COORD_TF_CROP_AND_RESIZE) {
+        double v[2 * CK_MAX_RANK];
+        int cnt = 0, na = t.n_axes > 0 ? t.n_axes : X->rank;
+        if (absent_in(w->g, n, 1) || !known_nums(w->g, n, 1, v, 2 * CK_MAX_RANK, &cnt) ||
+            cnt != 2 * na) {
+            perr(w, n, CK_UNSUPPORTED,
+                 "%s: tf_crop_and_resize needs its roi (input 1) as a known constant of %d "
+                 "values",
+                 n->name, 2 * na);
+            return false;
+        }
+        for (int i = 0; i < na; i++) {
+            int ax = t.n_axes > 0 ? (int)(t.axes[i] < 0 ? t.axes[i] + X->rank : t.axes[i]) : i;
+            if (ax < 2 || ax - 2 >= t.nsp) continue;
+            roi[ax - 2][0] = v[i];
+            roi[ax - 2][1] = v[na + i];
+            roi_of[ax - 2] = true;
+        }
     }
+    st->u.resize.extrapolation = (float)t.resize.extrapolation;
     st->kind = RT_K_RESIZE;
     st->u.resize.x = rt_geom_of(&t, X, t.nsp);
     st->u.resize.y = rt_geom_of(&t, Y, t.nsp);
@@ -636,7 +689,8 @@ bool rt_prep_resize(rt_wctx *w, const ck_node *n, rt_step *st) {
         }
         /* an empty output is never computed: no taps for its other axes,
          * which may be huge */
-        if (!resample_axis(r, &t, in, empty ? 0 : out, scale[i])) return oom(w);
+        if (!resample_axis(r, &t, in, empty ? 0 : out, scale[i], roi_of[i] ? roi[i] : NULL))
+            return oom(w);
     }
     st->kind = RT_K_RESIZE;
     return true;
@@ -717,7 +771,8 @@ static bool norm_params(rt_wctx *w, const ck_node *n, rt_step *st, const ck_shap
     int64_t count = rt_numel(ps);
     if (n->a.dialect == CK_DIALECT_ONNX) {
         st->w[0] = onnx_weight(w, n, 0, count, "scale", false, failed);
-        st->w[1] = onnx_weight(w, n, 1, count, "bias B", false, failed);
+        /* LayerNormalization's B is optional */
+        st->w[1] = onnx_weight(w, n, 1, count, "bias B", n->op == CK_OP_LAYER_NORM, failed);
     } else if (n->a.affine) {
         bool k = n->a.dialect == CK_DIALECT_KERAS;
         st->w[0] = gen(w, n, k ? "gamma" : "weight", ps, 1, 1.0, failed);
@@ -1099,6 +1154,7 @@ bool rt_prep_scatter_nd(rt_wctx *w, const ck_node *n, rt_step *st) {
     st->kind = RT_K_SCATTER;
     st->u.scatter.off = ck_scatter_offsets(&nc.c, &st->u.scatter.n, &st->u.scatter.slice);
     st->u.scatter.total = rt_numel(out_shape(w, st, 0));
+    st->u.scatter.reduction = n->a.scatter.reduction;
     if (!st->u.scatter.off) {
         perr(w, n, CK_UNSUPPORTED, "%s: its indices are not known constants", n->name);
         return false;

@@ -153,7 +153,8 @@ struct rt_step {
         } apool;
         struct {
             rt_geom x, y;
-            rt_resample ax[3];
+            rt_resample ax[3]; /* a first index -1: the output is extrapolation */
+            float extrapolation;
         } resize;
         rt_padmap pad;
         struct { /* batch norm as per-channel scale and shift */
@@ -211,6 +212,7 @@ struct rt_step {
         } expand;
         struct { /* ScatterND: n slices of `slice` floats at element offsets off */
             int64_t n, slice, total, *off; /* off owned */
+            int reduction;                 /* ck_attrs.scatter.reduction */
         } scatter;
         struct { /* ConstantOfShape (delta 0), Range */
             float start, delta;

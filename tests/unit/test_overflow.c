@@ -352,9 +352,9 @@ static uint8_t *onnx_case(int k, int64_t V, size_t *len) {
 
 /* ONNX ops the rows above do not reach by name */
 static const char *const onnx_more[] = {
-    "Max",   "Min",  "Mean",        "GlobalAveragePool", "GlobalMaxPool",  "Pow",
-    "Equal", "Less", "LessOrEqual", "Greater",           "GreaterOrEqual", "And",
-    "Or",    "Xor",  "Mod"};
+    "Size", "Max",   "Min",  "Mean",        "GlobalAveragePool", "GlobalMaxPool",
+    "Pow",  "Equal", "Less", "LessOrEqual", "Greater",           "GreaterOrEqual",
+    "And",  "Or",    "Xor",  "Mod"};
 
 static uint8_t *onnx_join(const char *op, int64_t V, size_t *len) {
     tb *b = tb_new(13);

@@ -59,8 +59,8 @@ void rt_ref_scatter(const rt_step *st, const float *const *in, float *const *out
     (void)scratch;
     int64_t total = st->u.scatter.total;
     if (out[0] != in[0]) memcpy(out[0], in[0], (size_t)total * sizeof(float));
-    ck_nd_scatter(st->u.scatter.n, st->u.scatter.off, st->u.scatter.slice, sizeof(float), in[1],
-                  out[0]);
+    ck_nd_scatter(st->u.scatter.n, st->u.scatter.off, st->u.scatter.slice, CK_ND_F32,
+                  st->u.scatter.reduction, in[1], out[0]);
 }
 
 void rt_ref_fill(const rt_step *st, const float *const *in, float *const *out, float *scratch) {

@@ -1,6 +1,7 @@
 /* Reference resampling: every mode (nearest, linear, cubic) is a separable
  * weighted sum whose per-axis taps and weights the step builder computed;
- * this kernel only gathers. */
+ * this kernel only gathers (and writes the extrapolation value where a
+ * tf_crop_and_resize crop leaves the input). */
 #include "runtime/kernels/ref.h"
 
 void rt_ref_resize(const rt_step *st, const float *const *in, float *const *out, float *scratch) {
@@ -22,6 +23,11 @@ void rt_ref_resize(const rt_step *st, const float *const *in, float *const *out,
                         const int64_t *iw = ax[2].idx + ow * tw;
                         const float *ww = ax[2].wt + ow * tw;
                         float acc = 0.0f;
+                        if (id[0] < 0 || ih[0] < 0 || iw[0] < 0) { /* outside a crop */
+                            yc[od * gy->ss[0] + oh * gy->ss[1] + ow * gy->ss[2]] =
+                                st->u.resize.extrapolation;
+                            continue;
+                        }
                         for (int a = 0; a < td; a++) {
                             const float *xd = xc + id[a] * gx->ss[0];
                             float sa = 0.0f;
