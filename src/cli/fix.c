@@ -104,5 +104,7 @@ int cmd_fix(int argc, char **argv) {
     ck_fixes_free(&fx);
     ck_diags_free(&wd);
     ck_graph_free(g);
-    return pr == EXIT_USAGE ? EXIT_USAGE : ret;
+    /* the report's status says whether the model is valid (a model with
+     * symbolic sizes is checked at every size there) */
+    return pr == EXIT_USAGE || ret == EXIT_USAGE ? EXIT_USAGE : pr;
 }

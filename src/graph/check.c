@@ -134,6 +134,7 @@ static ck_status check_graph(ck_graph *g, ck_diags *d) {
     for (int i = 0; i < g->warnings.n; i++) copy_diag(d, &g->warnings.v[i]);
     for (int i = 0; i < g->n_vals; i++) val_reset(&g->vals[i]);
     bool ok = true;
+    int64_t fold_left = CK_FOLD_TOTAL;
     for (int i = 0; i < g->n_inputs; i++) {
         ck_val *v = &g->vals[g->inputs[i]];
         v->shape = g->declared[i];
@@ -178,8 +179,14 @@ static ck_status check_graph(ck_graph *g, ck_diags *d) {
         ck_val *outs[64];
         for (int k = 0; k < n->n_in && k < 64; k++) ins[k] = &g->vals[n->in[k]];
         for (int k = 0; k < n->n_out && k < 64; k++) outs[k] = &g->vals[n->out[k]];
-        ck_ctx c = {
-            .g = g, .n = n, .d = d, .n_in = n->n_in, .in = ins, .n_out = n->n_out, .out = outs};
+        ck_ctx c = {.g = g,
+                    .n = n,
+                    .d = d,
+                    .n_in = n->n_in,
+                    .in = ins,
+                    .n_out = n->n_out,
+                    .out = outs,
+                    .fold_left = &fold_left};
         c.fail_axis = -1;
         bool good;
         if (n->config_error) {

@@ -97,6 +97,10 @@ void *ck_out_known(ck_ctx *c, int k, ck_nd_type t) {
     ck_val *o = c->out[k];
     int64_t n;
     if (!ck_shape_numel(&o->shape, &n) || n > ck_fold_limit(c->g)) return NULL;
+    if (c->fold_left) {
+        if (n > *c->fold_left) return NULL;
+        *c->fold_left -= n;
+    }
     ck_val_forget(o);
     /* every eval rule writes every element (or fails and forgets them) */
     void *p = malloc((size_t)(n ? n : 1) * ck_nd_size(t));

@@ -21,6 +21,8 @@ typedef struct ck_ctx {
     ck_diag *err;       /* the diagnostic the rule reported, if any */
     int fail_axis;      /* tensor axis of input 0 that failed, -1 if none */
     int64_t fail_value; /* the size that axis would have had */
+    int64_t *fold_left; /* elements the constant evaluator may still store in
+                           this check (NULL: no bound but the per-value one) */
 } ck_ctx;
 
 typedef struct ck_cost {
@@ -240,8 +242,10 @@ int ck_softmax_axis(const ck_attrs *a, int rank);
  * takes a value with known contents as a constant and never computes it. */
 
 /* Outputs of more elements than this are not folded (nor more than
- * ck_limits.max_elements). */
-#define CK_FOLD_MAX (1 << 16)
+ * ck_limits.max_elements), nor, in one check, more than CK_FOLD_TOTAL
+ * elements in all (a hostile model's thousand large constants). */
+#define CK_FOLD_MAX (1 << 20)
+#define CK_FOLD_TOTAL (1 << 24)
 /* PyTorch functional arguments built from sizes: at most this many entries. */
 #define CK_MAX_KVAL 64
 

@@ -422,7 +422,8 @@ ck_status ck_rp_summary(const ck_graph *g, ck_diags *d, ck_status st, const ck_r
         ck_rp_svg(s, model, g, d, rt);
     } else {
         table(s, model, g, rt, r->fmt == CK_FORMAT_MD);
-        if (ck_diags_errors(d)) {
+        /* symbolic sizes: the note says at which size the table is */
+        if (ck_diags_errors(d) || r->sym) {
             ck_str_add(s, "\n");
             ck_rp_diags_text(s, d, r->opt.color);
         }
