@@ -23,8 +23,7 @@ static bool need_known(ck_ctx *c, int k, const char *what) {
 /* ---- Expand ------------------------------------------------------------- */
 
 /* ONNX Expand: x and the shape broadcast both ways (a 1 in the shape keeps
- * x's size); PyTorch expand: -1 keeps x's size, and only x's axes of size 1
- * (or new leading axes) grow. */
+ * x's size). */
 static bool expand_shape(ck_ctx *c) {
     const ck_shape *x = &c->in[0]->shape;
     int64_t n;
@@ -34,8 +33,7 @@ static bool expand_shape(ck_ctx *c) {
     }
     const int64_t *t = ck_known_ints(c, 1, &n);
     if (!t) return need_known(c, 1, "the shape");
-    bool torch = c->n->a.dialect == CK_DIALECT_PYTORCH;
-    if (n > CK_MAX_RANK || (torch && n < x->rank)) {
+    if (n > CK_MAX_RANK) {
         ck_fail(c, CK_RANK_MISMATCH, "%s: a %lld-D shape for the %d-D input", c->n->type,
                 (long long)n, x->rank);
         return false;
@@ -45,15 +43,12 @@ static bool expand_shape(ck_ctx *c) {
     for (int i = 0; i < r; i++) {
         int ix = i - (r - x->rank), it = i - (r - (int)n);
         int64_t dx = ix >= 0 ? x->d[ix] : 1, dt = it >= 0 ? t[it] : 1;
-        if (torch && dt == -1 && ix >= 0) dt = dx;
-        if (dt < 0 || (dx != dt && dx != 1 && dt != 1) || (torch && dx != dt && dx != 1)) {
+        if (dt < 0 || (dx != dt && dx != 1 && dt != 1)) {
             char buf[160];
-            ck_diag *dg = ck_fail(
-                c, CK_RESHAPE_MISMATCH,
-                "%s cannot expand the input %s to size %lld on axis %d (its size there is "
-                "%lld; only a size of 1 grows)",
-                c->n->type, ck_shape_str(x, buf, sizeof buf), (long long)dt, i, (long long)dx);
-            (void)dg;
+            ck_fail(c, CK_RESHAPE_MISMATCH,
+                    "%s cannot expand the input %s to size %lld on axis %d (its size there is "
+                    "%lld; only a size of 1 grows)",
+                    c->n->type, ck_shape_str(x, buf, sizeof buf), (long long)dt, i, (long long)dx);
             if (ix >= 0) ck_fail_axis(c, ix, NULL, dx);
             return false;
         }
@@ -78,8 +73,7 @@ const ck_op ck_op_expand = {expand_shape, copy_cost, expand_eval};
 
 /* ---- Tile --------------------------------------------------------------- */
 
-/* ONNX Tile: one repeat count per axis; PyTorch repeat: leading counts add
- * axes. */
+/* ONNX Tile: one repeat count per axis. */
 static bool tile_shape(ck_ctx *c) {
     const ck_shape *x = &c->in[0]->shape;
     int64_t n;
@@ -89,8 +83,7 @@ static bool tile_shape(ck_ctx *c) {
     }
     const int64_t *rep = ck_known_ints(c, 1, &n);
     if (!rep) return need_known(c, 1, "repeats");
-    bool torch = c->n->a.dialect == CK_DIALECT_PYTORCH;
-    if (n > CK_MAX_RANK || (torch ? n < x->rank : n != x->rank)) {
+    if (n != x->rank) {
         char buf[160];
         ck_fail(c, CK_RANK_MISMATCH, "%s: %lld repeats for the %d-D input %s", c->n->type,
                 (long long)n, x->rank, ck_shape_str(x, buf, sizeof buf));

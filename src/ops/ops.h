@@ -135,9 +135,19 @@ bool ck_frontend_known(ck_dialect dialect, const char *name);
  *  channel_shuffle groups
  *  add, sub, mul, div, max, min, mean  broadcasting (Keras dialect: equal shapes)
  *  concat          axis
- *  floordiv, mod   Python's // and % (PyTorch dialect), on tensors or on known sizes
- *  add ... mod     has_scalar: the other operand is the number `scalar` (first when
+ *  floordiv, mod   Python's // and % (PyTorch dialect), on tensors or on known sizes;
+ *                  ONNX Mod: mod.fmod takes the dividend's sign
+ *  pow             broadcasting
+ *  add ... xor     has_scalar: the other operand is the number `scalar` (first when
  *                  scalar_first); PyTorch dialect: known integer contents are computed
+ *  equal, less, less_equal, greater, greater_equal, and, or, xor
+ *                  broadcasting; the output is a bool (0 or 1)
+ *  where           (cond, x, y) broadcast together; x's type
+ *  expand          (x, shape): x and the shape broadcast both ways (ONNX Expand)
+ *  tile            (x, repeats): one count per axis
+ *  scatter_nd      (data, updates, indices), indices last; scatter.reduction
+ *  activation      also the elementwise math of ONNX (neg ... cos, not) and mish, celu,
+ *                  thresholded relu (src/ops/nd.c computes them)
  *
  * PyTorch functional calls (src/ops/torch_fn.c; the list argument in dyn):
  *  torch_size      size(x) (1-D) or size(x, dim) (0-D): integers with known contents
