@@ -66,7 +66,9 @@ char *ck_size_fn_expr(const ck_size_fn *f, const char *in);
  * expressions of the symbols. */
 typedef struct ck_symbolic {
     int input;         /* the input whose sizes vary (the first with symbols) */
-    bool valid;        /* some scanned size is valid */
+    bool valid;        /* some scanned size is valid (only the batch symbolic: the declared
+                          sizes are) */
+    bool spatial;      /* some spatial axis is symbolic (the expressions follow them) */
     ck_sizes sizes;    /* the scans (ck_solve_sizes_visit) */
     ck_shape instance; /* the sizes the layers are shown at: the smallest valid square */
     char *input_expr[CK_MAX_RANK]; /* the input's axes: its symbols, or numbers */

@@ -272,23 +272,31 @@ ck_status ck_symbolic_solve(const ck_graph *g, int64_t lo, int64_t hi, ck_symbol
     st = CK_ENOMEM;
     inst = ck_symbolic_instance(g, out);
     if (!inst || !batch_probe(g, out, &probe)) goto done;
-    ck_check(inst, NULL);
+    bool inst_ok = ck_check(inst, NULL) == CK_OK;
     const char *sym[CK_MAX_RANK], *bsym = batch_symbol(g, out);
     int na = out->sizes.n_axes;
     for (int k = 0; k < na; k++)
         sym[k] = ck_graph_symbol(g, out->input, out->sizes.axes[k].tensor_axis);
+    /* only the batch is symbolic: the sizes are the declared ones, and so is
+     * the verdict (the scans still say which others would do) */
+    out->spatial = na > 0 && sym[0] != NULL;
+    if (!out->spatial) {
+        out->valid = inst_ok;
+        na = 0;
+    }
     for (int L = 0; L < out->n_layers; L++) {
         ck_layer_info li = ck_graph_layer(inst, L), lb = {0};
         if (li.state != CK_LAYER_OK) continue;
         if (probe) lb = ck_graph_layer(probe, L);
         for (int ax = 0; ax < li.output.rank; ax++) {
             for (int j = 0; j <= na && j < r.n_scans; j++) collect(&r, j, L, ax, &s[j]);
-            char *e = fit_axis(s, na < r.n_scans ? na : r.n_scans - 1, sym, li.output.d[ax]);
+            char *e =
+                na ? fit_axis(s, na < r.n_scans ? na : r.n_scans - 1, sym, li.output.d[ax]) : NULL;
             bool v = e != NULL;
             if (!e) {
                 /* no spatial dependence found: fixed, unless some scan varied */
                 bool any = false;
-                for (int j = 0; j <= na && j < r.n_scans; j++) any |= varies(&s[j]);
+                for (int j = 0; na && j <= na && j < r.n_scans; j++) any |= varies(&s[j]);
                 e = any ? ck_strdup("?") : ck_sprintf("%lld", (long long)li.output.d[ax]);
                 v = any;
             }

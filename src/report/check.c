@@ -124,14 +124,15 @@ static void check_text(ck_str *s, const char *model, const ck_graph *g, const ck
         }
         ck_str_add(s, "\n");
     }
-    if (sy) valid_sizes_text(s, sy);
+    if (sy && sy->spatial) valid_sizes_text(s, sy);
     if (st == CK_OK) {
         ck_layer_info last = ck_graph_layer(g, n - 1);
         char *e = layer_expr_text(sy, n - 1, last.output.rank);
-        ck_str_addf(s, "ok: %s%d layer%s, output %s\n", sy ? "valid at some size; " : "", n,
-                    n == 1 ? "" : "s", e ? e : ck_shape_str(&last.output, buf, sizeof buf));
+        ck_str_addf(s, "ok: %s%d layer%s, output %s\n",
+                    sy && sy->spatial ? "valid at some size; " : "", n, n == 1 ? "" : "s",
+                    e ? e : ck_shape_str(&last.output, buf, sizeof buf));
         free(e);
-    } else if (sy && ck_diags_errors(d) == 0) {
+    } else if (sy && sy->spatial && ck_diags_errors(d) == 0) {
         ck_str_add(s, "invalid: no size scanned is valid\n");
     } else {
         int e = ck_diags_errors(d);

@@ -27,6 +27,15 @@ static void symbolic_note(const ck_graph *g, const ck_symbolic *sy, ck_diags *d)
     ck_str_addf(&t, "input '%s' [", ck_graph_input_name(g, sy->input));
     for (int a = 0; a < sy->instance.rank; a++)
         ck_str_addf(&t, "%s%s", a ? ", " : "", sy->input_expr[a] ? sy->input_expr[a] : "?");
+    if (!sy->spatial) {
+        /* only the batch is a symbol: checked at 1, the sizes as declared */
+        ck_str_addf(&t, "] has a symbolic batch: checked at %s",
+                    ck_shape_str(&sy->instance, buf, sizeof buf));
+        ck_diag_add(d, CK_SEV_NOTE, CK_NOTE, ck_graph_input_name(g, sy->input), "input", "%s",
+                    t.p ? t.p : "");
+        ck_str_free(&t);
+        return;
+    }
     ck_str_addf(&t, "] has symbolic sizes: every size %lld-%lld was checked", (long long)z->lo,
                 (long long)z->hi);
     if (z->n_axes > 1) ck_str_add(&t, " (all the symbolic axes together, then each alone)");

@@ -231,6 +231,29 @@ static void walk(const char *dir) {
     closedir(dp);
 }
 
+/* Only the batch symbolic: the declared sizes decide, the batch follows N. */
+static void batch_only(int64_t side, bool valid) {
+    ck_graph *g = NULL;
+    CHECK(ck_load_file(SMALL "/srcnn_op13.onnx", NULL, &g, NULL) == CK_OK, "load srcnn");
+    if (!g) return;
+    ck_shape s = {.rank = 4, .d = {0, 1, side, side}};
+    ck_graph_set_input_shape(g, 0, &s);
+    CHECK(ck_graph_set_symbol(g, 0, 0, "N"), "symbol");
+    char *text = NULL;
+    ck_status st = ck_report(g, CK_REPORT_CHECK, CK_FORMAT_JSON, NULL, &text);
+    CHECK(st == (valid ? CK_OK : CK_EINVALID), "batch-only symbolic at %lld: status %d",
+          (long long)side, st);
+    json_t *j = text ? json_loads(text, 0, NULL) : NULL;
+    const json_t *out = json_object_get(json_array_get(json_object_get(j, "outputs"), 0), "expr");
+    if (valid)
+        CHECK(json_is_array(out) && !strcmp(json_string_value(json_array_get(out, 0)), "N") &&
+                  !strcmp(json_string_value(json_array_get(out, 2)), "21"),
+              "batch-only symbolic: the output is [N, 1, 21, 21]");
+    json_decref(j);
+    ck_free(text);
+    ck_graph_free(g);
+}
+
 int main(void) {
     json_error_t err;
     json_t *truth = json_load_file(SMALL "/truth.json", 0, &err);
@@ -241,6 +264,8 @@ int main(void) {
         for (int op = 11; op <= 17; op += op == 11 ? 2 : 4) one_model(name, t, op);
     }
     json_decref(truth);
+    batch_only(33, true);
+    batch_only(8, false);
     walk("tests");
     CHECK(models_seen >= 60, "sizes and check compared on %d ONNX models under tests/",
           models_seen);
