@@ -229,6 +229,25 @@ static const char *batch_symbol(const ck_graph *g, const ck_symbolic *s) {
     return "N";
 }
 
+/* The smallest doubling of hi (up to 2^20 and the scan limit) at which the
+ * square size is valid, when none in the scanned range is; else hi. */
+static int64_t beyond(const ck_graph *g, const ck_sizes *z, int64_t hi) {
+    if (z->square.valid.n > 0 || z->n_axes == 0) return hi;
+    int64_t lim = g->lim.max_sizes < (1 << 20) ? g->lim.max_sizes : (1 << 20);
+    ck_graph *c = ck_graph_clone(g, false);
+    int64_t found = hi;
+    for (int64_t n = hi; c && n <= lim / 2 && found == hi;) {
+        n *= 2;
+        ck_shape s = z->given;
+        for (int k = 0; k < z->n_axes; k++) s.d[z->axes[k].tensor_axis] = n;
+        ck_probe p;
+        ck_probe_input(c, z->input, &s, &p);
+        if (p.ok) found = n;
+    }
+    ck_graph_free(c);
+    return found;
+}
+
 ck_status ck_symbolic_solve(const ck_graph *g, int64_t lo, int64_t hi, ck_symbolic *out,
                             ck_diags *d) {
     if (!out) return CK_EUSAGE;
@@ -260,6 +279,16 @@ ck_status ck_symbolic_solve(const ck_graph *g, int64_t lo, int64_t hi, ck_symbol
     ck_scan_visitor vis = {visit, &r};
     st = ck_solve_sizes_visit(g1, out->input, lo, hi, &out->sizes, d, &vis);
     if (st != CK_OK) goto done;
+    /* no square size valid in the range: a network that needs long inputs
+     * (audio, 1-D) may be valid further on; look at doubling sizes and,
+     * where one is, scan up to it */
+    int64_t far = beyond(g1, &out->sizes, hi);
+    if (far > hi) {
+        ck_sizes_free(&out->sizes);
+        for (int64_t i = 0; i < r.n_scans * span * r.n_layers; i++) r.v[i].rank = -1;
+        st = ck_solve_sizes_visit(g1, out->input, lo, far, &out->sizes, d, &vis);
+        if (st != CK_OK) goto done;
+    }
     out->instance = out->sizes.given;
     out->valid = out->sizes.square.valid.n > 0;
     for (int k = 0; k < out->sizes.n_axes; k++) out->valid |= out->sizes.axes[k].valid.n > 0;
