@@ -319,7 +319,7 @@ static bool plan_winograd(ck_session *s, rt_step *st) {
                        (size_t)bs * sizeof *t16);
         }
     free(t16);
-    memcpy(bb, st->w[4], (size_t)(q.ob * q.vw) * sizeof *bb);
+    memcpy(bb, st->w[4], (size_t)q.o * sizeof *bb); /* the direct plan's blocks may be fewer */
     rt_release(s, st->w[4]);
     st->w[3] = u;
     st->w[4] = bb;
