@@ -1120,6 +1120,9 @@ static bool serve(ck_server *sv, const char *line, FILE *out) {
         ck_session *s = NULL;
         ck_session_ctx *cx = NULL;
         ck_session_options so = {.threads = a};
+        /* one thread does this, unpinned like ONNX Runtime's (on a busy
+         * machine a pinned thread cannot move off a CPU someone else holds) */
+        unpin_self();
         double t0 = now_ms();
         bool ok = ck_load_file(arg, NULL, &g, &d) == CK_OK && ck_check(g, &d) == CK_OK &&
                   ck_session_new(g, &so, &s, &d) == CK_OK && ck_session_ctx_new(s, &cx) == CK_OK;
@@ -1128,6 +1131,7 @@ static bool serve(ck_server *sv, const char *line, FILE *out) {
         ck_session_free(s);
         ck_graph_free(g);
         ck_diags_free(&d);
+        pin_threads();
         if (ok)
             fprintf(out, "ok %.9g\n", t);
         else
