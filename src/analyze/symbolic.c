@@ -1,8 +1,10 @@
 /* Symbolic input sizes: a model whose input declares its sizes as symbols
  * (ONNX dim_param: [N, 3, H, W]) checked without the sizes given. The
  * input-size solver scans the symbolic spatial axes (every square size,
- * then each axis with the others held at the smallest valid square), the
- * batch at 1; the check shows the layers at that smallest valid size, and
+ * then each axis with the others held at the smallest valid square; when
+ * no square size in the range is valid, up to the first valid doubling of
+ * it, for networks that need long inputs), the batch at 1; the check shows
+ * the layers at that smallest valid size, and
  * each layer's output axes as expressions of the symbols, fitted to the
  * scanned sizes and verified on every one of them:
  *   - an axis that follows one symbol: the solver's closed form in it,
@@ -229,11 +231,13 @@ static const char *batch_symbol(const ck_graph *g, const ck_symbolic *s) {
     return "N";
 }
 
-/* The smallest doubling of hi (up to 2^20 and the scan limit) at which the
- * square size is valid, when none in the scanned range is; else hi. */
+/* The smallest doubling of hi (up to 16 hi and the scan limit: the scan
+ * that follows checks every size below it) at which the square size is
+ * valid, when none in the scanned range is; else hi. */
 static int64_t beyond(const ck_graph *g, const ck_sizes *z, int64_t hi) {
     if (z->square.valid.n > 0 || z->n_axes == 0) return hi;
-    int64_t lim = g->lim.max_sizes < (1 << 20) ? g->lim.max_sizes : (1 << 20);
+    int64_t lim = ck_sat_mul(hi, 16);
+    if (lim > g->lim.max_sizes) lim = g->lim.max_sizes;
     ck_graph *c = ck_graph_clone(g, false);
     int64_t found = hi;
     for (int64_t n = hi; c && n <= lim / 2 && found == hi;) {

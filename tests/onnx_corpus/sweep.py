@@ -50,7 +50,7 @@ import models as M  # noqa: E402
 torch.set_num_threads(1)
 
 # scan range per model (default 96): where the valid sizes start late
-RANGE = {"unet_valid": 220, "pix2pix_unet": 272, "m5": 2048, "c3d": 48, "dcgan_gen": 24}
+RANGE = {"unet_valid": 220, "pix2pix_unet": 272, "m5": 2048, "c3d": 130, "dcgan_gen": 24}
 # the models whose graphs pad or resample: `run` must match PyTorch
 PAD_RESIZE = {"unet_padded": 61, "deeplab_aspp": 45, "cyclegan_gen": 36, "yolov3_tiny": 64,
               "wavenet": 300, "espcn": 17, "edsr": 19, "srgan_gen": 13, "fsrcnn": 15,
