@@ -290,35 +290,6 @@ static bool plan_winograd(ck_session *s, rt_step *st) {
         return false;
     }
     memset(bb, 0, (size_t)(q.ob * q.vw) * sizeof *bb);
-    const float *w = st->w[0];
-    const int64_t vw = q.vw, bs = vw * vw;
-    /* one (output block, input block) pair at a time: its nx VW x VW tiles
-     * are made in t16 (in L1; the nx destinations lie a power-of-two-ish
-     * stride apart and would share cache sets) while the source rows are
-     * read in order */
-    float *t16 = malloc((size_t)(nx * bs) * sizeof *t16);
-    if (!t16) {
-        rt_release(s, u);
-        rt_release(s, bb);
-        s->oom_plan = true;
-        return false;
-    }
-    for (int64_t ob = 0; ob < q.ob; ob++)
-        for (int64_t cb = 0; cb < q.cb; cb++) {
-            int64_t on = q.o - ob * vw < vw ? q.o - ob * vw : vw;
-            int64_t cn = q.c - cb * vw < vw ? q.c - cb * vw : vw;
-            if (on < vw || cn < vw) memset(t16, 0, (size_t)(nx * bs) * sizeof *t16);
-            for (int64_t oc = 0; oc < on; oc++)
-                for (int64_t ic = 0; ic < cn; ic++) {
-                    double r[36];
-                    wino_filter(a, w + ((ob * vw + oc) * q.c + cb * vw + ic) * 9, r);
-                    for (int xi = 0; xi < nx; xi++) t16[xi * bs + ic * vw + oc] = (float)r[xi];
-                }
-            for (int xi = 0; xi < nx; xi++)
-                memcpy(u + (xi * q.ob + ob) * q.wob + cb * bs, t16 + xi * bs,
-                       (size_t)bs * sizeof *t16);
-        }
-    free(t16);
     memcpy(bb, st->w[4], (size_t)q.o * sizeof *bb); /* the direct plan's blocks may be fewer */
     rt_release(s, st->w[4]);
     st->w[3] = u;
@@ -330,33 +301,109 @@ static bool plan_winograd(ck_session *s, rt_step *st) {
     return true;
 }
 
-/* The direct kernels' weights [ob][cb][kh][kw][VW ic][VW oc], packed one
- * (output block, input block) pair at a time (its K * VW * VW floats stay
- * in L1 while the source is read in order). Done when the layout pass
- * knows the step is not Winograd, so a Winograd layer packs once. */
+/* The direct kernels' weights [ob][cb][kh][kw][VW ic][VW oc]: allocated
+ * when the layout pass knows the step is not Winograd (a Winograd layer
+ * packs once), filled by rt_fastconv_pack_all. */
 static bool pack_direct(ck_session *s, rt_step *st) {
     rt_fconv *p = &st->u.conv.fc;
-    const int64_t vw = p->vw, K = p->kh * p->kw, bs = K * vw * vw;
     float *wb = packed_alloc(s, p->ob * p->wob);
     if (!wb) {
         s->oom_plan = true;
         return false;
     }
-    const float *w = st->w[0];
-    for (int64_t ob = 0; ob < p->ob; ob++)
-        for (int64_t cb = 0; cb < p->cb; cb++) {
-            float *d = wb + (ob * p->cb + cb) * bs;
-            int64_t on = p->o - ob * vw < vw ? p->o - ob * vw : vw;
-            int64_t cn = p->c - cb * vw < vw ? p->c - cb * vw : vw;
-            if (on < vw || cn < vw) memset(d, 0, (size_t)bs * sizeof *d);
-            for (int64_t oc = 0; oc < on; oc++) {
-                const float *src = w + ((ob * vw + oc) * p->c + cb * vw) * K;
-                for (int64_t ic = 0; ic < cn; ic++)
-                    for (int64_t k = 0; k < K; k++) d[(k * vw + ic) * vw + oc] = src[ic * K + k];
-            }
-        }
     st->w[3] = wb;
     return true;
+}
+
+/* Output block ob of a direct step's packed weights, one (output block,
+ * input block) pair at a time (its K * VW * VW floats stay in L1 while the
+ * source is read in order). */
+static void fill_direct(rt_step *st, int64_t ob) {
+    const rt_fconv *p = &st->u.conv.fc;
+    const int64_t vw = p->vw, K = p->kh * p->kw, bs = K * vw * vw;
+    const float *w = st->w[0];
+    float *wb = (float *)st->w[3];
+    for (int64_t cb = 0; cb < p->cb; cb++) {
+        float *d = wb + (ob * p->cb + cb) * bs;
+        int64_t on = p->o - ob * vw < vw ? p->o - ob * vw : vw;
+        int64_t cn = p->c - cb * vw < vw ? p->c - cb * vw : vw;
+        if (on < vw || cn < vw) memset(d, 0, (size_t)bs * sizeof *d);
+        for (int64_t oc = 0; oc < on; oc++) {
+            const float *src = w + ((ob * vw + oc) * p->c + cb * vw) * K;
+            for (int64_t ic = 0; ic < cn; ic++)
+                for (int64_t k = 0; k < K; k++) d[(k * vw + ic) * vw + oc] = src[ic * K + k];
+        }
+    }
+}
+
+/* Output block ob of a Winograd step's transformed weights: per input
+ * block, its (m+2)^2 VW x VW tiles are made in t (in L1; the destinations
+ * lie a power-of-two-ish stride apart and would share cache sets) while
+ * the source rows are read in order. t: (m+2)^2 * VW * VW floats. */
+static void fill_wino(rt_step *st, int64_t ob, float *t) {
+    const rt_fconv *q = &st->u.conv.fc;
+    const int a = (int)q->wm + 2, nx = a * a;
+    const int64_t vw = q->vw, bs = vw * vw;
+    const float *w = st->w[0];
+    float *u = (float *)st->w[3];
+    for (int64_t cb = 0; cb < q->cb; cb++) {
+        int64_t on = q->o - ob * vw < vw ? q->o - ob * vw : vw;
+        int64_t cn = q->c - cb * vw < vw ? q->c - cb * vw : vw;
+        if (on < vw || cn < vw) memset(t, 0, (size_t)(nx * bs) * sizeof *t);
+        for (int64_t oc = 0; oc < on; oc++)
+            for (int64_t ic = 0; ic < cn; ic++) {
+                double r[36];
+                wino_filter(a, w + ((ob * vw + oc) * q->c + cb * vw + ic) * 9, r);
+                for (int xi = 0; xi < nx; xi++) t[xi * bs + ic * vw + oc] = (float)r[xi];
+            }
+        for (int xi = 0; xi < nx; xi++)
+            memcpy(u + (xi * q->ob + ob) * q->wob + cb * bs, t + xi * bs, (size_t)bs * sizeof *t);
+    }
+}
+
+typedef struct fill_job {
+    ck_session *s;
+    int64_t *steps; /* per task: step index << 32 | output block */
+    float *tbuf;    /* per thread: 36 * 16 * 16 floats */
+} fill_job;
+
+static void fill_one(void *a, int64_t t, int thread) {
+    const fill_job *j = a;
+    rt_step *st = &j->s->steps[j->steps[t] >> 32];
+    int64_t ob = j->steps[t] & 0xffffffff;
+    if (st->u.conv.fc.wino)
+        fill_wino(st, ob, j->tbuf + (int64_t)thread * 36 * 16 * 16);
+    else
+        fill_direct(st, ob);
+}
+
+/* Fills the packed weights of every dense fast conv step (allocated by the
+ * layout pass), one task per output block, on the session's thread count:
+ * packing and its first touches of the memory were most of a session's
+ * creation. Before the fusion pass, which folds batch norms into them. */
+bool rt_fastconv_pack_all(ck_session *s) {
+    int64_t n = 0;
+    for (int i = 0; i < s->n_steps; i++) {
+        const rt_step *st = &s->steps[i];
+        if (rt_fastconv_is(st) && !st->u.conv.fc.depthwise && st->w[0]) n += st->u.conv.fc.ob;
+    }
+    if (!n) return true;
+    int threads = s->threads > 1 ? s->threads : 1;
+    fill_job j = {.s = s};
+    j.steps = malloc((size_t)n * sizeof *j.steps);
+    j.tbuf = malloc((size_t)threads * 36 * 16 * 16 * sizeof *j.tbuf);
+    rt_pool *pool = threads > 1 && n > 1 ? rt_pool_new(threads) : NULL;
+    bool ok = j.steps && j.tbuf;
+    for (int i = 0, k = 0; ok && i < s->n_steps; i++) {
+        const rt_step *st = &s->steps[i];
+        if (!rt_fastconv_is(st) || st->u.conv.fc.depthwise || !st->w[0]) continue;
+        for (int64_t ob = 0; ob < st->u.conv.fc.ob; ob++) j.steps[k++] = (int64_t)i << 32 | ob;
+    }
+    if (ok) rt_pool_run(pool, n, fill_one, &j);
+    rt_pool_free(pool);
+    free(j.steps);
+    free(j.tbuf);
+    return ok;
 }
 
 bool rt_fastconv_layout(ck_session *s, rt_step *st, bool in_blocked, bool out_blocked) {

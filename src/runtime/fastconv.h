@@ -60,6 +60,11 @@ typedef struct rt_flin {
     int64_t m, k, n, npair, mgrp; /* npair: pairs of output blocks; mgrp: row groups */
 } rt_flin;
 
+struct ck_session;
+/* Fills the packed weights of the dense fast conv steps (allocated by the
+ * layout pass) on the session's threads; false when memory ran out. */
+bool rt_fastconv_pack_all(struct ck_session *s);
+
 /* ISA entry points (kernels/x86_avx512_conv.c, kernels/x86_avx2_conv.c) */
 #define RT_FCONV_DECL(P)                                                                           \
     bool P##conv_supported(int ocb, int tw);                                                       \

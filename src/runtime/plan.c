@@ -569,6 +569,7 @@ bool rt_plan_network(ck_session *s) {
         bool ok = pl.kinds && pl.gout && pl.last_read;
         for (int o = 0; ok && o < s->g->n_outputs; o++) pl.gout[s->g->outputs[o]] = true;
         ok = ok && plan_layout(&pl, vw);
+        ok = ok && rt_fastconv_pack_all(s);
         if (ok) fuse(&pl);
         if (ok) serpentine(s);
         ok = ok && drop_unpacked(s);
