@@ -265,12 +265,17 @@ $(BENCH_BIN): bench/bench.c bench/peak.h $(BUILD)/bench/peak.o $(LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(BENCH_CFLAGS) bench/bench.c $(BUILD)/bench/peak.o $(LIB) $(BENCH_LIBS) -o $@
 
+# per-step minima of a session (bench/README.md: on a shared machine)
+$(BUILD)/bench/step_min: bench/step_min.c $(LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(BENCH_CFLAGS) bench/step_min.c $(LIB) $(BENCH_LIBS) -o $@
+
 bench-build: deps
 	@for h in oneapi/dnnl/dnnl.h cblas.h; do \
 	  echo "#include <$$h>" | $(CC) -E -x c - >/dev/null 2>&1 || { \
 	    echo "make bench needs libdnnl-dev and libopenblas-dev (apt-get install libdnnl-dev libopenblas-dev)"; \
 	    exit 1; }; done
-	@$(MAKE) --no-print-directory $(BENCH_BIN)
+	@$(MAKE) --no-print-directory $(BENCH_BIN) $(BUILD)/bench/step_min
 
 # the ONNX files (made here, never committed) and ONNX Runtime 1.30.0 (its
 # install script only fetches GPU files: --ignore-scripts)

@@ -125,7 +125,9 @@ def ck_check(cmd, model, s):
     except ValueError:
         return "bad json", None
     if rc == 0:
-        return "ok", j["outputs"][0]["shape"]
+        if "outputs" in j:
+            return "ok", j["outputs"][0]["shape"]
+        return "ok", j["layers"][-1]["output_shape"]  # a convkit from before outputs[]
     return ("invalid" if rc == 1 else f"rc {rc}"), None
 
 
