@@ -381,7 +381,7 @@ static opts parse_opts(int argc, char **argv) {
               .node = "node",
               .convkit_bin = "build/convkit",
               .ort = true,
-              .proc_rounds = 7};
+              .proc_rounds = 11};
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         if (!strcmp(a, "--threads"))
