@@ -20,6 +20,7 @@ typedef __m256 vec;
 #define VSTOREU(p, v) _mm256_storeu_ps(p, v)
 #define VBCAST(p) _mm256_broadcast_ss(p)
 #define VFMA(a, b, c) _mm256_fmadd_ps(a, b, c)
+#define VFMA_BCAST(a, p, c) VFMA(a, VBCAST(p), c) /* AVX2 has no embedded broadcast */
 #define VADD(a, b) _mm256_add_ps(a, b)
 #define VSUB(a, b) _mm256_sub_ps(a, b)
 #define VMUL(a, b) _mm256_mul_ps(a, b)
