@@ -157,35 +157,51 @@ static void wino_one(void *a, int64_t t, int thread) {
                t / p->ngroups);
 }
 
+/* One image n: in[0], out[0] and in[1] (the residual) are the step's whole
+ * buffers; a by-image step's one-image buffers have image stride 0. */
+static void conv_image(const rt_step *st, const float *const *in, float *const *out, float *scratch,
+                       rt_pool *pool, int64_t n) {
+    const rt_fconv *p = &st->u.conv.fc;
+    job j = {.p = p, .f = fns_of(p->vw), .wb = st->w[3], .bias = st->w[4], .scratch = scratch};
+    j.x = in[0] + (p->x1 ? 0 : n * p->xns);
+    j.y = out[0] + (p->y1 ? 0 : n * p->yns);
+    j.res = p->res ? in[1] + (p->r1 ? 0 : n * p->yns) : NULL;
+    if (p->wino) {
+        rt_pool_run(pool, p->ntg * p->ngroups, wino_one, &j);
+        return;
+    }
+    if (p->direct) {
+        j.xb = (float *)j.x; /* read only */
+    } else {
+        j.xb = scratch;
+        rt_pool_run(pool, p->cb * p->ihp, pack_one, &j);
+    }
+    if (p->depthwise)
+        rt_pool_run(pool, p->cb * ck_ceildiv(p->oh, p->rpt), dw_one, &j);
+    else
+        rt_pool_run(pool, p->ngroups * ck_ceildiv(p->oh, p->rpt), conv_one, &j);
+}
+
 static void fast_conv_run(const rt_step *st, const float *const *in, float *const *out,
                           float *scratch, rt_pool *pool) {
     const rt_fconv *p = &st->u.conv.fc;
-    job j = {.p = p, .f = fns_of(p->vw), .wb = st->w[3], .bias = st->w[4], .scratch = scratch};
     int64_t nimg = st->u.conv.x.n;
-    for (int64_t k = 0; k < nimg; k++) {
-        int64_t n = p->rev ? nimg - 1 - k : k;
-        j.x = in[0] + n * p->xns;
-        j.y = out[0] + n * p->yns;
-        j.res = p->res ? in[1] + n * p->yns : NULL;
-        if (p->wino) {
-            rt_pool_run(pool, p->ntg * p->ngroups, wino_one, &j);
-            continue;
-        }
-        if (p->direct) {
-            j.xb = (float *)j.x; /* read only */
-        } else {
-            j.xb = scratch;
-            rt_pool_run(pool, p->cb * p->ihp, pack_one, &j);
-        }
-        if (p->depthwise)
-            rt_pool_run(pool, p->cb * ck_ceildiv(p->oh, p->rpt), dw_one, &j);
-        else
-            rt_pool_run(pool, p->ngroups * ck_ceildiv(p->oh, p->rpt), conv_one, &j);
-    }
+    for (int64_t k = 0; k < nimg; k++)
+        conv_image(st, in, out, scratch, pool, p->rev ? nimg - 1 - k : k);
     /* an activation the output stage cannot do (zero-preserving when the
      * output is blocked: the layout pass sees to it) */
     if (st->post.act != CK_ACT_NONE && !p->clamp)
         rt_act_apply(&st->post, out[0], out[0], nimg * p->yns);
+}
+
+void rt_fastconv_run_image(const rt_step *st, const float *const *in, float *const *out,
+                           float *scratch, rt_pool *pool, int64_t n) {
+    const rt_fconv *p = &st->u.conv.fc;
+    conv_image(st, in, out, scratch, pool, n);
+    if (st->post.act != CK_ACT_NONE && !p->clamp) {
+        float *y = out[0] + (p->y1 ? 0 : n * p->yns);
+        rt_act_apply(&st->post, y, y, p->yns);
+    }
 }
 
 bool rt_fastconv_is(const rt_step *st) {
@@ -611,9 +627,9 @@ void rt_fastconv_name(const rt_step *st, char *buf, size_t n) {
     else if (p->clamp)
         snprintf(act, sizeof act, " +clip(%g,%g)", (double)p->lo, (double)p->hi);
     const char *kind = p->depthwise ? "dwconv" : p->wino ? "winograd" : "conv";
-    snprintf(buf, n, "%s %s%s %s->%s%s%s%s", p->vw == 16 ? "avx512" : "avx2", kind, tile,
+    snprintf(buf, n, "%s %s%s %s->%s%s%s%s%s", p->vw == 16 ? "avx512" : "avx2", kind, tile,
              p->in_blocked ? "blocked" : "nchw", p->out_blocked ? "blocked" : "nchw", chunk,
-             p->res ? " +residual" : "", act);
+             p->res ? " +residual" : "", act, p->by_image ? " by image" : "");
 }
 
 /* ---- dense layers ---------------------------------------------------------------- */

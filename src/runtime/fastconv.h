@@ -43,6 +43,10 @@ typedef struct rt_fconv {
     int64_t xcs, xns; /* the step's input: channel (NCHW) or block (blocked) stride, image stride */
     int64_t ycs, yns; /* the output: channel (NCHW) or block (blocked) stride, image stride */
     int64_t wob;      /* floats per packed output-channel block of weights */
+    /* in the session's by-image prefix (plan.c): run image by image by the
+     * session, its input, output and residual strides 0 where the session
+     * keeps one image of that buffer (x1, y1, r1) */
+    bool by_image, x1, y1, r1;
 } rt_fconv;
 
 /* Blocked pooling: a max or average window per output pixel and VW channels. */
@@ -64,6 +68,12 @@ struct ck_session;
 /* Fills the packed weights of the dense fast conv steps (allocated by the
  * layout pass) on the session's threads; false when memory ran out. */
 bool rt_fastconv_pack_all(struct ck_session *s);
+/* Image `n` of a fast conv step, in[] and out[] pointing at the whole
+ * buffers (a by-image step's one-image buffers at image 0). */
+struct rt_step;
+struct rt_pool;
+void rt_fastconv_run_image(const struct rt_step *st, const float *const *in, float *const *out,
+                           float *scratch, struct rt_pool *pool, int64_t n);
 
 /* ISA entry points (kernels/x86_avx512_conv.c, kernels/x86_avx2_conv.c) */
 #define RT_FCONV_DECL(P)                                                                           \

@@ -234,6 +234,7 @@ typedef struct rt_store {
     const float *data; /* constant data */
     int def, last;     /* step that writes it, last step that reads it */
     int slot;
+    bool one_image; /* made and used up by the by-image prefix: holds one image */
 } rt_store;
 
 typedef struct rt_val {
@@ -259,6 +260,9 @@ struct ck_session {
     int64_t arena_floats, scratch_floats;
     int64_t arena_slack; /* floats after the last buffer that fast kernels may read */
     bool oom_plan;       /* memory ran out while planning fast kernels */
+    /* steps [0, img_steps) run image by image, img_n images (plan.c) */
+    int img_steps;
+    int64_t img_n;
     int max_io;
     int n_slots;
     int64_t naive_bytes, weight_bytes, owned_weight_bytes;

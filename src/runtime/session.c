@@ -124,6 +124,49 @@ static int64_t round_up(int64_t n) {
     return (n + RT_ALIGN_FLOATS - 1) / RT_ALIGN_FLOATS * RT_ALIGN_FLOATS;
 }
 
+/* The buffers of the by-image prefix (steps [0, img_steps), plan.c), whose
+ * steps run for image 0, then image 1, ...: a buffer the prefix makes and
+ * uses up itself holds one image (each image's pass replays the same
+ * lifetimes, so they share slots as usual); one it makes for later steps or
+ * the outputs is reserved from the prefix's start (every pass writes it),
+ * and one made before it and read in it stays until the prefix's end. The
+ * prefix is dropped when a buffer does not split into images. */
+static void by_image_buffers(ck_session *s) {
+    if (!s->img_steps) return;
+    int t0 = s->steps[0].node, t1 = s->steps[s->img_steps - 1].node;
+    for (int i = 0; i < s->n_stores; i++) {
+        const rt_store *st = &s->stores[i];
+        if (st->where == RT_ARENA && st->def >= t0 && st->def <= t1 && st->last <= t1 &&
+            st->floats % s->img_n) {
+            for (int k = 0; k < s->img_steps; k++) s->steps[k].u.conv.fc.by_image = false;
+            s->img_steps = 0, s->img_n = 0;
+            return;
+        }
+    }
+    for (int i = 0; i < s->n_stores; i++) {
+        rt_store *st = &s->stores[i];
+        if (st->where != RT_ARENA) continue;
+        if (st->def >= t0 && st->def <= t1) {
+            if (st->last <= t1) {
+                st->one_image = true;
+                st->floats /= s->img_n;
+            } else {
+                st->def = t0;
+            }
+        } else if (st->def < t0 && st->last >= t0 && st->last < t1) {
+            st->last = t1;
+        }
+    }
+    for (int k = 0; k < s->img_steps; k++) {
+        rt_step *st = &s->steps[k];
+        if (!rt_fastconv_is(st) || st->folded) continue;
+        rt_fconv *p = &st->u.conv.fc;
+        p->x1 = s->stores[s->vals[st->in[0]].store].one_image;
+        p->y1 = s->stores[s->vals[st->out[0]].store].one_image;
+        p->r1 = p->res && s->stores[s->vals[st->in[1]].store].one_image;
+    }
+}
+
 static bool assign_buffers(ck_session *s, int n_nodes) {
     int64_t *size = NULL;
     bool *busy = NULL;
@@ -522,6 +565,7 @@ static ck_status session_new(const ck_graph *g, const ck_session_options *opt, c
     }
 
     /* 3. buffers; the naive plan for comparison */
+    by_image_buffers(s);
     if (!assign_buffers(s, nn)) {
         st = CK_ENOMEM;
         goto done;
@@ -717,7 +761,19 @@ static ck_status run(const ck_session *s, ck_session_ctx *ctx, const float *cons
     for (int i = 0; i < s->n_outputs; i++)
         if (!outputs[i]) return CK_EUSAGE;
     if (!s->n_steps && weights_at_run(s->g)) return run_with_weights(s, inputs, outputs);
-    for (int i = 0; i < s->n_steps; i++) {
+    /* the by-image prefix (plan.c): its steps for each image in turn */
+    for (int i = 0; step_seconds && i < s->img_steps; i++) step_seconds[i] = 0;
+    for (int64_t n = 0; n < s->img_n; n++)
+        for (int i = 0; i < s->img_steps; i++) {
+            const rt_step *st = &s->steps[i];
+            if (st->folded) continue;
+            double t0 = step_seconds ? now_s() : 0;
+            for (int k = 0; k < st->n_in; k++) ctx->inp[k] = where(s, ctx, inputs, st->in[k]);
+            for (int k = 0; k < st->n_out; k++) ctx->outp[k] = where(s, ctx, inputs, st->out[k]);
+            rt_fastconv_run_image(st, ctx->inp, ctx->outp, ctx->scratch, ctx->pool, n);
+            if (step_seconds) step_seconds[i] += now_s() - t0;
+        }
+    for (int i = s->img_steps; i < s->n_steps; i++) {
         const rt_step *st = &s->steps[i];
         if (step_seconds) step_seconds[i] = 0;
         if (st->empty) continue;

@@ -217,6 +217,22 @@ int main(void) {
                   "groups=16)\nj = add(c, p)\nd = Conv2d(16, 16, 3, stride=2, padding=1, "
                   "groups=16)\nq = Conv2d(16, 4, 1)\n",
                   1);
+    /* a batch's leading layers image by image (plan.c, by_image): an
+     * inverted residual block, its expansion and depthwise buffers one image
+     * each, its residual read across the prefix, the outputs of the prefix
+     * (the projection and the map the next block reads) for every image;
+     * then a layer with more weights than an image of its output ends it */
+    expect_kernel = "by image";
+    compare_folds(
+        "input: [3, 16, 14, 12]\np = Conv2d(16, 16, 1)\ne = Conv2d(16, 96, 1)\n"
+        "b = BatchNorm2d(96)\nr = ReLU6()\nd = Conv2d(96, 96, 3, padding=1, groups=96)\n"
+        "r2 = ReLU6()\nq = Conv2d(96, 16, 1)\nj = add(q, p)\nd2 = Conv2d(16, 16, 3, "
+        "stride=2, padding=1, groups=16)\nw = Conv2d(16, 800, 1)\nz = Conv2d(800, 4, 1)\n",
+        4);
+    compare_folds("input: [2, 3, 33, 31]\ns = Conv2d(3, 32, 3, stride=2, padding=1)\nr = ReLU()\n"
+                  "d = Conv2d(32, 32, 3, padding=1, groups=32)\nq = Conv2d(32, 16, 1)\n",
+                  1);
+    expect_kernel = NULL;
     /* Winograd F(4x4, 3x3) on maps of at least 36 tiles: tails of the 4x4
      * tiles on both axes, a channel tail, batch norm, residual and ReLU
      * fused, asymmetric padding */
