@@ -53,7 +53,8 @@ typedef struct rt_fconv {
 typedef struct rt_bpool {
     int vw;
     bool max, include_pad;
-    int64_t nb; /* images x channel blocks */
+    int64_t nb;  /* images x channel blocks */
+    bool x1, y1; /* in the by-image prefix: the input / output holds one image */
     int64_t h, w, oh, ow, kh, kw, sh, sw, dh, dw, pt, pl, pbh, pbw;
 } rt_bpool;
 

@@ -115,6 +115,7 @@ typedef struct bjob {
     const bfns *f;
     const float *const *in;
     float *const *out;
+    const rt_bpool *bp; /* pooling: the step's, or one image of it */
 } bjob;
 
 enum { CHUNK = 1 << 14 }; /* floats per elementwise task */
@@ -154,7 +155,7 @@ static void affine_one(void *a, int64_t t, int thread) {
 static void pool_one(void *a, int64_t t, int thread) {
     (void)thread;
     const bjob *j = a;
-    const rt_bpool *p = &j->st->blk.pool;
+    const rt_bpool *p = j->bp;
     j->f->pool(p, j->in[0], j->out[0], t % p->nb, t / p->nb); /* row-major */
 }
 
@@ -172,7 +173,7 @@ static void gpool_one(void *a, int64_t t, int thread) {
 static void run_blocked(const rt_step *st, const float *const *in, float *const *out,
                         float *scratch, rt_pool *pool, rt_task_fn fn, int64_t tasks) {
     (void)scratch;
-    bjob j = {st, bfns_of(st->blk.vw), in, out};
+    bjob j = {st, bfns_of(st->blk.vw), in, out, &st->blk.pool};
     rt_pool_run(pool, tasks, fn, &j);
 }
 
@@ -201,6 +202,25 @@ static void b_gpool(const rt_step *st, const float *const *in, float *const *out
                     rt_pool *pool) {
     run_blocked(st, in, out, scratch, pool, gpool_one,
                 st->blk.n * ck_ceildiv(st->blk.c, st->blk.vw));
+}
+
+bool rt_blocked_pool_is(const rt_step *st) {
+    return st->fn_mt == b_pool;
+}
+
+void rt_step_run_image(const rt_step *st, const float *const *in, float *const *out, float *scratch,
+                       rt_pool *pool, int64_t n) {
+    if (!rt_blocked_pool_is(st)) {
+        rt_fastconv_run_image(st, in, out, scratch, pool, n);
+        return;
+    }
+    rt_bpool q = st->blk.pool;
+    q.nb /= st->blk.n; /* one image's channel blocks */
+    int64_t xs = q.nb * q.h * q.w * q.vw, ys = q.nb * q.oh * q.ow * q.vw;
+    const float *x = in[0] + (q.x1 ? 0 : n * xs);
+    float *y = out[0] + (q.y1 ? 0 : n * ys);
+    bjob j = {st, bfns_of(st->blk.vw), &x, &y, &q};
+    rt_pool_run(pool, q.nb * q.oh, pool_one, &j);
 }
 
 /* A step whose work was folded into the convolution before it. */
@@ -508,7 +528,8 @@ static void serpentine(ck_session *s) {
  * 1-5 MB an image on its 112x112 and 56x56 layers). The prefix: the
  * leading fast convolutions (and the steps folded into them) whose packed
  * weights are smaller than an image of their output, as every image reads
- * them again; at least two. Buffers the prefix makes and uses up itself
+ * them again, and the blocked poolings between them (a ResNet's max pool);
+ * at least two convolutions. Buffers the prefix makes and uses up itself
  * then hold one image (session.c). */
 static void by_image(ck_session *s) {
     s->img_steps = 0, s->img_n = 0;
@@ -517,7 +538,9 @@ static void by_image(ck_session *s) {
     for (; k < s->n_steps; k++) {
         rt_step *st = &s->steps[k];
         if (st->folded) continue;
-        if (st->empty || !rt_fastconv_is(st)) break;
+        if (st->empty) break;
+        if (rt_blocked_pool_is(st) && nimg && st->blk.n == nimg) continue;
+        if (!rt_fastconv_is(st)) break;
         const rt_fconv *p = &st->u.conv.fc;
         if (!nimg) nimg = st->u.conv.x.n;
         if (st->u.conv.x.n != nimg || (st->post.act != CK_ACT_NONE && !p->clamp) ||
@@ -530,6 +553,10 @@ static void by_image(ck_session *s) {
     for (int i = 0; i < k; i++)
         if (rt_fastconv_is(&s->steps[i]) && !s->steps[i].folded)
             s->steps[i].u.conv.fc.by_image = true;
+    /* a pooling step last in the prefix would only add a pass */
+    while (s->img_steps > 0 &&
+           (rt_blocked_pool_is(&s->steps[s->img_steps - 1]) || s->steps[s->img_steps - 1].folded))
+        s->img_steps--;
 }
 
 void rt_blocked_name(const rt_step *st, char *buf, size_t n) {

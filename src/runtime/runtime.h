@@ -313,6 +313,12 @@ bool rt_act_clamp(const rt_act *a, float *lo, float *hi);
 bool rt_plan_network(ck_session *s);
 /* The kernel of a pooling/elementwise step that runs on blocked data. */
 void rt_blocked_name(const rt_step *st, char *buf, size_t n);
+/* A step of the by-image prefix (a fast conv or a blocked pooling) on
+ * image n of its buffers. */
+void rt_step_run_image(const rt_step *st, const float *const *in, float *const *out, float *scratch,
+                       struct rt_pool *pool, int64_t n);
+/* st runs the blocked pooling kernel */
+bool rt_blocked_pool_is(const rt_step *st);
 
 /* For profiles: what runs step st (its flops are its layer's cost rule). */
 void rt_step_kernel_name(const rt_step *st, char *buf, size_t n);

@@ -159,6 +159,11 @@ static void by_image_buffers(ck_session *s) {
     }
     for (int k = 0; k < s->img_steps; k++) {
         rt_step *st = &s->steps[k];
+        if (rt_blocked_pool_is(st)) {
+            st->blk.pool.x1 = s->stores[s->vals[st->in[0]].store].one_image;
+            st->blk.pool.y1 = s->stores[s->vals[st->out[0]].store].one_image;
+            continue;
+        }
         if (!rt_fastconv_is(st) || st->folded) continue;
         rt_fconv *p = &st->u.conv.fc;
         p->x1 = s->stores[s->vals[st->in[0]].store].one_image;
@@ -770,7 +775,7 @@ static ck_status run(const ck_session *s, ck_session_ctx *ctx, const float *cons
             double t0 = step_seconds ? now_s() : 0;
             for (int k = 0; k < st->n_in; k++) ctx->inp[k] = where(s, ctx, inputs, st->in[k]);
             for (int k = 0; k < st->n_out; k++) ctx->outp[k] = where(s, ctx, inputs, st->out[k]);
-            rt_fastconv_run_image(st, ctx->inp, ctx->outp, ctx->scratch, ctx->pool, n);
+            rt_step_run_image(st, ctx->inp, ctx->outp, ctx->scratch, ctx->pool, n);
             if (step_seconds) step_seconds[i] += now_s() - t0;
         }
     for (int i = s->img_steps; i < s->n_steps; i++) {

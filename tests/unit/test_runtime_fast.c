@@ -11,11 +11,14 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* layers that take a fast kernel: convolutions and dense layers */
+/* layers that take a fast kernel: convolutions and dense layers, and 2-D
+ * pooling between them (blocked) */
 static int convs_of(const ck_graph *g) {
     int n = 0;
-    for (int i = 0; i < ck_graph_num_layers(g); i++)
-        n += !strcmp(ck_graph_layer(g, i).op, "conv") || !strcmp(ck_graph_layer(g, i).op, "linear");
+    for (int i = 0; i < ck_graph_num_layers(g); i++) {
+        const char *op = ck_graph_layer(g, i).op;
+        n += !strcmp(op, "conv") || !strcmp(op, "linear") || !strcmp(op, "max_pool");
+    }
     return n;
 }
 
@@ -232,6 +235,12 @@ int main(void) {
     compare_folds("input: [2, 3, 33, 31]\ns = Conv2d(3, 32, 3, stride=2, padding=1)\nr = ReLU()\n"
                   "d = Conv2d(32, 32, 3, padding=1, groups=32)\nq = Conv2d(32, 16, 1)\n",
                   1);
+    /* ... a max pool inside it (one image in, one out), its output the
+     * residual of the next layer */
+    compare_folds("input: [2, 3, 40, 36]\ns = Conv2d(3, 32, 3, stride=2, padding=1)\nr = ReLU()\n"
+                  "m = MaxPool2d(3, stride=2, padding=1)\np = Conv2d(32, 32, 1)\nj = add(p, m)\n"
+                  "q = Conv2d(32, 16, 1)\n",
+                  2);
     expect_kernel = NULL;
     /* Winograd F(4x4, 3x3) on maps of at least 36 tiles: tails of the 4x4
      * tiles on both axes, a channel tail, batch norm, residual and ReLU
