@@ -2,6 +2,7 @@
  * frontend tables. */
 #include "graph/graph.h"
 #include "core/blob.h"
+#include "core/ref.h"
 #include "ops/ops.h"
 
 #include <string.h>
@@ -66,7 +67,7 @@ static void node_free(ck_node *n) {
 
 void ck_graph_free(ck_graph *g) {
     if (!g) return;
-    ck_srcmap_release(g->srcmap);
+    ck_ref_release(g->srcmap);
     for (int i = 0; i < g->n_nodes; i++) node_free(&g->nodes[i]);
     for (int i = 0; i < g->n_vals; i++) {
         free(g->vals[i].name);
@@ -704,7 +705,7 @@ ck_graph *ck_graph_clone(const ck_graph *g, bool weights) {
             goto fail;
     }
     if (!reindex(c)) goto fail;
-    c->srcmap = ck_srcmap_hold(g->srcmap);
+    c->srcmap = ck_ref_hold(g->srcmap);
     return c;
 fail:
     ck_graph_free(c);

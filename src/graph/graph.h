@@ -55,10 +55,6 @@ void ck_graph_mark_output(ck_graph *g, int v);
 void ck_graph_warn(ck_graph *g, ck_code code, const char *layer, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 
-/* import/srcedit.c: the code a graph was read from, shared by its clones */
-struct ck_srcmap *ck_srcmap_hold(struct ck_srcmap *m);
-void ck_srcmap_release(struct ck_srcmap *m);
-
 /* Deep copy (for the fix search). Weight data is copied only when
  * `weights` is true (raw views then share g's blob); integer shape
  * constants always are. NULL on OOM. */

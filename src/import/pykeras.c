@@ -2889,7 +2889,7 @@ static int site_count(const int *sites, int n, int site) {
 /* The source map of the emitted graph: the text, each layer's call and
  * each input's shape, and why an edit would not stay local. */
 static ck_status build_srcmap(px *P, const char *need, ck_graph *g) {
-    ck_srcmap *m = ck_srcmap_new(P->text, P->len, P->file, &P->lim);
+    ck_srcmap *m = ck_srcmap_new(P->text, P->len, P->file, &P->lim, ck_load_pykeras);
     if (!m) return CK_ENOMEM;
     /* constructor sites: a call that runs more than once builds several layers */
     int n_layers = 0;
@@ -2980,7 +2980,7 @@ static ck_status build_srcmap(px *P, const char *need, ck_graph *g) {
         ck_srcmap_release(m);
         return CK_ENOMEM;
     }
-    g->srcmap = m;
+    g->srcmap = ck_srcmap_ref(m);
     return CK_OK;
 }
 

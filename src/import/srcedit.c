@@ -25,6 +25,7 @@
  * and input shapes, so an edit of a line that builds other layers too (a
  * loop, a function called twice) is refused instead of written; such
  * cases are also refused up front with the reason (srcmap: why_not). */
+#include "core/ref.h"
 #include "graph/graph.h"
 #include "import/import.h"
 #include "import/srcmap.h"
@@ -33,7 +34,6 @@
 #include <limits.h>
 #include <math.h>
 #include <stdarg.h>
-#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -62,21 +62,25 @@ typedef struct src_input {
 } src_input;
 
 struct ck_srcmap {
-    atomic_int refs;
+    ck_ref ref; /* first: a graph holds the map as this */
     char *text;
     size_t len;
     char *file;
     ck_limits lim;
+    ck_src_reader reread; /* the reader that made the map: checks an edit */
     int n_layers, cap_layers;
     src_layer *layers;
     int n_inputs, cap_inputs;
     src_input *inputs;
 };
 
-ck_srcmap *ck_srcmap_new(const char *text, size_t len, const char *file, const ck_limits *lim) {
+static void destroy(ck_ref *r);
+
+ck_srcmap *ck_srcmap_new(const char *text, size_t len, const char *file, const ck_limits *lim,
+                         ck_src_reader reread) {
     ck_srcmap *m = calloc(1, sizeof *m);
     if (!m) return NULL;
-    atomic_init(&m->refs, 1);
+    ck_ref_init(&m->ref, destroy);
     m->text = malloc(len + 1);
     m->file = ck_strdup(file ? file : "<text>");
     if (!m->text || !m->file) {
@@ -89,6 +93,7 @@ ck_srcmap *ck_srcmap_new(const char *text, size_t len, const char *file, const c
     m->text[len] = 0;
     m->len = len;
     m->lim = ck_limits_resolve(lim);
+    m->reread = reread;
     return m;
 }
 
@@ -161,13 +166,16 @@ bool ck_srcmap_add_input(ck_srcmap *m, const char *name, const ck_shape *declare
     return ok;
 }
 
-ck_srcmap *ck_srcmap_hold(ck_srcmap *m) {
-    if (m) atomic_fetch_add(&m->refs, 1);
-    return m;
+ck_ref *ck_srcmap_ref(ck_srcmap *m) {
+    return m ? &m->ref : NULL;
 }
 
 void ck_srcmap_release(ck_srcmap *m) {
-    if (!m || atomic_fetch_sub(&m->refs, 1) != 1) return;
+    ck_ref_release(ck_srcmap_ref(m));
+}
+
+static void destroy(ck_ref *r) {
+    ck_srcmap *m = (ck_srcmap *)(void *)r; /* the map's first member */
     for (int i = 0; i < m->n_layers; i++) layer_free(&m->layers[i]);
     for (int i = 0; i < m->n_inputs; i++) {
         free(m->inputs[i].name);
@@ -590,7 +598,7 @@ ck_status ck_graph_write_source(const ck_graph *g, char **out, ck_diags *diags) 
     ck_diags local = {0};
     ck_diags *d = diags ? diags : &local;
     if (!g) return CK_EUSAGE;
-    const ck_srcmap *m = g->srcmap;
+    const ck_srcmap *m = (const ck_srcmap *)(const void *)g->srcmap;
     if (!m) {
         refuse(d, NULL,
                "the model was not read from code convkit can edit (Keras model-building "
@@ -635,7 +643,7 @@ ck_status ck_graph_write_source(const ck_graph *g, char **out, ck_diags *diags) 
     if (st == CK_OK) {
         ck_graph *r = NULL;
         ck_diags rd = {0};
-        ck_status rs = ck_load_pykeras(text, strlen(text), m->file, &m->lim, &r, &rd);
+        ck_status rs = m->reread(text, strlen(text), m->file, &m->lim, &r, &rd);
         if (rs == CK_ENOMEM) {
             st = CK_ENOMEM;
         } else if (rs != CK_OK) {

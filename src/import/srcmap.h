@@ -37,8 +37,14 @@ typedef struct ck_src_shape {
 
 typedef struct ck_srcmap ck_srcmap;
 
-/* A new map over a copy of text; NULL on OOM. */
-ck_srcmap *ck_srcmap_new(const char *text, size_t len, const char *file, const ck_limits *lim);
+/* A reader of model-building code (ck_load_pykeras): the map keeps the one
+ * that made it, and ck_graph_write_source reads its edited code back with
+ * it to check the edit. */
+typedef ck_status (*ck_src_reader)(const char *text, size_t len, const char *path,
+                                   const ck_limits *lim, ck_graph **out, ck_diags *d);
+/* A new map over a copy of text, made by `reread`; NULL on OOM. */
+ck_srcmap *ck_srcmap_new(const char *text, size_t len, const char *file, const ck_limits *lim,
+                         ck_src_reader reread);
 /* Records layer `name`: the arguments it was built with (copied) and where
  * they are; why_not (copied; NULL: editable) says why an edit of its call
  * would not change this layer alone. False on OOM. */
@@ -49,7 +55,8 @@ bool ck_srcmap_add_layer(ck_srcmap *m, const char *name, const char *type, const
 bool ck_srcmap_add_input(ck_srcmap *m, const char *name, const ck_shape *declared,
                          const ck_src_shape *sh, const char *why_not);
 
-ck_srcmap *ck_srcmap_hold(ck_srcmap *m);
+/* the map's reference count, which a graph holds (ck_graph.srcmap) */
+struct ck_ref *ck_srcmap_ref(ck_srcmap *m);
 void ck_srcmap_release(ck_srcmap *m);
 
 #endif

@@ -101,9 +101,10 @@ struct ck_graph {
     ck_dialect dialect;
     char *source; /* file name */
     /* Model-building code the graph was read from, and where each layer's
-     * arguments are in it (import/srcmap.h); shared by clones. NULL when
-     * not read from such code. */
-    struct ck_srcmap *srcmap;
+     * arguments are in it (import/srcmap.h: a ck_srcmap headed by this
+     * reference count); shared by clones. NULL when not read from such
+     * code. */
+    struct ck_ref *srcmap;
     int n_nodes, cap_nodes;
     ck_node *nodes;
     int n_vals, cap_vals;
