@@ -30,6 +30,7 @@ _CLASSES = [
         r"Sizes of tensors must match except in dimension",
         r"The size of tensor a \(\d+\) must match the size of tensor b",
         r"split_with_sizes expects split_sizes to sum exactly",
+        r"stack expects each tensor to be equal size",
     ]),
     ("reshape_mismatch", [
         r"shape '\[.*\]' is invalid for input of size",

@@ -736,6 +736,26 @@ class _Converter:
             if len(names) == 1:
                 return items[0]
             return self.simple(node, "cat", "cat(%s, dim=%s)" % (", ".join(names), literal(d)), key)
+        if fname == "stack":
+            # stack = each operand unsqueezed at dim, then cat along it (the
+            # same dim: both count it in the rank + 1 of the result)
+            b = _bind("cat", args, kwargs)
+            ts = self.val(b["tensors"])
+            items = ts.items if ts.kind == "seq" else [ts]
+            d = self.val(b.get("dim", 0))
+            if d.kind != "c":
+                raise Unsupported("a stack dim computed from sizes")
+            us = []
+            for i, t in enumerate(items):
+                x = self.tensor(t, "a stack operand")
+                u = self.fn_name(node, "stack_in%d" % i)
+                self.emit(u, "unsqueeze(%s, dim=%s)" % (cnn_name(x.name), literal(d.value)),
+                          self.layer_for(node, u, "unsqueeze", key))
+                us.append(u)
+            if len(us) == 1:
+                return V(T, us[0])
+            return self.simple(node, "stack", "cat(%s, dim=%s)" % (
+                ", ".join(cnn_name(u) for u in us), literal(d.value)), key)
         if fname == "flatten":
             b = _bind("flatten", args, kwargs)
             x = self.tensor(self.val(b["input"]))

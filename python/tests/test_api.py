@@ -463,7 +463,22 @@ BROKEN = [
     ("interp", lambda s, x: F.interpolate(x, size=(4, 4), mode="bilinear"), (1, 4, 8), "rank_mismatch", "interpolate"),
     ("reflect", lambda s, x: F.pad(x, [3, 3], mode="reflect"), (1, 4, 3), "invalid_padding", "pad"),
     ("split", lambda s, x: torch.cat(x.split([3, 3], dim=1), 1), (1, 4, 3, 3), "skip_mismatch", "split"),
+    ("stack", lambda s, x: torch.stack([x, x[:, :, 1:]], 1), (1, 4, 8, 8), "skip_mismatch", "stack"),
 ]
+
+
+@pytest.mark.parametrize("dim", [0, 1, 2, 4, -1, -3, -5])
+def test_stack_is_unsqueeze_and_cat(dim):
+    """torch.stack: each operand unsqueezed at dim, joined along it; PyTorch's shape at every dim."""
+    m = _Lambda(lambda s, x: torch.stack((s.c(x), s.c(x) * 2, F.relu(s.c(x))), dim=dim), c=nn.Conv2d(3, 4, 3))
+    shape = (2, 3, 10, 9)
+    with torch.no_grad():
+        want = list(m(torch.randn(shape)).shape)
+    r = convkit.check(m, shape)
+    assert r.ok and r.output_shape == want
+    st = [(l.name, l.type) for l in r.layers if l.name.startswith("stack")]
+    assert st == [("stack_in0", "unsqueeze"), ("stack_in1", "unsqueeze"), ("stack_in2", "unsqueeze"),
+                  ("stack", "cat")]
 
 
 @pytest.mark.parametrize("name,fn,shape,code,layer", BROKEN, ids=[b[0] for b in BROKEN])
