@@ -274,7 +274,7 @@ static bool wino_f4_ok(const rt_fconv *p) {
 static bool plan_winograd(ck_session *s, rt_step *st) {
     rt_fconv *p = &st->u.conv.fc;
     if (!p->out_blocked || p->depthwise || p->kh != 3 || p->kw != 3 || p->sh != 1 || p->sw != 1 ||
-        p->dh != 1 || p->dw != 1 || p->c < 16 || p->o < 16 || !st->w[0])
+        p->dh != 1 || p->dw != 1 || p->c < 16 || p->o < 16 || (!st->w[0] && !st->w0raw))
         return false;
     rt_fconv q = *p;
     const isa_fns *f = fns_of(q.vw);
@@ -336,10 +336,18 @@ static bool pack_direct(ck_session *s, rt_step *st) {
 /* Output block ob of a direct step's packed weights, one (output block,
  * input block) pair at a time (its K * VW * VW floats stay in L1 while the
  * source is read in order). */
+/* Weight i of a dense step: decoded (w[0]) or as the file holds it
+ * (w0raw: float32 little-endian, maybe unaligned). */
+static inline float wsrc(const rt_step *st, int64_t i) {
+    if (st->w[0]) return st->w[0][i];
+    float f;
+    memcpy(&f, st->w0raw + 4 * i, sizeof f);
+    return f;
+}
+
 static void fill_direct(rt_step *st, int64_t ob) {
     const rt_fconv *p = &st->u.conv.fc;
     const int64_t vw = p->vw, K = p->kh * p->kw, bs = K * vw * vw;
-    const float *w = st->w[0];
     float *wb = (float *)st->w[3];
     for (int64_t cb = 0; cb < p->cb; cb++) {
         float *d = wb + (ob * p->cb + cb) * bs;
@@ -347,9 +355,10 @@ static void fill_direct(rt_step *st, int64_t ob) {
         int64_t cn = p->c - cb * vw < vw ? p->c - cb * vw : vw;
         if (on < vw || cn < vw) memset(d, 0, (size_t)bs * sizeof *d);
         for (int64_t oc = 0; oc < on; oc++) {
-            const float *src = w + ((ob * vw + oc) * p->c + cb * vw) * K;
+            const int64_t src = ((ob * vw + oc) * p->c + cb * vw) * K;
             for (int64_t ic = 0; ic < cn; ic++)
-                for (int64_t k = 0; k < K; k++) d[(k * vw + ic) * vw + oc] = src[ic * K + k];
+                for (int64_t k = 0; k < K; k++)
+                    d[(k * vw + ic) * vw + oc] = wsrc(st, src + ic * K + k);
         }
     }
 }
@@ -362,7 +371,6 @@ static void fill_wino(rt_step *st, int64_t ob, float *t) {
     const rt_fconv *q = &st->u.conv.fc;
     const int a = (int)q->wm + 2, nx = a * a;
     const int64_t vw = q->vw, bs = vw * vw;
-    const float *w = st->w[0];
     float *u = (float *)st->w[3];
     for (int64_t cb = 0; cb < q->cb; cb++) {
         int64_t on = q->o - ob * vw < vw ? q->o - ob * vw : vw;
@@ -372,8 +380,12 @@ static void fill_wino(rt_step *st, int64_t ob, float *t) {
          * once: each of the (m+2)^2 tiles then gets a contiguous row of VW */
         for (int64_t ic = 0; ic < cn; ic++) {
             double r[16][36];
-            for (int64_t oc = 0; oc < on; oc++)
-                wino_filter(a, w + ((ob * vw + oc) * q->c + cb * vw + ic) * 9, r[oc]);
+            for (int64_t oc = 0; oc < on; oc++) {
+                float g[9];
+                const int64_t src = ((ob * vw + oc) * q->c + cb * vw + ic) * 9;
+                for (int k = 0; k < 9; k++) g[k] = wsrc(st, src + k);
+                wino_filter(a, g, r[oc]);
+            }
             for (int xi = 0; xi < nx; xi++) {
                 float *row = t + xi * bs + ic * vw;
                 for (int64_t oc = 0; oc < on; oc++) row[oc] = (float)r[oc][xi];
@@ -408,7 +420,8 @@ bool rt_fastconv_pack_all(ck_session *s) {
     int64_t n = 0;
     for (int i = 0; i < s->n_steps; i++) {
         const rt_step *st = &s->steps[i];
-        if (rt_fastconv_is(st) && !st->u.conv.fc.depthwise && st->w[0]) n += st->u.conv.fc.ob;
+        if (rt_fastconv_is(st) && !st->u.conv.fc.depthwise && (st->w[0] || st->w0raw))
+            n += st->u.conv.fc.ob;
     }
     if (!n) return true;
     int threads = s->threads > 1 ? s->threads : 1;
@@ -419,7 +432,7 @@ bool rt_fastconv_pack_all(ck_session *s) {
     bool ok = j.steps && j.tbuf;
     for (int i = 0, k = 0; ok && i < s->n_steps; i++) {
         const rt_step *st = &s->steps[i];
-        if (!rt_fastconv_is(st) || st->u.conv.fc.depthwise || !st->w[0]) continue;
+        if (!rt_fastconv_is(st) || st->u.conv.fc.depthwise || (!st->w[0] && !st->w0raw)) continue;
         for (int64_t ob = 0; ob < st->u.conv.fc.ob; ob++) j.steps[k++] = (int64_t)i << 32 | ob;
     }
     if (ok) rt_pool_run(pool, n, fill_one, &j);

@@ -364,7 +364,21 @@ static bool build_conv(rt_wctx *w, const ck_node *n, rt_step *st) {
     } else {
         ck_shape bs = {.rank = 1, .d = {O}};
         if (a->dialect == CK_DIALECT_ONNX) {
-            st->w[0] = onnx_weight(w, n, 0, O * (C / G) * K, "weight W", false, &failed);
+            /* a dense layer's weights as the file holds them, when the fast
+             * kernels may pack them from there (rt_prep_conv decodes them
+             * otherwise): no decoded copy, which was an eighth of a
+             * ResNet-50 session's creation (ONNX raw data is not aligned) */
+            int64_t want = O * (C / G) * K;
+            const uint8_t *raw = G == 1 && w->s->isa != RT_ISA_REF && n->n_params > 0
+                                     ? rt_tensor_raw_f32(w, n->params[0])
+                                     : NULL;
+            if (raw) {
+                st->w0raw = raw;
+                int64_t cnt;
+                const ck_tensor *t = &w->g->tensors[n->params[0]];
+                if (!ck_shape_numel(&t->shape, &cnt) || cnt != want) st->w0raw = NULL;
+            }
+            if (!st->w0raw) st->w[0] = onnx_weight(w, n, 0, want, "weight W", false, &failed);
             st->w[1] = onnx_weight(w, n, 1, O, "bias B", true, &failed);
             st->u.conv.has_bias = st->w[1] != NULL;
         } else if (a->dialect == CK_DIALECT_KERAS) {
@@ -1309,7 +1323,17 @@ bool rt_prep_view(rt_wctx *w, const ck_node *n, rt_step *st) {
 
 bool rt_prep_conv(rt_wctx *w, const ck_node *n, rt_step *st) {
     if (!build_conv(w, n, st)) return false;
-    rt_fastconv_plan(w->s, st, w->s->isa, w->s->threads);
+    bool fast = rt_fastconv_plan(w->s, st, w->s->isa, w->s->threads);
+    if (st->w0raw && (!fast || st->u.conv.fc.depthwise)) {
+        /* the reference kernel reads decoded floats (build_conv checked the
+         * count: the tensor's own) */
+        bool failed = false;
+        int64_t want = 0;
+        ck_shape_numel(&w->g->tensors[n->params[0]].shape, &want);
+        st->w0raw = NULL;
+        st->w[0] = onnx_weight(w, n, 0, want, "weight W", false, &failed);
+        if (failed) return false;
+    }
     return true;
 }
 

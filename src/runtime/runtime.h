@@ -123,10 +123,14 @@ struct rt_step {
     bool inplace;             /* out[0] may share in[0]'s storage */
     bool empty;               /* every output has no elements: the step is not run */
     const float *w[RT_MAX_W]; /* weights / per-channel parameters */
-    rt_act post;              /* fused activation applied to out[0] (CK_ACT_NONE: none) */
-    bool folded;              /* its work was folded into the step before (fn_mt is a no-op) */
-    int folded_into;          /* that step's index */
-    struct {                  /* a pooling/elementwise step run on blocked data (plan.c) */
+    /* a dense fast conv's weights as the model file holds them (float32,
+     * little-endian, maybe unaligned), read by the packers instead of a
+     * decoded copy in w[0] (prepare.c); NULL otherwise */
+    const uint8_t *w0raw;
+    rt_act post;     /* fused activation applied to out[0] (CK_ACT_NONE: none) */
+    bool folded;     /* its work was folded into the step before (fn_mt is a no-op) */
+    int folded_into; /* that step's index */
+    struct {         /* a pooling/elementwise step run on blocked data (plan.c) */
         int vw;
         int64_t n, c, hw, floats; /* images, channels, pixels per image, floats per tensor */
         rt_bpool pool;
@@ -346,6 +350,10 @@ typedef struct rt_wctx {
 /* The float data of ONNX initializer `tensor` (borrowed or read from its
  * external file once); NULL after a diagnostic naming layer and tensor. */
 const float *rt_tensor_data(rt_wctx *w, int tensor, const ck_node *n, const char *role);
+/* The bytes of tensor `tensor` when they are float32 little-endian data in
+ * the model (raw_data, not external): read in place, with no copy; NULL
+ * otherwise (no diagnostic). */
+const uint8_t *rt_tensor_raw_f32(rt_wctx *w, int tensor);
 /* A parameter of a weight-less model: the user's callback, else the seeded
  * default. `fw` is the framework layout the callback sees; the returned data
  * is in that layout, malloc'd (the caller frees or adopts it). kind: 0

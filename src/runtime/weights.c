@@ -214,6 +214,19 @@ static const float *from_i64(rt_wctx *w, const ck_tensor *t) {
     return f;
 }
 
+const uint8_t *rt_tensor_raw_f32(rt_wctx *w, int ti) {
+    if (ti < 0 || ti >= w->g->n_tensors) return NULL;
+    const ck_tensor *t = &w->g->tensors[ti];
+    int64_t numel, bytes;
+    const uint16_t one = 1;
+    uint8_t lo;
+    memcpy(&lo, &one, 1);
+    if (lo != 1 || t->f32 || !t->raw || t->onnx_type != CK_E_FLOAT ||
+        !ck_shape_numel(&t->shape, &numel) || !ck_mul(numel, 4, &bytes) || bytes != t->raw_len)
+        return NULL;
+    return t->raw;
+}
+
 const float *rt_tensor_data(rt_wctx *w, int ti, const ck_node *n, const char *role) {
     if (ti < 0 || ti >= w->g->n_tensors) {
         werr(w, n, CK_UNSUPPORTED,
@@ -266,8 +279,9 @@ float *rt_param(rt_wctx *w, const ck_node *n, const char *param, const ck_shape 
     }
     const float *user =
         w->opt && w->opt->params ? w->opt->params(w->opt->params_user, n->name, param, fw) : NULL;
-    int kw = user || w->g->dialect != CK_DIALECT_KERAS ? -1
-                                                       : ck_graph_keras_weight(w->g, n->name, param);
+    int kw = user || w->g->dialect != CK_DIALECT_KERAS
+                 ? -1
+                 : ck_graph_keras_weight(w->g, n->name, param);
     if (kw >= 0) { /* the weights of a Keras .h5 / .keras file */
         const ck_tensor *t = &w->g->tensors[kw];
         if (!ck_shape_eq(&t->shape, fw)) {
