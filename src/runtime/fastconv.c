@@ -276,6 +276,10 @@ static bool plan_winograd(ck_session *s, rt_step *st) {
     if (!p->out_blocked || p->depthwise || p->kh != 3 || p->kw != 3 || p->sh != 1 || p->sw != 1 ||
         p->dh != 1 || p->dw != 1 || p->c < 16 || p->o < 16 || (!st->w[0] && !st->w0raw))
         return false;
+    /* a 7x7 map is 16 F(2x2) tiles: with 1 thread as fast as the direct
+     * kernel, with 2 slower (ResNet-50's two 512-channel 7x7 layers, step
+     * minima: 2.36-2.59 against 2.20-2.26 ms) */
+    if (p->oh * p->ow < 64) return false;
     rt_fconv q = *p;
     const isa_fns *f = fns_of(q.vw);
     q.wm = wino_f4_ok(&q) ? 4 : 2;

@@ -191,12 +191,13 @@ int main(void) {
     /* Winograd F(2x2, 3x3): 3x3 stride-1 layers between blocked layers, with
      * odd output sizes (half tiles), channel tails, no/asymmetric padding,
      * batch norm folded into the transformed weights, a fused residual and
-     * ReLU, many tile groups and a 7x7 map */
+     * ReLU, many tile groups and a small map (maps under 64 outputs, a
+     * ResNet's 7x7, run direct: fastconv.c plan_winograd) */
     expect_kernel = "winograd";
     compare_folds("input: [1, 17, 9, 11]\np = Conv2d(17, 33, 1)\nc = Conv2d(33, 40, 3, padding=1)\n"
                   "b = BatchNorm2d(40)\nr = ReLU()\nq = Conv2d(40, 8, 1)\n",
                   2);
-    compare_folds("input: [2, 16, 10, 7]\np = Conv2d(16, 16, 1)\nc = Conv2d(16, 24, 3)\n"
+    compare_folds("input: [2, 16, 11, 12]\np = Conv2d(16, 16, 1)\nc = Conv2d(16, 24, 3)\n"
                   "q = Conv2d(24, 5, 1)\n",
                   0);
     compare_folds("input: [1, 32, 12, 9]\np = Conv2d(32, 32, 1)\nc = Conv2d(32, 32, 3, "
@@ -206,7 +207,7 @@ int main(void) {
         "input: [1, 64, 56, 56]\np = Conv2d(64, 64, 1)\nc = Conv2d(64, 64, 3, padding=1, "
         "bias=False)\nb = BatchNorm2d(64)\nj = add(b, p)\nr = ReLU()\nq = Conv2d(64, 16, 1)\n",
         3);
-    compare_folds("input: [1, 256, 7, 7]\np = Conv2d(256, 256, 1)\nc = Conv2d(256, 256, 3, "
+    compare_folds("input: [1, 256, 9, 9]\np = Conv2d(256, 256, 1)\nc = Conv2d(256, 256, 3, "
                   "padding=1)\nq = Conv2d(256, 10, 1)\n",
                   0);
     /* depthwise 3x3 in whole-row 8-pixel tiles: rows narrower than a tile,
