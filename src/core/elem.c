@@ -153,7 +153,7 @@ bool ck_elem_i64(int t, uint64_t bits, int64_t *out) {
     return true;
 }
 
-static bool host_little_endian(void) {
+bool ck_host_little_endian(void) {
     const uint16_t one = 1;
     uint8_t b;
     memcpy(&b, &one, 1);
@@ -163,7 +163,7 @@ static bool host_little_endian(void) {
 int64_t ck_decode_f32(int t, const uint8_t *src, int64_t n, bool big, float *dst) {
     int size = ck_elem_size(t);
     if (n <= 0 || !size) return -1;
-    if (t == CK_E_FLOAT && big == !host_little_endian()) {
+    if (t == CK_E_FLOAT && big == !ck_host_little_endian()) {
         memcpy(dst, src, (size_t)n * 4); /* the common case: float32 as stored */
         return -1;
     }

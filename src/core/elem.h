@@ -56,6 +56,10 @@ uint64_t ck_elem_load(const uint8_t *p, int size, bool big);
 float ck_elem_f32(int t, uint64_t bits, bool *exact);
 bool ck_elem_i64(int t, uint64_t bits, int64_t *out);
 
+/* The host stores numbers little-endian (every target convkit builds for,
+ * checked rather than assumed). */
+bool ck_host_little_endian(void);
+
 /* Decodes n elements of type t stored back to back at src (little-endian
  * unless `big`) into dst. Returns the index of the first element that was
  * rounded, or -1 when every value is exact. t must be decodable. */

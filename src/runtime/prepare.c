@@ -369,15 +369,8 @@ static bool build_conv(rt_wctx *w, const ck_node *n, rt_step *st) {
              * otherwise): no decoded copy, which was an eighth of a
              * ResNet-50 session's creation (ONNX raw data is not aligned) */
             int64_t want = O * (C / G) * K;
-            const uint8_t *raw = G == 1 && w->s->isa != RT_ISA_REF && n->n_params > 0
-                                     ? rt_tensor_raw_f32(w, n->params[0])
-                                     : NULL;
-            if (raw) {
-                st->w0raw = raw;
-                int64_t cnt;
-                const ck_tensor *t = &w->g->tensors[n->params[0]];
-                if (!ck_shape_numel(&t->shape, &cnt) || cnt != want) st->w0raw = NULL;
-            }
+            if (G == 1 && w->s->isa != RT_ISA_REF && n->n_params > 0)
+                st->w0raw = rt_tensor_raw_f32(w, n->params[0], want);
             if (!st->w0raw) st->w[0] = onnx_weight(w, n, 0, want, "weight W", false, &failed);
             st->w[1] = onnx_weight(w, n, 1, O, "bias B", true, &failed);
             st->u.conv.has_bias = st->w[1] != NULL;

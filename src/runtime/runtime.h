@@ -350,10 +350,10 @@ typedef struct rt_wctx {
 /* The float data of ONNX initializer `tensor` (borrowed or read from its
  * external file once); NULL after a diagnostic naming layer and tensor. */
 const float *rt_tensor_data(rt_wctx *w, int tensor, const ck_node *n, const char *role);
-/* The bytes of tensor `tensor` when they are float32 little-endian data in
- * the model (raw_data, not external): read in place, with no copy; NULL
- * otherwise (no diagnostic). */
-const uint8_t *rt_tensor_raw_f32(rt_wctx *w, int tensor);
+/* The bytes of tensor `tensor` when they are `want` float32 little-endian
+ * values in the model (raw_data, not external) on a little-endian host:
+ * read in place, with no copy; NULL otherwise (no diagnostic). */
+const uint8_t *rt_tensor_raw_f32(rt_wctx *w, int tensor, int64_t want);
 /* A parameter of a weight-less model: the user's callback, else the seeded
  * default. `fw` is the framework layout the callback sees; the returned data
  * is in that layout, malloc'd (the caller frees or adopts it). kind: 0

@@ -108,12 +108,9 @@ static bool safe_path(const char *p) {
  * is borrowed as it is (the graph outlives the session). */
 static const float *decode(rt_wctx *w, const ck_tensor *t, const uint8_t *bytes, int64_t numel,
                            bool borrow) {
-    if (borrow && t->onnx_type == CK_E_FLOAT && (uintptr_t)bytes % _Alignof(float) == 0) {
-        const uint16_t one = 1;
-        uint8_t lo;
-        memcpy(&lo, &one, 1);
-        if (lo == 1) return (const float *)(const void *)bytes; /* a little-endian host */
-    }
+    if (borrow && t->onnx_type == CK_E_FLOAT && (uintptr_t)bytes % _Alignof(float) == 0 &&
+        ck_host_little_endian())
+        return (const float *)(const void *)bytes;
     float *dst = rt_owned(w->s, numel);
     if (!dst) {
         w->oom = true;
@@ -214,15 +211,13 @@ static const float *from_i64(rt_wctx *w, const ck_tensor *t) {
     return f;
 }
 
-const uint8_t *rt_tensor_raw_f32(rt_wctx *w, int ti) {
+const uint8_t *rt_tensor_raw_f32(rt_wctx *w, int ti, int64_t want) {
     if (ti < 0 || ti >= w->g->n_tensors) return NULL;
     const ck_tensor *t = &w->g->tensors[ti];
     int64_t numel, bytes;
-    const uint16_t one = 1;
-    uint8_t lo;
-    memcpy(&lo, &one, 1);
-    if (lo != 1 || t->f32 || !t->raw || t->onnx_type != CK_E_FLOAT ||
-        !ck_shape_numel(&t->shape, &numel) || !ck_mul(numel, 4, &bytes) || bytes != t->raw_len)
+    if (!ck_host_little_endian() || t->f32 || !t->raw || t->onnx_type != CK_E_FLOAT ||
+        !ck_shape_numel(&t->shape, &numel) || numel != want || !ck_mul(numel, 4, &bytes) ||
+        bytes != t->raw_len)
         return NULL;
     return t->raw;
 }
