@@ -159,8 +159,8 @@ static void wino_one(void *a, int64_t t, int thread) {
 
 /* One image n: in[0], out[0] and in[1] (the residual) are the step's whole
  * buffers; a by-image step's one-image buffers have image stride 0. */
-static void conv_image(const rt_step *st, const float *const *in, float *const *out, float *scratch,
-                       rt_pool *pool, int64_t n) {
+void rt_fastconv_run_image(const rt_step *st, const float *const *in, float *const *out,
+                           float *scratch, rt_pool *pool, int64_t n) {
     const rt_fconv *p = &st->u.conv.fc;
     job j = {.p = p, .f = fns_of(p->vw), .wb = st->w[3], .bias = st->w[4], .scratch = scratch};
     j.x = in[0] + (p->x1 ? 0 : n * p->xns);
@@ -187,21 +187,11 @@ static void fast_conv_run(const rt_step *st, const float *const *in, float *cons
     const rt_fconv *p = &st->u.conv.fc;
     int64_t nimg = st->u.conv.x.n;
     for (int64_t k = 0; k < nimg; k++)
-        conv_image(st, in, out, scratch, pool, p->rev ? nimg - 1 - k : k);
+        rt_fastconv_run_image(st, in, out, scratch, pool, p->rev ? nimg - 1 - k : k);
     /* an activation the output stage cannot do (zero-preserving when the
      * output is blocked: the layout pass sees to it) */
     if (st->post.act != CK_ACT_NONE && !p->clamp)
         rt_act_apply(&st->post, out[0], out[0], nimg * p->yns);
-}
-
-void rt_fastconv_run_image(const rt_step *st, const float *const *in, float *const *out,
-                           float *scratch, rt_pool *pool, int64_t n) {
-    const rt_fconv *p = &st->u.conv.fc;
-    conv_image(st, in, out, scratch, pool, n);
-    if (st->post.act != CK_ACT_NONE && !p->clamp) {
-        float *y = out[0] + (p->y1 ? 0 : n * p->yns);
-        rt_act_apply(&st->post, y, y, p->yns);
-    }
 }
 
 bool rt_fastconv_is(const rt_step *st) {

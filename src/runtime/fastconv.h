@@ -70,7 +70,10 @@ struct ck_session;
  * layout pass) on the session's threads; false when memory ran out. */
 bool rt_fastconv_pack_all(struct ck_session *s);
 /* Image `n` of a fast conv step, in[] and out[] pointing at the whole
- * buffers (a by-image step's one-image buffers at image 0). */
+ * buffers (a by-image step's one-image buffers at image 0). A post
+ * activation its output stage cannot do is left to the caller: the whole
+ * step applies it after the batch, and the by-image prefix admits no such
+ * step (plan.c by_image). */
 struct rt_step;
 struct rt_pool;
 void rt_fastconv_run_image(const struct rt_step *st, const float *const *in, float *const *out,

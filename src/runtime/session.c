@@ -131,6 +131,10 @@ static int64_t round_up(int64_t n) {
  * the outputs is reserved from the prefix's start (every pass writes it),
  * and one made before it and read in it stays until the prefix's end. The
  * prefix is dropped when a buffer does not split into images. */
+static bool one_image(const ck_session *s, int v) {
+    return s->stores[s->vals[v].store].one_image;
+}
+
 static void by_image_buffers(ck_session *s) {
     if (!s->img_steps) return;
     int t0 = s->steps[0].node, t1 = s->steps[s->img_steps - 1].node;
@@ -160,15 +164,15 @@ static void by_image_buffers(ck_session *s) {
     for (int k = 0; k < s->img_steps; k++) {
         rt_step *st = &s->steps[k];
         if (rt_blocked_pool_is(st)) {
-            st->blk.pool.x1 = s->stores[s->vals[st->in[0]].store].one_image;
-            st->blk.pool.y1 = s->stores[s->vals[st->out[0]].store].one_image;
+            st->blk.pool.x1 = one_image(s, st->in[0]);
+            st->blk.pool.y1 = one_image(s, st->out[0]);
             continue;
         }
         if (!rt_fastconv_is(st) || st->folded) continue;
         rt_fconv *p = &st->u.conv.fc;
-        p->x1 = s->stores[s->vals[st->in[0]].store].one_image;
-        p->y1 = s->stores[s->vals[st->out[0]].store].one_image;
-        p->r1 = p->res && s->stores[s->vals[st->in[1]].store].one_image;
+        p->x1 = one_image(s, st->in[0]);
+        p->y1 = one_image(s, st->out[0]);
+        p->r1 = p->res && one_image(s, st->in[1]);
     }
 }
 
@@ -757,6 +761,13 @@ static double now_s(void) {
     return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
 }
 
+/* The context's in/out pointers for step st. */
+static void bind(const ck_session *s, ck_session_ctx *ctx, const float *const *inputs,
+                 const rt_step *st) {
+    for (int k = 0; k < st->n_in; k++) ctx->inp[k] = where(s, ctx, inputs, st->in[k]);
+    for (int k = 0; k < st->n_out; k++) ctx->outp[k] = where(s, ctx, inputs, st->out[k]);
+}
+
 static ck_status run(const ck_session *s, ck_session_ctx *ctx, const float *const *inputs,
                      float *const *outputs, double *step_seconds) {
     if (!s || !ctx || ctx->s != s || (s->n_inputs && !inputs) || (s->n_outputs && !outputs))
@@ -773,8 +784,7 @@ static ck_status run(const ck_session *s, ck_session_ctx *ctx, const float *cons
             const rt_step *st = &s->steps[i];
             if (st->folded) continue;
             double t0 = step_seconds ? now_s() : 0;
-            for (int k = 0; k < st->n_in; k++) ctx->inp[k] = where(s, ctx, inputs, st->in[k]);
-            for (int k = 0; k < st->n_out; k++) ctx->outp[k] = where(s, ctx, inputs, st->out[k]);
+            bind(s, ctx, inputs, st);
             rt_step_run_image(st, ctx->inp, ctx->outp, ctx->scratch, ctx->pool, n);
             if (step_seconds) step_seconds[i] += now_s() - t0;
         }
@@ -783,8 +793,7 @@ static ck_status run(const ck_session *s, ck_session_ctx *ctx, const float *cons
         if (step_seconds) step_seconds[i] = 0;
         if (st->empty) continue;
         double t0 = step_seconds ? now_s() : 0;
-        for (int k = 0; k < st->n_in; k++) ctx->inp[k] = where(s, ctx, inputs, st->in[k]);
-        for (int k = 0; k < st->n_out; k++) ctx->outp[k] = where(s, ctx, inputs, st->out[k]);
+        bind(s, ctx, inputs, st);
         if (st->fn_mt)
             st->fn_mt(st, ctx->inp, ctx->outp, ctx->scratch, ctx->pool);
         else
