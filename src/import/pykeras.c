@@ -113,6 +113,7 @@ typedef struct shsrc {
     int first;                              /* the declared axis of its first size */
     int dt0[CK_MAX_RANK], dt1[CK_MAX_RANK]; /* each declared axis's own tokens */
     int c0, c1;                             /* the call */
+    unsigned open;                          /* bit k: axis k written None */
 } shsrc;
 
 /* A constructor call as written (tokens). */
@@ -950,7 +951,7 @@ static bool read_in_shape(px *P, const pargs *a, bool shape_kw, ck_shape *s, boo
             if (e->k == PV_INT && e->i >= 0)
                 s->d[k] = e->i;
             else if (e->k == PV_NONE || e->k == PV_UNKNOWN)
-                s->d[k] = k == 0 ? 1 : 0;
+                s->d[k] = k == 0 ? 1 : 0, S.open |= 1u << k;
             else
                 return perr(P, "input shape entry %d must be a non-negative integer or None", i);
         }
@@ -2963,7 +2964,8 @@ static ck_status build_srcmap(px *P, const char *need, ck_graph *g) {
         const shsrc *S = &in->src;
         ck_src_shape sh = {.whole = tok_span(P, S->t0, S->t1),
                            .first = S->first,
-                           .call = tok_span(P, S->c0, S->c1)};
+                           .call = tok_span(P, S->c0, S->c1),
+                           .open = S->open};
         for (int k = 0; k < CK_MAX_RANK; k++) sh.dim[k] = tok_span(P, S->dt0[k], S->dt1[k]);
         if (S->c1 > 0 && S->c0 >= 0 && S->c0 < P->nt) sh.line = P->t[S->c0].line;
         int sc = in->site >= 0 ? site_count(sites, ns, in->site) : 0;

@@ -482,6 +482,27 @@ static bool edit_insert(const ck_srcmap *m, const ck_graph *g, int ni, char quot
     return false;
 }
 
+/* Axis k of input `in` is left open by the code (None): a fix never
+ * writes a size there, so the code keeps accepting any size. */
+static bool axis_open(const src_input *in, int k) {
+    return in->written ? (in->sh.open >> k) & 1u : in->shape.d[k] == 0;
+}
+
+/* Input i of g has a size on an axis the code leaves open: the edited code
+ * is checked with --input at g's shape. */
+static bool sizes_open_axis(const ck_srcmap *m, const ck_graph *g, int i) {
+    const src_input *in = find_input(m, g->vals[g->inputs[i]].name);
+    const ck_shape *now = &g->declared[i];
+    for (int k = 0; in && k < now->rank && k < in->shape.rank; k++)
+        if (axis_open(in, k) && now->d[k] != in->shape.d[k]) return true;
+    return false;
+}
+
+/* "1x4x4x1", as --input takes it */
+static void add_dims(ck_str *t, const ck_shape *s) {
+    for (int k = 0; k < s->rank; k++) ck_str_addf(t, "%s%lld", k ? "x" : "", (long long)s->d[k]);
+}
+
 /* The changed sizes of input i. */
 static bool edit_input(const ck_srcmap *m, const ck_graph *g, int i, edits *e, ck_diags *d) {
     const char *name = g->vals[g->inputs[i]].name;
@@ -494,7 +515,7 @@ static bool edit_input(const ck_srcmap *m, const ck_graph *g, int i, edits *e, c
     const ck_shape *was = &in->shape;
     bool same = now->rank == was->rank;
     for (int k = 0; same && k < now->rank; k++)
-        same = now->d[k] == was->d[k] || was->d[k] == 0; /* None stays None */
+        same = now->d[k] == was->d[k] || axis_open(in, k); /* None stays None */
     if (same || now->rank == 0) return true;
     const ck_src_shape *sh = &in->sh;
     if (!in->written) {
@@ -515,10 +536,10 @@ static bool edit_input(const ck_srcmap *m, const ck_graph *g, int i, edits *e, c
     }
     bool each = true;
     for (int k = 0; k < now->rank; k++)
-        if (now->d[k] != was->d[k] && was->d[k] != 0 && !sh->dim[k].hi) each = false;
+        if (now->d[k] != was->d[k] && !axis_open(in, k) && !sh->dim[k].hi) each = false;
     if (each) {
         for (int k = 0; k < now->rank; k++) {
-            if (now->d[k] == was->d[k] || was->d[k] == 0) continue;
+            if (now->d[k] == was->d[k] || axis_open(in, k)) continue;
             char *t = ck_sprintf("%lld", (long long)now->d[k]);
             add_edit(e, sh->dim[k].lo, sh->dim[k].hi, t);
         }
@@ -532,7 +553,7 @@ static bool edit_input(const ck_srcmap *m, const ck_graph *g, int i, edits *e, c
     ck_str_add(&t, "(");
     for (int k = sh->first; k < now->rank; k++) {
         if (k > sh->first) ck_str_add(&t, ", ");
-        if (k == 0 || was->d[k] == 0)
+        if (k == 0 || axis_open(in, k))
             ck_str_add(&t, "None");
         else
             ck_str_addf(&t, "%lld", (long long)now->d[k]);
@@ -621,6 +642,27 @@ ck_status ck_graph_write_source(const ck_graph *g, char **out, ck_diags *diags) 
     }
     ck_status st = ok ? CK_OK : CK_EINVALID;
     if (e.oom) st = CK_ENOMEM;
+    /* sizes the code leaves open (None): the code keeps them open and is
+     * checked with --input; a fix that changes nothing else is no edit */
+    for (int i = 0; st == CK_OK && i < g->n_inputs; i++) {
+        if (!sizes_open_axis(m, g, i)) continue;
+        const char *nm = g->vals[g->inputs[i]].name;
+        ck_str t = {0};
+        add_dims(&t, &g->declared[i]);
+        if (e.n == 0) {
+            refuse(d, nm,
+                   "the fix changes only sizes the code leaves open (None) in input '%s', so "
+                   "the code stays as it is: check it with --input %s",
+                   nm, t.p ? t.p : "?");
+            st = CK_EINVALID;
+        } else {
+            ck_diag_add(d, CK_SEV_NOTE, CK_NOTE, nm, NULL,
+                        "the code leaves sizes of input '%s' open (None): check it with "
+                        "--input %s",
+                        nm, t.p ? t.p : "?");
+        }
+        ck_str_free(&t);
+    }
     ck_str s = {0};
     if (st == CK_OK) {
         if (e.n) qsort(e.v, (size_t)e.n, sizeof *e.v, by_pos);

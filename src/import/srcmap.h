@@ -31,6 +31,7 @@ typedef struct ck_src_shape {
     ck_span whole;            /* the value: `(28, 28, 1)`, `shape`, `784` */
     int first;                /* the declared axis the value's first size gives (0 or 1) */
     ck_span dim[CK_MAX_RANK]; /* each declared axis's own text, when it has one */
+    unsigned open;            /* bit k: axis k is written None (any size); a 0 is a size */
     ck_span call;             /* the call that declares it, for a batch_size= added */
     int line;
 } ck_src_shape;

@@ -50,6 +50,23 @@ static const ck_fix *fix_named(const ck_fixes *fx, const char *change_prefix) {
     return NULL;
 }
 
+/* The code's open sizes (None) at the fixed network's: what
+ * `convkit check FILE --input ...` does, as the write's note says. */
+static void open_sizes_from(ck_graph *r, const ck_graph *f) {
+    for (int i = 0; r && i < ck_graph_num_inputs(r); i++) {
+        ck_shape s = ck_graph_input_shape(r, i);
+        for (int j = 0; j < ck_graph_num_inputs(f); j++) {
+            ck_shape t = ck_graph_input_shape(f, j);
+            if (strcmp(ck_graph_input_name(f, j), ck_graph_input_name(r, i)) || t.rank != s.rank)
+                continue;
+            bool open = false;
+            for (int k = 0; k < s.rank; k++)
+                if (s.d[k] == 0) s.d[k] = t.d[k], open = true;
+            if (open) ck_graph_set_input_shape(r, i, &s);
+        }
+    }
+}
+
 /* Every fix of `text`: written and valid, or refused with a diagnostic.
  * Returns how many were written. */
 static int every_fix(const char *name, const char *text) {
@@ -71,6 +88,7 @@ static int every_fix(const char *name, const char *text) {
         if (st == CK_OK) {
             written++;
             ck_graph *r = load(out);
+            open_sizes_from(r, fx.v[i].graph);
             ck_diags rd = {0};
             CHECK(r && ck_check(r, &rd) == CK_OK, "%s: '%s' written does not check: %s", name, fs,
                   rd.n ? rd.v[0].message : "?");
@@ -197,6 +215,29 @@ static const char no_input[] =
     "import keras\n"
     "model = keras.Sequential([keras.layers.Conv2D(4, 5), keras.layers.Conv2D(4, 5)])\n";
 
+/* a size written 0 is a size; None is left open */
+static const char zero_dim[] = "import tensorflow as tf\n"
+                               "model = tf.keras.Sequential([\n"
+                               "    tf.keras.layers.Conv2D(16, 3, input_shape=(0, 7, 1)),\n"
+                               "    tf.keras.layers.MaxPooling2D(),\n"
+                               "    tf.keras.layers.Flatten(),\n"
+                               "    tf.keras.layers.Dense(10)\n"
+                               "])\n";
+static const char none_dim[] = "import tensorflow as tf\n"
+                               "model = tf.keras.Sequential([\n"
+                               "    tf.keras.layers.Conv2D(16, 3, input_shape=(None, 7, 1)),\n"
+                               "    tf.keras.layers.MaxPooling2D(),\n"
+                               "    tf.keras.layers.Flatten(),\n"
+                               "    tf.keras.layers.Dense(10)\n"
+                               "])\n";
+static const char none_dims[] = "import tensorflow as tf\n"
+                                "model = tf.keras.Sequential([\n"
+                                "    tf.keras.layers.Conv2D(16, 3, input_shape=(None, None, 1)),\n"
+                                "    tf.keras.layers.MaxPooling2D(),\n"
+                                "    tf.keras.layers.Flatten(),\n"
+                                "    tf.keras.layers.Dense(10)\n"
+                                "])\n";
+
 int main(void) {
     /* every fix: written and valid, or refused with a reason */
     CHECK(every_fix("seq_list", seq_list) >= 4, "seq_list: most fixes written");
@@ -236,6 +277,36 @@ int main(void) {
     one_fix("loops", loops, "input",
             "model.add(Conv2D(16, 3, padding=\"same\", "
             "input_shape=(22, 22, 3)))");
+
+    /* a 0 written as a size is replaced; None stays None (the written code
+     * is checked with --input, as the write's note says); a fix that only
+     * gives open sizes a value leaves nothing to edit */
+    CHECK(every_fix("zero_dim", zero_dim) == 2, "zero_dim: both input fixes written");
+    CHECK(every_fix("none_dim", none_dim) == 1, "none_dim: the fix of a written size written");
+    one_fix("zero_dim", zero_dim, "input of at least",
+            "    tf.keras.layers.Conv2D(16, 3, input_shape=(4, 4, 1)),");
+    one_fix("none_dim", none_dim, "input of at least",
+            "    tf.keras.layers.Conv2D(16, 3, input_shape=(None, 4, 1)),");
+    one_fix("none_dims", none_dims, "input of at least", NULL);
+    {
+        ck_graph *g = load(none_dim);
+        ck_diags d = {0};
+        ck_fixes fx = {0};
+        if (g) ck_check(g, &d), ck_find_fixes(g, &fx, &d);
+        ck_diags_free(&d);
+        const ck_fix *f = fix_named(&fx, "input of at least");
+        char *out = NULL;
+        if (f) ck_graph_write_source(f->graph, &out, &d);
+        bool noted = false;
+        for (int i = 0; i < d.n; i++)
+            noted |= d.v[i].severity == CK_SEV_NOTE && d.v[i].message &&
+                     strstr(d.v[i].message, "--input 1x4x4x1");
+        CHECK(out && noted, "none_dim: the write says to check with --input 1x4x4x1");
+        ck_free(out);
+        ck_diags_free(&d);
+        ck_fixes_free(&fx);
+        ck_graph_free(g);
+    }
 
     /* a shape given only with --input: nothing in the code to edit */
     {
