@@ -107,11 +107,19 @@ static ck_status write_cnn(const ck_graph *g, const char *comment, char **out, c
         /* no declared shape: leave the line out, as the spec it came from did
          * ("input: []" does not read back) */
         if (plain && sh->rank == 0) continue;
+        if (sh->rank == 0) {
+            ck_diag_add(d, CK_SEV_ERROR, CK_UNSUPPORTED, g->vals[v].name, NULL,
+                        "input '%s' has no declared shape, which a named .cnn input needs: "
+                        "give it with --input",
+                        g->vals[v].name);
+            st = CK_EUSAGE;
+            break;
+        }
         if (plain)
             ck_str_add(&s, "input: ");
         else
             ck_str_addf(&s, "input %s: ", names[v]);
-        ck_str_addf(&s, "%s\n", sh->rank ? ck_shape_str(sh, buf, sizeof buf) : "[]");
+        ck_str_addf(&s, "%s\n", ck_shape_str(sh, buf, sizeof buf));
     }
     for (int ni = 0; ni < g->n_nodes && st == CK_OK; ni++) {
         const ck_node *n = &g->nodes[ni];
@@ -129,8 +137,7 @@ static ck_status write_cnn(const ck_graph *g, const char *comment, char **out, c
         for (int k = 0; words && k < n->fwd.nkw; k++) words = cnn_word(n->fwd.kw_names[k]);
         if (!words) {
             ck_diag_add(d, CK_SEV_ERROR, CK_UNSUPPORTED, n->name, n->type,
-                        "%s: its type or an argument name is not a word .cnn can write",
-                        n->name);
+                        "%s: its type or an argument name is not a word .cnn can write", n->name);
             st = CK_EUSAGE;
             break;
         }
