@@ -221,9 +221,13 @@ static bool check_dtype(h5v *v, const uint8_t *b, uint64_t len, int depth, dtype
         /* type (bits 0-3: sequence, string), padding (4-7), character set (8-11) */
         if ((bits & 15) > 1 || ((bits >> 4) & 15) > 2 || ((bits >> 8) & 15) > 1)
             return fail(v, "a variable-length type with fields 0x%x", bits & 0xfff);
+        /* length, global heap collection, object index: libhdf5 sizes an
+         * attribute's data by the declared size, then reads this many */
+        if (size != 4 + (uint64_t)v->so + 4)
+            return fail(v, "a variable-length datatype of %llu bytes (its elements take %d)",
+                        (unsigned long long)size, 4 + v->so + 4);
         t->vlen = true;
         t->base_size = base.size;
-        t->size = 4 + (uint64_t)v->so + 4; /* length, global heap collection, object index */
         break;
     }
     default:
