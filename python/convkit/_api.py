@@ -233,8 +233,6 @@ def _prepare(model, input_size, input_data, batch_dim, dtypes, kwargs):
             lay.def_site = _source.def_site(traced.modules, lay.module)
     name = type(model).__name__
     g = _lib.Graph(traced.text, name)
-    for i in range(g.num_layers()):
-        pass
     _attach_sources(g, traced)
     return traced, g, name
 

@@ -491,8 +491,11 @@ class _Converter:
             name = self.unique(node.target)
             type_ = desc.split(".")[-1] + "_forward"  # never a type convkit knows
         else:
-            type_ = desc.split(".")[-1]
-            name = self.fn_name(node, type_.strip("_") or node.name)
+            base = desc.split(".")[-1].strip("_") or node.name
+            name = self.fn_name(node, base)
+            # `pad()(x)` would read as the functional call pad(...): the
+            # layer is named for the call, never a type convkit knows
+            type_ = base + "_call"
         if not tensors:
             raise TraceError("%s (%s) reads no tensor convkit can follow: %s" % (name, desc, why))
         self.emit(name, "%s()(%s)" % (cnn_name(type_) if _is_ident(type_) else "unknown", ", ".join(tensors)),
@@ -907,7 +910,23 @@ class _Converter:
         if any(x is Ellipsis for x in items):
             raise Unsupported("indexing with ...")
         if any(x is None for x in items):
-            raise Unsupported("indexing with None (a new axis)")
+            # x[:, None]: the indexing without the new axes, then each new
+            # axis unsqueezed where it lands (ints drop their axis)
+            if obj.kind != T:
+                raise Unsupported("indexing sizes with None (a new axis)")
+            rest = tuple(e for e in items if e is not None)
+            pos, k = [], 0
+            for e in items:
+                if e is None:
+                    pos.append(k)
+                k += e is None or isinstance(e, slice)
+            v = obj if all(e == slice(None) for e in rest) else self.getitem(node, obj, rest)
+            for p in pos:
+                u = self.fn_name(node, "unsqueeze")
+                self.emit(u, "unsqueeze(%s, dim=%d)" % (cnn_name(v.name), p),
+                          self.layer_for(node, u, "unsqueeze", "operator.getitem"))
+                v = V(T, u)
+            return v
 
         def entry(e):
             if isinstance(e, torch.fx.Node):
