@@ -234,6 +234,19 @@ bool ck_check_rank(ck_ctx *c, const ck_shape *x, int nsp, bool unbatched_ok, con
  * negative (Python style) or invalid: the transpose rule checks them. */
 int ck_transpose_perm(const ck_attrs *a, int rank, int64_t *perm);
 
+/* The attributes of a PyTorch functional call (TORCH_* op) with the sizes
+ * its arguments name resolved, as its kernel runs it: F.pad's pads on
+ * t->nsp trailing axes, permute's and transpose's perm (perm_rank 0: none),
+ * a reduction's axes in ascending order (n_axes); other ops' as they are.
+ * False, with a diagnostic in c, when a size is not known. */
+bool ck_torch_attrs(ck_ctx *c, ck_attrs *t);
+
+/* A PyTorch getitem x[...] as a slice of every axis of x: start[] and
+ * step[], and the sliced shape with each axis a plain index drops kept as
+ * size 1 (the same elements in the same order as the result). False, with
+ * a diagnostic in c, when an index is not known or out of range. */
+bool ck_getitem_slice(ck_ctx *c, ck_shape *kept, int64_t *start, int64_t *step);
+
 /* The axis a softmax normalises over for a rank-`rank` input (PyTorch's
  * implicit dim when none was given), possibly out of range. */
 int ck_softmax_axis(const ck_attrs *a, int rank);

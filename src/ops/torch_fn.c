@@ -83,7 +83,9 @@ static int64_t clamp_bound(int64_t v, int64_t d, int64_t dflt) {
     return v < 0 ? 0 : v > d ? d : v;
 }
 
-static bool getitem_shape(ck_ctx *c) {
+/* x[...] as a slice of every axis: its start and step, and the sliced
+ * shape with each axis a plain index drops kept as size 1 (drop[i]). */
+static bool getitem_slice(ck_ctx *c, ck_shape *kept, int64_t *start, int64_t *step, bool *drop) {
     const ck_shape *x = &c->in[0]->shape;
     const ck_dynlist *dl = &c->n->a.dyn;
     int na = dl->n / 3;
@@ -96,17 +98,14 @@ static bool getitem_shape(ck_ctx *c) {
                 x->rank);
         return false;
     }
-    ck_shape y = {0};
-    int64_t start[CK_MAX_RANK], step[CK_MAX_RANK];
-    bool drop[CK_MAX_RANK] = {0};
+    *kept = (ck_shape){.rank = x->rank};
     for (int i = 0; i < x->rank; i++) {
         int64_t d = x->d[i];
         start[i] = 0;
         step[i] = 1;
-        if (i >= na) {
-            y.d[y.rank++] = d;
-            continue;
-        }
+        drop[i] = false;
+        kept->d[i] = d;
+        if (i >= na) continue;
         int64_t a, b, s;
         if (!index_entry(c, dl, 3 * i, &a) || !index_entry(c, dl, 3 * i + 1, &b) ||
             !index_entry(c, dl, 3 * i + 2, &s))
@@ -121,6 +120,7 @@ static bool getitem_shape(ck_ctx *c) {
             }
             start[i] = j;
             drop[i] = true;
+            kept->d[i] = 1;
             continue;
         }
         if (s == CK_DYN_NONE) s = 1;
@@ -133,19 +133,32 @@ static bool getitem_shape(ck_ctx *c) {
         int64_t span, len = hi > lo && ck_sub(hi, lo, &span) ? ck_ceildiv(span, s) : 0;
         start[i] = lo;
         step[i] = s;
-        y.d[y.rank++] = len;
+        kept->d[i] = len;
     }
+    return true;
+}
+
+bool ck_getitem_slice(ck_ctx *c, ck_shape *kept, int64_t *start, int64_t *step) {
+    bool drop[CK_MAX_RANK];
+    return getitem_slice(c, kept, start, step, drop);
+}
+
+static bool getitem_shape(ck_ctx *c) {
+    const ck_shape *x = &c->in[0]->shape;
+    ck_shape kept, y = {0};
+    int64_t start[CK_MAX_RANK], step[CK_MAX_RANK];
+    bool drop[CK_MAX_RANK];
+    if (!getitem_slice(c, &kept, start, step, drop)) return false;
+    for (int i = 0; i < x->rank; i++)
+        if (!drop[i]) y.d[y.rank++] = kept.d[i];
     c->out[0]->shape = y;
     c->out[0]->dtype = c->in[0]->dtype;
     int64_t cnt;
     const int64_t *v = ck_known_ints(c, 0, &cnt);
     if (v && x->rank == 1) { /* the contents of a sliced shape vector */
         int64_t r[CK_MAX_KVAL], n = 0;
-        if (drop[0])
-            r[n++] = v[start[0]];
-        else
-            for (int64_t k = 0; k < y.d[0] && n < CK_MAX_KVAL; k++)
-                r[n++] = v[start[0] + k * step[0]];
+        for (int64_t k = 0; k < kept.d[0] && n < CK_MAX_KVAL; k++)
+            r[n++] = v[start[0] + k * step[0]];
         ck_set_kval(c->out[0], r, n);
     }
     return true;
@@ -216,12 +229,13 @@ const ck_op ck_op_torch_interpolate = {interp_shape, interp_cost, NULL};
 
 /* ---- pad ------------------------------------------------------------------------ */
 
-static bool fpad_shape(ck_ctx *c) {
-    ck_attrs t = c->n->a;
+/* F.pad's pads as the pad rule reads them: t->nsp trailing axes (0: none). */
+static bool fpad_attrs(ck_ctx *c, ck_attrs *t) {
+    *t = c->n->a;
     const ck_shape *x = &c->in[0]->shape;
     int64_t v[2 * CK_MAX_RANK];
     int n = 0;
-    if (!ck_dyn_resolve(c, &t.dyn, v, 2 * CK_MAX_RANK, &n, "pad")) return false;
+    if (!ck_dyn_resolve(c, &t->dyn, v, 2 * CK_MAX_RANK, &n, "pad")) return false;
     if (n % 2 != 0) {
         ck_fail(c, CK_INVALID_PADDING, "%s: padding length must be divisible by 2, got %d",
                 c->n->type, n);
@@ -240,13 +254,19 @@ static bool fpad_shape(ck_ctx *c) {
         return false;
     }
     /* F.pad lists (left, right) of the last axis first */
-    t.nsp = nsp;
+    t->nsp = nsp;
     for (int j = 0; j < nsp; j++) {
-        t.pad_begin[nsp - 1 - j] = v[2 * j];
-        t.pad_end[nsp - 1 - j] = v[2 * j + 1];
+        t->pad_begin[nsp - 1 - j] = v[2 * j];
+        t->pad_end[nsp - 1 - j] = v[2 * j + 1];
     }
-    if (nsp == 0) {
-        c->out[0]->shape = *x;
+    return true;
+}
+
+static bool fpad_shape(ck_ctx *c) {
+    ck_attrs t;
+    if (!fpad_attrs(c, &t)) return false;
+    if (t.nsp == 0) {
+        c->out[0]->shape = c->in[0]->shape;
         return true;
     }
     return ck_call_shape(c, CK_OP_PAD, &t, 1);
@@ -261,17 +281,23 @@ const ck_op ck_op_torch_pad = {fpad_shape, fpad_cost, NULL};
 
 /* ---- permute(x, dims), transpose(x, dim0, dim1) ------------------------------------ */
 
-static bool permute_shape(ck_ctx *c) {
-    ck_attrs t = c->n->a;
+static bool permute_attrs(ck_ctx *c, ck_attrs *t) {
+    *t = c->n->a;
     int n = 0;
-    if (!ck_dyn_resolve(c, &c->n->a.dyn, t.perm, CK_MAX_RANK, &n, "dims")) return false;
-    t.perm_rank = n;
-    return ck_call_shape(c, CK_OP_TRANSPOSE, &t, 1);
+    if (!ck_dyn_resolve(c, &c->n->a.dyn, t->perm, CK_MAX_RANK, &n, "dims")) return false;
+    t->perm_rank = n;
+    return true;
 }
 
-static bool swap_shape(ck_ctx *c) {
+static bool permute_shape(ck_ctx *c) {
+    ck_attrs t;
+    return permute_attrs(c, &t) && ck_call_shape(c, CK_OP_TRANSPOSE, &t, 1);
+}
+
+/* transpose(x, dim0, dim1) as a permutation (none for a 0-D x) */
+static bool swap_attrs(ck_ctx *c, ck_attrs *t) {
     const ck_shape *x = &c->in[0]->shape;
-    ck_attrs t = c->n->a;
+    *t = c->n->a;
     int64_t v[2];
     int n = 0, d0, d1;
     if (!ck_dyn_resolve(c, &c->n->a.dyn, v, 2, &n, "dims")) return false;
@@ -281,14 +307,19 @@ static bool swap_shape(ck_ctx *c) {
     }
     if (!norm_dim(c, v[0], x->rank, &d0, "dim0") || !norm_dim(c, v[1], x->rank, &d1, "dim1"))
         return false;
-    if (x->rank == 0) {
-        c->out[0]->shape = *x;
+    t->perm_rank = x->rank;
+    for (int i = 0; i < x->rank; i++) t->perm[i] = i;
+    if (x->rank) t->perm[d0] = d1, t->perm[d1] = d0;
+    return true;
+}
+
+static bool swap_shape(ck_ctx *c) {
+    ck_attrs t;
+    if (!swap_attrs(c, &t)) return false;
+    if (t.perm_rank == 0) {
+        c->out[0]->shape = c->in[0]->shape;
         return true;
     }
-    t.perm_rank = x->rank;
-    for (int i = 0; i < x->rank; i++) t.perm[i] = i;
-    t.perm[d0] = d1;
-    t.perm[d1] = d0;
     return ck_call_shape(c, CK_OP_TRANSPOSE, &t, 1);
 }
 
@@ -297,16 +328,17 @@ const ck_op ck_op_torch_transpose = {swap_shape, NULL, NULL};
 
 /* ---- reductions: mean, sum, amax, amin over dims ---------------------------------- */
 
-static bool reduce_shape(ck_ctx *c) {
+/* The reduced axes, ascending, in t->axes (all of them without dims). */
+static bool reduce_attrs(ck_ctx *c, ck_attrs *t) {
     const ck_shape *x = &c->in[0]->shape;
-    const ck_attrs *a = &c->n->a;
+    *t = c->n->a;
     bool red[CK_MAX_RANK] = {0};
-    if (!a->dyn.given) {
+    if (!t->dyn.given) {
         for (int i = 0; i < x->rank; i++) red[i] = true;
     } else {
         int64_t v[CK_MAX_RANK];
         int n = 0;
-        if (!ck_dyn_resolve(c, &a->dyn, v, CK_MAX_RANK, &n, "dim")) return false;
+        if (!ck_dyn_resolve(c, &t->dyn, v, CK_MAX_RANK, &n, "dim")) return false;
         for (int i = 0; i < n; i++) {
             int d;
             if (!norm_dim(c, v[i], x->rank, &d, "dim")) return false;
@@ -318,11 +350,23 @@ static bool reduce_shape(ck_ctx *c) {
             red[d] = true;
         }
     }
+    t->n_axes = 0;
+    for (int i = 0; i < x->rank; i++)
+        if (red[i]) t->axes[t->n_axes++] = i;
+    return true;
+}
+
+static bool reduce_shape(ck_ctx *c) {
+    const ck_shape *x = &c->in[0]->shape;
+    ck_attrs t;
+    if (!reduce_attrs(c, &t)) return false;
     ck_shape y = {0};
-    for (int i = 0; i < x->rank; i++) {
-        if (!red[i])
+    for (int i = 0, k = 0; i < x->rank; i++) {
+        bool r = k < t.n_axes && t.axes[k] == i;
+        k += r;
+        if (!r)
             y.d[y.rank++] = x->d[i];
-        else if (a->keepdims)
+        else if (t.keepdims)
             y.d[y.rank++] = 1;
     }
     c->out[0]->shape = y;
@@ -467,3 +511,21 @@ static bool error_shape(ck_ctx *c) {
 }
 
 const ck_op ck_op_torch_error = {error_shape, NULL, NULL};
+
+/* ---- the attributes a kernel runs them with ----------------------------------------- */
+
+bool ck_torch_attrs(ck_ctx *c, ck_attrs *t) {
+    switch (c->n->op) {
+    case CK_OP_TORCH_PAD:
+        return fpad_attrs(c, t);
+    case CK_OP_TORCH_PERMUTE:
+        return permute_attrs(c, t);
+    case CK_OP_TORCH_TRANSPOSE:
+        return swap_attrs(c, t);
+    case CK_OP_TORCH_REDUCE:
+        return reduce_attrs(c, t);
+    default:
+        *t = c->n->a;
+        return true;
+    }
+}

@@ -1253,7 +1253,11 @@ bool rt_prep_reduce(rt_wctx *w, const ck_node *n, rt_step *st) {
     const ck_shape *X = in_shape(w, st, 0);
     st->u.reduce.op = n->a.reduce.op;
     st->u.reduce.in = *X;
-    if (absent_in(w->g, n, 1)) {
+    if (n->op == CK_OP_TORCH_REDUCE) {
+        /* the axes ck_torch_attrs resolved (rt_prep_torch) */
+        for (int i = 0; i < n->a.n_axes; i++)
+            if (n->a.axes[i] >= 0 && n->a.axes[i] < X->rank) st->u.reduce.red[n->a.axes[i]] = true;
+    } else if (absent_in(w->g, n, 1)) {
         for (int i = 0; i < X->rank; i++) st->u.reduce.red[i] = true;
     } else {
         int64_t na;
@@ -1306,6 +1310,48 @@ static bool no_kernel(rt_wctx *w, const ck_node *n) {
 bool rt_prep_none(rt_wctx *w, const ck_node *n, rt_step *st) {
     (void)st;
     return no_kernel(w, n);
+}
+
+/* A PyTorch functional call (getitem, F.pad, permute, transpose,
+ * mean/sum/amax/amin) runs as the op it wraps, with the sizes its arguments name resolved by
+ * the rule check used (ck_torch_attrs). */
+bool rt_prep_torch(rt_wctx *w, const ck_node *n, rt_step *st) {
+    node_ctx nc;
+    node_ctx_init(&nc, w->g, n);
+    ck_node m = *n;
+    bool ok;
+    if (n->op == CK_OP_TORCH_GETITEM) {
+        /* x[...]: a slice whose dropped axes stay as size 1 */
+        st->u.slice.in = *in_shape(w, st, 0);
+        ok = ck_getitem_slice(&nc.c, &st->u.slice.out, st->u.slice.start, st->u.slice.step) &&
+             rt_numel(&st->u.slice.out) == rt_numel(out_shape(w, st, 0));
+        ck_diags_free(&nc.d);
+        if (!ok) {
+            perr(w, n, CK_UNSUPPORTED, "%s: its indices are not known", n->name);
+            return false;
+        }
+        st->kind = RT_K_SLICE;
+        return true;
+    }
+    ok = ck_torch_attrs(&nc.c, &m.a);
+    ck_diags_free(&nc.d);
+    if (!ok) {
+        perr(w, n, CK_UNSUPPORTED, "%s: the sizes its arguments name are not known", n->name);
+        return false;
+    }
+    switch (n->op) {
+    case CK_OP_TORCH_PAD:
+        m.op = CK_OP_PAD;
+        return rt_prep_pad(w, &m, st);
+    case CK_OP_TORCH_PERMUTE:
+    case CK_OP_TORCH_TRANSPOSE:
+        m.op = CK_OP_TRANSPOSE;
+        return rt_prep_transpose(w, &m, st);
+    case CK_OP_TORCH_REDUCE:
+        return rt_prep_reduce(w, &m, st);
+    default:
+        return no_kernel(w, n);
+    }
 }
 
 /* A view reaches its builder only when its input holds no data to share. */
