@@ -88,8 +88,11 @@ def test_run_matches_pytorch(tmp_path, model, shape):
     (tmp_path / "net.cnn").write_text(r.cnn)
     x = torch.randn(shape, generator=torch.Generator().manual_seed(3))
     np.save(tmp_path / "x.npy", x.numpy())
+    # the binary links its own sanitizer runtime: the one preloaded into
+    # this interpreter under `make asan` must not reach it
+    env = {k: v for k, v in os.environ.items() if k != "LD_PRELOAD"}
     p = subprocess.run([convkit_cli(), "run", "net.cnn", "--input", "x.npy", "-o", "y.npy"],
-                       cwd=tmp_path, capture_output=True, text=True)
+                       cwd=tmp_path, env=env, capture_output=True, text=True)
     assert p.returncode == 0, p.stdout + p.stderr
     got = np.load(tmp_path / "y.npy")
     with torch.no_grad():
