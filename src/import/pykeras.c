@@ -573,15 +573,16 @@ static bool lex(px *P) {
             buf[k] = 0;
             char *e;
             errno = 0;
+            bool octal = false; /* 012: Python 3 has no C octal literals (00 is 0) */
             if (isf) {
                 t.k = TK_FLOAT;
                 t.f = strtod(buf, &e);
             } else {
                 t.k = TK_INT;
                 t.i = strtoll(buf, &e, 0);
-                if (buf[0] == '0' && k > 1 && isdigit((unsigned char)buf[1])) *e = 'x';
+                octal = buf[0] == '0' && k > 1 && isdigit((unsigned char)buf[1]) && t.i != 0;
             }
-            if (*e || errno == ERANGE)
+            if (*e || octal || errno == ERANGE)
                 return perr_at(P, t.line, t.col, CK_PARSE_ERROR,
                                "malformed or out-of-range number '%s'", buf);
             t.n = (int)(s + i - t.p);
