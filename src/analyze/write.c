@@ -131,6 +131,17 @@ static ck_status write_cnn(const ck_graph *g, const char *comment, char **out, c
             st = CK_EUSAGE;
             break;
         }
+        /* a type only the other framework knows (Conv2d in Keras code) would
+         * make the file read as a mix of both */
+        ck_dialect other = g->dialect == CK_DIALECT_KERAS ? CK_DIALECT_PYTORCH : CK_DIALECT_KERAS;
+        if (!ck_frontend_known(g->dialect, n->type) && ck_frontend_known(other, n->type)) {
+            ck_diag_add(d, CK_SEV_ERROR, CK_UNSUPPORTED, n->name, n->type,
+                        "%s: %s is a %s layer name, unknown to %s; .cnn would read the file as "
+                        "mixing both frameworks",
+                        n->name, n->type, ck_dialect_name(other), ck_dialect_name(g->dialect));
+            st = CK_EUSAGE;
+            break;
+        }
         /* pasted code may name any class or keyword: MaxPoolingξ(stridξs=2) */
         bool words = cnn_word(n->type);
         for (int k = 0; words && k < n->args.nkw; k++) words = cnn_word(n->args.kw_names[k]);
