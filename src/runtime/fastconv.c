@@ -95,9 +95,9 @@ static const isa_fns *fns_of(int vw) {
 
 /* The register tile: the least padded work, then the most FMAs per load. */
 static bool pick_tile(const isa_fns *f, rt_fconv *p, int threads) {
-    static const int shapes[][2] = {{2, 14}, {4, 7}, {2, 12}, {4, 6}, {3, 9}, {3, 8},
-                                    {3, 7},  {2, 8}, {1, 14}, {4, 4}, {2, 7}, {2, 6},
-                                    {3, 4},  {1, 8}, {2, 4},  {1, 4}};
+    static const int shapes[][2] = {{2, 14}, {4, 7}, {2, 12}, {4, 6},  {3, 9}, {3, 8},
+                                    {3, 7},  {2, 8}, {1, 28}, {1, 14}, {4, 4}, {2, 7},
+                                    {2, 6},  {3, 4}, {1, 8},  {2, 4},  {1, 4}};
     int64_t ob0 = ck_ceildiv(p->o, p->vw);
     double best = -1;
     for (size_t i = 0; i < sizeof shapes / sizeof *shapes; i++) {

@@ -269,6 +269,18 @@ int main(void) {
         expect_kernel = NULL;
         expect_isa = CK_KERNELS_AUTO;
     }
+    /* the 1 x 28 tile of one output block (16 channels or fewer): a row of
+     * 55 (a whole tile and one of 27 pixels), a channel tail (12 of 16), a
+     * residual and a clamp */
+    if (cpu_best() == CK_KERNELS_AVX512) {
+        expect_kernel = " 1x28";
+        expect_isa = CK_KERNELS_AVX512;
+        compare_folds("input: [1, 12, 5, 55]\np = Conv2d(12, 12, 1)\nc = Conv2d(12, 12, 1)\n"
+                      "j = add(c, p)\nr = ReLU6()\nq = Conv2d(12, 4, 1)\n",
+                      2);
+        expect_kernel = NULL;
+        expect_isa = CK_KERNELS_AUTO;
+    }
     /* deep layers: the reduction in chunks (partial sums kept in the blocked
      * output, residual and clamp on the last chunk), several rows per task */
     if (cpu_best() == CK_KERNELS_AVX512) {
