@@ -365,6 +365,20 @@ static void input_fixes(search *s) {
         return;
     }
     ck_diags_free(&d);
+    if (sz.square.min < 0 && ck_graph_has_symbols(g)) {
+        /* no size of the open (symbolic) axes alone: every spatial axis may
+         * change, as for a model without symbols (None, 2, 1) */
+        ck_graph *c = ck_graph_clone(g, false);
+        ck_sizes all;
+        if (c && ck_graph_set_input_shape(c, 0, &given) == CK_OK &&
+            ck_solve_sizes(c, 0, 1, hi, &all, &d) == CK_OK) {
+            all.checks += sz.checks;
+            ck_sizes_free(&sz);
+            sz = all;
+        }
+        ck_diags_free(&d);
+        ck_graph_free(c);
+    }
     s->out->checks += sz.checks;
     const ck_runs *valid = &sz.square.valid;
     if (sz.square.min >= 0) {

@@ -45,11 +45,6 @@ static bool write_fixed(const char *path, const char *model, const ck_fix *f, ck
                 "the fix cannot be written as an edit of the code, so the file holds the fixed "
                 "network as .cnn (convkit reads it; Python does not)");
             for (int i = 0; w && i < sd.n; i++) ck_diag_append_note(w, sd.v[i].message);
-        } else {
-            /* how to check what was written (a size the code leaves open) */
-            for (int i = 0; i < sd.n; i++)
-                ck_diags_append(d, sd.v[i].severity, sd.v[i].code, sd.v[i].layer, NULL,
-                                sd.v[i].message);
         }
         ck_diags_free(&sd);
         if (st == CK_ENOMEM) return false;
@@ -105,7 +100,6 @@ int cmd_fix(int argc, char **argv) {
     char *text = NULL;
     st = ck_report_fixes(g, &fx, written ? write : NULL, &wd, fmt, &ro, &text);
     int pr = cli_print_report(st, text, fmt);
-    fflush(stdout); /* the notes on what was written follow the report */
     if (!o.json) cli_print_diags(stderr, &wd);
     ck_fixes_free(&fx);
     ck_diags_free(&wd);

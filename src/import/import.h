@@ -31,6 +31,12 @@ ck_status ck_load_h5(const uint8_t *data, size_t len, const char *path, const ck
                      ck_graph **out, ck_diags *diags);
 ck_status ck_load_keras_archive(const uint8_t *data, size_t len, const char *path,
                                 const ck_limits *lim, ck_graph **out, ck_diags *diags);
+/* Names the axes of input `in` that Keras code or a config leaves open
+ * (None: bit k of `open`; the batch, axis 0, stays 1) as symbols, so check
+ * solves over their sizes as for an ONNX model's symbolic dims: the spatial
+ * axes of the channels-last input by name (height, width, ...), others
+ * d<k>. False when out of memory. */
+bool ck_graph_keras_symbols(ck_graph *g, int in, unsigned open);
 /* The tensor holding Keras weight `param` ("kernel", "gamma", ...) of layer
  * `layer` read from a model file, or -1. */
 int ck_graph_keras_weight(const ck_graph *g, const char *layer, const char *param);

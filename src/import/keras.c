@@ -22,6 +22,7 @@
  * line and column; structural errors (missing keys, wrong types, an
  * undefined layer, a cycle) name the layer. Nothing here prints or aborts. */
 #include "import/import.h"
+#include "ops/ops.h"
 
 #include <jansson.h>
 #include <stdarg.h>
@@ -324,29 +325,37 @@ static const char *add_input(kctx *c, const char *name, const ck_shape *s, bool 
         return NULL;
     }
     if (unknown && *unknown) {
-        /* "[None, None, None, 3]": the shape as the model declares it */
-        bool none[CK_MAX_RANK] = {0};
+        /* [None, None, None, 3]: the open axes are symbols, checked at every
+         * size as an ONNX model's symbolic dims are */
+        unsigned open = 0;
         for (const char *p = unknown; *p;) {
             char *e;
             long v = strtol(p, &e, 10);
             if (e == p) break;
-            if (v >= 0 && v < CK_MAX_RANK) none[v] = true;
+            if (v > 0 && v < CK_MAX_RANK) open |= 1u << v;
             for (p = e; *p == ',' || *p == ' ';) p++;
         }
-        ck_str t = {0};
-        for (int i = 0; i < s->rank; i++)
-            if (none[i])
-                ck_str_addf(&t, "%sNone", i ? ", " : "[");
-            else
-                ck_str_addf(&t, "%s%lld", i ? ", " : "[", (long long)s->d[i]);
-        ck_str_add(&t, "]");
-        ck_graph_warn(c->g, CK_EMPTY_INPUT, name,
-                      "the model leaves dimension(s) %s of input '%s' open (%s); give the full "
-                      "shape with --input",
-                      unknown, name, t.p ? t.p : "?");
-        ck_str_free(&t);
+        if (!ck_graph_keras_symbols(c->g, c->g->n_inputs - 1, open)) {
+            c->oom = c->failed = true;
+            return NULL;
+        }
     }
     return keep(c, ck_strdup(name));
+}
+
+bool ck_graph_keras_symbols(ck_graph *g, int in, unsigned open) {
+    ck_shape s = ck_graph_input_shape(g, in);
+    int nsp = s.rank - 2;
+    for (int k = 1; k < s.rank; k++) {
+        if (!((open >> k) & 1u)) continue;
+        char name[24];
+        if (k <= nsp)
+            snprintf(name, sizeof name, "%s", ck_axis_name(nsp, k - 1));
+        else
+            snprintf(name, sizeof name, "d%d", k);
+        if (!ck_graph_set_symbol(g, in, k, name)) return false;
+    }
+    return true;
 }
 
 /* ---- layers ------------------------------------------------------------- */

@@ -2820,7 +2820,9 @@ static ck_status emit(px *P, const int *outs, int n_out, ck_graph *g) {
     for (int i = 0; i < P->ninp && st == CK_OK; i++) {
         const irinput *in = &P->inp[i];
         if (!need[in->val]) continue;
-        if (ck_graph_add_input(g, in->name, &in->shape, true) < 0) st = CK_ENOMEM;
+        if (ck_graph_add_input(g, in->name, &in->shape, true) < 0 ||
+            !ck_graph_keras_symbols(g, g->n_inputs - 1, in->src.open))
+            st = CK_ENOMEM;
     }
     for (int k = 0; k < P->nin && st == CK_OK; k++) {
         const irnode *nd = &P->in[k];

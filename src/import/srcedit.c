@@ -488,8 +488,7 @@ static bool axis_open(const src_input *in, int k) {
     return in->written ? (in->sh.open >> k) & 1u : in->shape.d[k] == 0;
 }
 
-/* Input i of g has a size on an axis the code leaves open: the edited code
- * is checked with --input at g's shape. */
+/* Input i of g has a size on an axis the code leaves open (None). */
 static bool sizes_open_axis(const ck_srcmap *m, const ck_graph *g, int i) {
     const src_input *in = find_input(m, g->vals[g->inputs[i]].name);
     const ck_shape *now = &g->declared[i];
@@ -642,26 +641,19 @@ ck_status ck_graph_write_source(const ck_graph *g, char **out, ck_diags *diags) 
     }
     ck_status st = ok ? CK_OK : CK_EINVALID;
     if (e.oom) st = CK_ENOMEM;
-    /* sizes the code leaves open (None): the code keeps them open and is
-     * checked with --input; a fix that changes nothing else is no edit */
-    for (int i = 0; st == CK_OK && i < g->n_inputs; i++) {
+    /* sizes the code leaves open (None) stay open (they are symbols: check
+     * solves over them); a fix that changes nothing else is no edit */
+    for (int i = 0; st == CK_OK && e.n == 0 && i < g->n_inputs; i++) {
         if (!sizes_open_axis(m, g, i)) continue;
         const char *nm = g->vals[g->inputs[i]].name;
         ck_str t = {0};
         add_dims(&t, &g->declared[i]);
-        if (e.n == 0) {
-            refuse(d, nm,
-                   "the fix changes only sizes the code leaves open (None) in input '%s', so "
-                   "the code stays as it is: check it with --input %s",
-                   nm, t.p ? t.p : "?");
-            st = CK_EINVALID;
-        } else {
-            ck_diag_add(d, CK_SEV_NOTE, CK_NOTE, nm, NULL,
-                        "the code leaves sizes of input '%s' open (None): check it with "
-                        "--input %s",
-                        nm, t.p ? t.p : "?");
-        }
+        refuse(d, nm,
+               "the fix changes only sizes the code leaves open (None) in input '%s', so the "
+               "code stays as it is: check it with --input %s",
+               nm, t.p ? t.p : "?");
         ck_str_free(&t);
+        st = CK_EINVALID;
     }
     ck_str s = {0};
     if (st == CK_OK) {

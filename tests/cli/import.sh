@@ -31,6 +31,13 @@ expect_rc 1 "$CK" check tests/keras/json/k2_unet_broken.json --json
 expect_out '"code": "skip_mismatch"'
 printf '{"class_name": "Sequential", "config": [' > "$T/bad.json"
 expect_rc 2 "$CK" check "$T/bad.json"
+# null sizes are symbols, checked at every size (as ONNX's symbolic dims)
+printf '{"class_name": "Sequential", "config": {"name": "s", "layers": [{"class_name": "InputLayer", "config": {"batch_input_shape": [null, null, null, 3], "name": "img"}}, {"class_name": "Conv2D", "config": {"name": "conv2d", "filters": 8, "kernel_size": [5, 5], "strides": [2, 2]}}, {"class_name": "GlobalAveragePooling2D", "config": {"name": "gap"}}]}}' > "$T/fcn.json"
+expect_rc 0 "$CK" check "$T/fcn.json"
+expect_out "input 'img' [1, height, width, 3] has symbolic sizes"
+expect_out "height = width           5-1024"
+expect_rc 0 "$CK" check "$T/fcn.json" --input 1x64x64x3
+expect_out "ok: 2 layers, output [1, 8]"
 
 echo "cli_import: $pass passed, $fail failed"
 [ "$fail" = 0 ]
