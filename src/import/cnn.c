@@ -922,26 +922,34 @@ static ck_dialect pick_dialect(const program *p, const char *file, ck_diags *d) 
     return k_name ? CK_DIALECT_KERAS : CK_DIALECT_PYTORCH;
 }
 
-/* Keras: input_shape=(28, 28, 1) on the first layer declares the input. */
-static bool keras_input_shape(const stmt *s, ck_shape *out) {
+/* Keras: input_shape=(28, 28, 1) on the first layer declares the input
+ * (bit k of *open: axis k is None). Returns the index of an entry that is
+ * no size (a negative number, a string; *bad points at it), else -1. */
+static int keras_input_shape(const stmt *s, ck_shape *out, unsigned *open, const ck_value **bad) {
     for (int i = 0; i < s->args.nkw; i++) {
         bool batch = !strcmp(s->args.kw_names[i], "batch_input_shape") ||
                      !strcmp(s->args.kw_names[i], "batch_shape");
         if (strcmp(s->args.kw_names[i], "input_shape") != 0 && !batch) continue;
         const ck_value *v = &s->args.kw[i];
-        if (v->kind != CK_V_LIST || v->n + !batch > CK_MAX_RANK) return false;
+        if (v->kind != CK_V_LIST || v->n + !batch > CK_MAX_RANK) return -1;
         ck_shape sh = {.rank = v->n + !batch};
         if (!batch) sh.d[0] = 1;
         for (int k = 0; k < v->n; k++) {
             const ck_value *it = &v->items[k];
+            if ((it->kind == CK_V_INT && it->i < 0) ||
+                (it->kind != CK_V_INT && it->kind != CK_V_NONE)) {
+                *bad = it;
+                return k;
+            }
             sh.d[k + !batch] = it->kind == CK_V_INT                         ? it->i
                                : (it->kind == CK_V_NONE && k == 0 && batch) ? 1
                                                                             : 0;
+            if (it->kind == CK_V_NONE && k + !batch > 0) *open |= 1u << (k + !batch);
         }
         *out = sh;
-        return true;
+        return -1;
     }
-    return false;
+    return -1;
 }
 
 static ck_status parse_cnn(const char *text, size_t len, const char *filename, const ck_limits *lim,
@@ -999,8 +1007,21 @@ static ck_status parse_cnn(const char *text, size_t len, const char *filename, c
     bool cl = dialect == CK_DIALECT_KERAS;
     if (p.n_in == 0) {
         ck_shape sh = {0};
-        if (cl) keras_input_shape(&p.v[0], &sh);
-        if (ck_graph_add_input(g, "input", &sh, cl) < 0) goto oom;
+        const ck_value *bv = NULL;
+        unsigned open = 0;
+        int bad = cl ? keras_input_shape(&p.v[0], &sh, &open, &bv) : -1;
+        if (bad >= 0) {
+            ck_str t = {0};
+            ck_value_str(&t, bv);
+            ck_diag_parse(diags, filename, p.v[0].line, 1,
+                          "%s: input shape entry %d is %s; sizes are non-negative integers or None",
+                          p.v[0].name, bad, t.p ? t.p : "?");
+            ck_str_free(&t);
+            goto done;
+        }
+        if (ck_graph_add_input(g, "input", &sh, cl) < 0 ||
+            !ck_graph_keras_symbols(g, g->n_inputs - 1, open))
+            goto oom;
     }
     for (int i = 0; i < p.n_in; i++)
         if (ck_graph_add_input(g, p.in_names[i], &p.in_shapes[i], cl) < 0) goto oom;

@@ -38,6 +38,13 @@ expect_out "input 'img' [1, height, width, 3] has symbolic sizes"
 expect_out "height = width           5-1024"
 expect_rc 0 "$CK" check "$T/fcn.json" --input 1x64x64x3
 expect_out "ok: 2 layers, output [1, 8]"
+# the same in a .cnn's input_shape=; an entry that is no size is a parse error
+printf 'conv = Conv2D(8, 3, input_shape=(None, 9, 1))\n' > "$T/open.cnn"
+expect_rc 0 "$CK" check "$T/open.cnn"
+expect_out "ok: valid at some size; 1 layer, output [1, height - 2, 7, 8]"
+printf 'conv = Conv2D(8, 3, input_shape=(5, -1, 1))\n' > "$T/neg.cnn"
+expect_rc 2 "$CK" check "$T/neg.cnn"
+expect_err "conv: input shape entry 1 is -1; sizes are non-negative integers or None"
 
 echo "cli_import: $pass passed, $fail failed"
 [ "$fail" = 0 ]
