@@ -164,6 +164,10 @@ def _ctor_args(m):
         except TraceError:
             continue
         out.append((p.name, v))
+    # the module's mode, which decides whether a norm uses the input's own
+    # statistics (and refuses one value per channel, as PyTorch does)
+    if isinstance(m, nn.modules.batchnorm._NormBase) and m.training:
+        out.append(("training", True))
     return out
 
 

@@ -492,3 +492,37 @@ def test_broken_functional_code_agrees_with_torch(name, fn, shape, code, layer):
     assert _errors.classify(str(ei.value)) == code, str(ei.value)
     e = first_error(convkit.check(m, shape))
     assert (e["code"], e["layer"]) == (code, layer)
+
+
+# A norm that uses the input's own statistics (BatchNorm in training mode or
+# without running statistics, InstanceNorm with them in training mode)
+# refuses one value per channel, as PyTorch does; the module's mode reaches
+# the library (training=True). Each case is PyTorch's own verdict.
+NORM_MODES = [
+    ("bn1d-train-b1", lambda: nn.BatchNorm1d(8), True, (1, 8)),
+    ("bn1d-eval-b1", lambda: nn.BatchNorm1d(8), False, (1, 8)),
+    ("bn1d-train-b2", lambda: nn.BatchNorm1d(8), True, (2, 8)),
+    ("bn1d-train-len1", lambda: nn.BatchNorm1d(8), True, (1, 8, 1)),
+    ("bn1d-nostats-eval", lambda: nn.BatchNorm1d(8, track_running_stats=False), False, (1, 8)),
+    ("bn2d-train-1x1", lambda: nn.BatchNorm2d(8), True, (1, 8, 1, 1)),
+    ("bn2d-train-2x1", lambda: nn.BatchNorm2d(8), True, (1, 8, 2, 1)),
+    ("in2d-stats-train", lambda: nn.InstanceNorm2d(8, track_running_stats=True), True, (1, 8, 1, 1)),
+    ("in2d-stats-eval", lambda: nn.InstanceNorm2d(8, track_running_stats=True), False, (1, 8, 1, 1)),
+]
+
+
+@pytest.mark.parametrize("name,make,training,shape", NORM_MODES, ids=[c[0] for c in NORM_MODES])
+def test_norm_mode_agrees_with_torch(name, make, training, shape):
+    m = nn.Sequential(nn.Identity(), make()).train(training)
+    try:
+        m(torch.randn(shape))
+        raised = None
+    except ValueError as e:
+        raised = str(e)
+    r = convkit.check(m, shape)
+    assert r.ok == (raised is None), (raised, str(r))
+    if raised:
+        e = first_error(r)
+        assert e["layer"] == "1" and e["code"] == "output_too_small", e
+        assert "expected more than 1" in e["message"], e["message"]
+    assert m.training == training  # checking leaves the mode as it was

@@ -363,7 +363,8 @@ static bool build_batchnorm(ck_build *b) {
     if (b->fe->op == CK_OP_BATCH_NORM) a->track_stats = true;
     if (!ck_arg_int(b, "num_features", &a->num_features) || !ck_arg_float(b, "eps", &a->eps) ||
         !ck_arg_bool(b, "affine", &a->affine) ||
-        !ck_arg_bool(b, "track_running_stats", &a->track_stats))
+        !ck_arg_bool(b, "track_running_stats", &a->track_stats) ||
+        !ck_arg_bool(b, "training", &a->training))
         return false;
     if (a->num_features <= 0) {
         ck_build_fail(b, CK_INVALID_CONFIG, "%s: num_features must be positive, got %lld",
@@ -810,8 +811,10 @@ static const char *const p_upsample[] = {"size",          "scale_factor",       
                                          "align_corners", "recompute_scale_factor", NULL};
 static const char *const p_pad[] = {"padding", NULL};
 static const char *const p_cpad[] = {"padding", "value", NULL};
-static const char *const p_bn[] = {"num_features",        "eps", "momentum", "affine",
-                                   "track_running_stats", NULL};
+/* training=True: the module's mode (convkit's, as Python's convkit.check
+ * writes it; not a constructor argument) */
+static const char *const p_bn[] = {"num_features",        "eps",      "momentum", "affine",
+                                   "track_running_stats", "training", NULL};
 static const char *const p_gn[] = {"num_groups", "num_channels", "eps", "affine", NULL};
 static const char *const p_ln[] = {"normalized_shape", "eps", "elementwise_affine", NULL};
 static const char *const p_none[] = {"inplace", NULL};

@@ -172,6 +172,8 @@ typedef struct ck_attrs {
     double eps;
     bool affine;
     bool track_stats; /* PyTorch track_running_stats: eval mode uses stored statistics */
+    bool training;    /* PyTorch module in training mode (.cnn training=True): a batch or
+                         instance norm normalises with the input's own statistics */
 
     /* activations and scalars */
     ck_act act;        /* the activation of an activation op, or a fused one */

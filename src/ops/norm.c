@@ -33,23 +33,45 @@ static int feature_axis(const ck_attrs *a, const ck_shape *x) {
 }
 
 /* PyTorch normalises with statistics of the input itself (InstanceNorm
- * without track_running_stats, GroupNorm always, even in eval mode) and
+ * without track_running_stats or in training mode, GroupNorm always, even in
+ * eval mode; BatchNorm in training mode or without track_running_stats) and
  * refuses a group or channel holding a single value: "Expected more than 1
  * spatial element when training" / "more than 1 value per channel". */
 static bool stats_ok(ck_ctx *c, const ck_shape *x, int ax, int64_t C) {
     const ck_attrs *a = &c->n->a;
     bool inst = c->n->op == CK_OP_INSTANCE_NORM, group = c->n->op == CK_OP_GROUP_NORM;
-    if (!(inst && !a->track_stats) && !group) return true;
+    bool batch = c->n->op == CK_OP_BATCH_NORM && a->dialect == CK_DIALECT_PYTORCH &&
+                 (a->training || !a->track_stats);
+    if (!(inst && (!a->track_stats || a->training)) && !group && !batch) return true;
     int64_t per = 1, sp = 1;
     for (int i = ax + 1; i < x->rank; i++) sp = ck_sat_mul(sp, x->d[i]);
     if (group) {
         per = ck_sat_mul(sp, a->num_groups > 0 ? C / a->num_groups : C);
         if (ax > 0) per = ck_sat_mul(per, x->d[0]);
+    } else if (batch) {
+        per = ax > 0 ? ck_sat_mul(sp, x->d[0]) : sp; /* the batch and every pixel */
     } else
         per = sp;
     if (per != 1) return true;
     char buf[160];
     ck_shape_str(x, buf, sizeof buf);
+    if (batch) {
+        ck_diag *dg = ck_fail(c, CK_OUTPUT_TOO_SMALL,
+                              "%s %s normalises each channel over the batch and its pixels, and "
+                              "the input %s holds 1 value per channel (PyTorch: expected more "
+                              "than 1 value per channel when training)",
+                              c->n->type,
+                              a->training ? "in training mode" : "without running statistics", buf);
+        if (dg)
+            ck_diag_note(dg, "%s",
+                         a->training ? "model.eval() normalises with the running statistics "
+                                       "instead; in training, a batch of 2 or more"
+                                     : "track_running_stats=False: it always uses the batch's "
+                                       "statistics, even in eval mode");
+        if (x->rank > ax + 1)
+            ck_fail_axis(c, x->rank - 1, ck_axis_name(x->rank - ax - 1, x->rank - ax - 2), 1);
+        return false;
+    }
     ck_diag *dg =
         inst ? ck_fail(c, CK_OUTPUT_TOO_SMALL,
                        "%s normalises each channel over its own %s pixels, and the input %s has 1 "
