@@ -2786,11 +2786,31 @@ bool ck_pykeras_detect(const char *text, size_t len) {
                 cnn = true;
             if ((n > 7 && !memcmp(l, "import ", 7)) || (n > 5 && !memcmp(l, "from ", 5)))
                 keras |= has_word(l, n, "keras");
-            if (has_word(l, n, "torch") || has_word(l, n, "nn.Module")) torch = true;
+            /* the code outside strings and comments: a .cnn argument
+             * activation='Input(' says nothing of the language */
+            char code[1024];
+            size_t m = n < sizeof code ? n : sizeof code;
+            char q = 0;
+            for (size_t k = 0; k < m; k++) {
+                char ch = l[k];
+                if (q) {
+                    code[k] = ' ';
+                    if (ch == '\\' && k + 1 < m)
+                        code[++k] = ' ';
+                    else if (ch == q)
+                        q = 0;
+                } else if (ch == '#') {
+                    m = k;
+                } else {
+                    if (ch == '\'' || ch == '"') q = ch;
+                    code[k] = ch;
+                }
+            }
+            if (has_word(code, m, "torch") || has_word(code, m, "nn.Module")) torch = true;
             /* what only Keras code writes */
-            if (has_word(l, n, ".add(") || has_word(l, n, "Sequential()") ||
-                has_word(l, n, "Sequential(layers") || has_word(l, n, "Input(") ||
-                has_word(l, n, "Model(") || seq_list(l, text + len))
+            if (has_word(code, m, ".add(") || has_word(code, m, "Sequential()") ||
+                has_word(code, m, "Sequential(layers") || has_word(code, m, "Input(") ||
+                has_word(code, m, "Model(") || seq_list(l, text + len))
                 keras = true;
         }
         i = e + 1;
