@@ -252,6 +252,43 @@ static int64_t beyond(const ck_graph *g, const ck_sizes *z, int64_t hi) {
     return found;
 }
 
+/* Keras builds a Dense layer's kernel from its input's static shape: the
+ * last axis must not follow the sizes the input leaves open ("The last
+ * dimension of the inputs to a Dense layer should be defined. Found
+ * None."), which a Flatten of an open map does. Such a model is invalid at
+ * every size. */
+static void keras_defined_features(const ck_graph *g, ck_symbolic *s, const ck_graph *inst,
+                                   ck_diags *d) {
+    if (g->dialect != CK_DIALECT_KERAS || !s->spatial) return;
+    for (int L = 0; L < g->n_nodes; L++) {
+        const ck_node *n = &g->nodes[L];
+        if (n->op != CK_OP_LINEAR || n->n_in < 1) continue;
+        const ck_val *x = &inst->vals[n->in[0]];
+        int last = x->shape.rank - 1;
+        if (x->state != CK_VAL_OK || last < 0) continue;
+        const char *e = NULL;
+        if (x->producer >= 0 && x->producer < s->n_layers &&
+            s->varies[x->producer * CK_MAX_RANK + last])
+            e = s->expr[x->producer * CK_MAX_RANK + last];
+        else if (x->producer < 0 && x->input_index == s->input &&
+                 ck_graph_symbol(g, s->input, last))
+            e = ck_graph_symbol(g, s->input, last);
+        if (!e) continue;
+        ck_diag *dg = ck_diag_add(d, CK_SEV_ERROR, CK_FEATURE_MISMATCH, n->name, n->type,
+                                  "%s needs the last axis of its input defined to build its "
+                                  "kernel, but it is %s, which follows the input's open sizes "
+                                  "(Keras: the last dimension of the inputs to a Dense layer "
+                                  "should be defined, found None)",
+                                  n->type, e);
+        if (dg) {
+            ck_diag_set(&dg->axis, "features");
+            ck_diag_note(dg, "give the input fixed sizes (Input(shape=(64, 64, 3))), or pool "
+                             "before it (GlobalAveragePooling2D instead of Flatten)");
+        }
+        s->valid = false;
+    }
+}
+
 ck_status ck_symbolic_solve(const ck_graph *g, int64_t lo, int64_t hi, ck_symbolic *out,
                             ck_diags *d) {
     if (!out) return CK_EUSAGE;
@@ -357,6 +394,7 @@ ck_status ck_symbolic_solve(const ck_graph *g, int64_t lo, int64_t hi, ck_symbol
             if (!e) goto done;
         }
     }
+    keras_defined_features(g, out, inst, d);
     st = CK_OK;
 done:
     for (int j = 0; j < 1 + CK_MAX_RANK; j++) {
