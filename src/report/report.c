@@ -45,6 +45,13 @@ static void symbolic_note(const ck_graph *g, const ck_symbolic *sy, ck_diags *d)
     else if (sy->valid)
         ck_str_addf(&t, "; the layers are shown at %s",
                     ck_shape_str(&sy->instance, buf, sizeof buf));
+    else if (z->square.min >= 1)
+        /* every layer's rule passes, a rule of the whole model does not
+         * (Keras: a Dense fed by an open size) */
+        ck_str_addf(&t,
+                    "; every layer accepts the sizes below, but the model is invalid at "
+                    "all of them (the error): the layers are shown at %s",
+                    ck_shape_str(&sy->instance, buf, sizeof buf));
     else
         ck_str_addf(&t, "; no size is valid: the layers are shown at %s",
                     ck_shape_str(&sy->instance, buf, sizeof buf));
