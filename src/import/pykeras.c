@@ -2756,12 +2756,24 @@ static bool has_word(const char *s, size_t n, const char *w) {
     return false;
 }
 
+/* w in s[0..n) as a whole name: not preceded by a letter, digit or _
+ * (Input( but not Conv3DInput(). */
+static bool has_name(const char *s, size_t n, const char *w) {
+    size_t m = strlen(w);
+    for (size_t i = 0; i + m <= n; i++)
+        if (!memcmp(s + i, w, m) &&
+            (i == 0 || !(isalnum((unsigned char)s[i - 1]) || s[i - 1] == '_')))
+            return true;
+    return false;
+}
+
 /* "Sequential(" followed, maybe on the next lines, by a list: Keras, not
  * a pasted PyTorch print(model) whose entries start with "(0):". */
-static bool seq_list(const char *l, const char *end) {
-    for (const char *p = l; p + 11 <= end && *p != '\n'; p++)
-        if (!memcmp(p, "Sequential(", 11)) {
-            const char *q = p + 11;
+static bool seq_list(const char *code, size_t m, const char *l, const char *end) {
+    for (size_t i = 0; i + 11 <= m; i++)
+        if (!memcmp(code + i, "Sequential(", 11) &&
+            (i == 0 || !(isalnum((unsigned char)code[i - 1]) || code[i - 1] == '_'))) {
+            const char *q = l + i + 11;
             while (q < end && (*q == ' ' || *q == '\t' || *q == '\r' || *q == '\n')) q++;
             if (q < end && *q == '[') return true;
         }
@@ -2808,9 +2820,9 @@ bool ck_pykeras_detect(const char *text, size_t len) {
             }
             if (has_word(code, m, "torch") || has_word(code, m, "nn.Module")) torch = true;
             /* what only Keras code writes */
-            if (has_word(code, m, ".add(") || has_word(code, m, "Sequential()") ||
-                has_word(code, m, "Sequential(layers") || has_word(code, m, "Input(") ||
-                has_word(code, m, "Model(") || seq_list(l, text + len))
+            if (has_word(code, m, ".add(") || has_name(code, m, "Sequential()") ||
+                has_name(code, m, "Sequential(layers") || has_name(code, m, "Input(") ||
+                has_name(code, m, "Model(") || seq_list(code, m, l, text + len))
                 keras = true;
         }
         i = e + 1;
