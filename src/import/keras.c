@@ -237,10 +237,10 @@ static bool skip_key(const char *k) {
 /* ---- input shapes ------------------------------------------------------- */
 
 /* Reads a shape list (maybe wrapped in {"items": [...]}) into *s: batch None
- * -> 1, other None -> 0 (listed in `unknown`). Returns false (with an error)
+ * -> 1, other None -> 0 (bit k of *open for axis k). Returns false (with an error)
  * on a malformed shape; *found says whether there was one. */
 static bool read_shape(kctx *c, const char *layer, const json_t *j, bool with_batch, ck_shape *s,
-                       ck_str *unknown) {
+                       unsigned *open) {
     if (json_is_object(j)) j = json_object_get(j, "items");
     if (!json_is_array(j)) {
         kerr(c, CK_PARSE_ERROR, layer, "%s: the input shape must be a list of dimensions", layer);
@@ -259,7 +259,7 @@ static bool read_shape(kctx *c, const char *layer, const json_t *j, bool with_ba
         const json_t *e = json_array_get(j, i);
         if (json_is_null(e)) {
             s->d[k] = k == 0 ? 1 : 0;
-            if (k > 0) ck_str_addf(unknown, "%s%d", unknown->n ? ", " : "", k);
+            if (k > 0) *open |= 1u << k;
         } else if (json_is_integer(e) && json_integer_value(e) >= 0) {
             s->d[k] = (int64_t)json_integer_value(e);
         } else {
@@ -275,7 +275,7 @@ static bool read_shape(kctx *c, const char *layer, const json_t *j, bool with_ba
  * of a Sequential): batch_input_shape / batch_shape / input_shape (+
  * batch_size) / Keras 1 input_dim (+ input_length). *has is false when none. */
 static bool config_shape(kctx *c, const char *layer, const json_t *cfg, ck_shape *s, bool *has,
-                         ck_str *unknown) {
+                         unsigned *open) {
     static const char *const batch_keys[] = {"batch_input_shape", "batch_shape", "batchInputShape",
                                              NULL};
     *has = false;
@@ -284,14 +284,14 @@ static bool config_shape(kctx *c, const char *layer, const json_t *cfg, ck_shape
         const json_t *v = json_object_get(cfg, batch_keys[i]);
         if (v && !json_is_null(v)) {
             *has = true;
-            return read_shape(c, layer, v, true, s, unknown);
+            return read_shape(c, layer, v, true, s, open);
         }
     }
     const json_t *v = json_object_get(cfg, "input_shape");
     if (!v || json_is_null(v)) v = json_object_get(cfg, "inputShape");
     if (v && !json_is_null(v)) {
         *has = true;
-        if (!read_shape(c, layer, v, false, s, unknown)) return false;
+        if (!read_shape(c, layer, v, false, s, open)) return false;
         const json_t *bs = json_object_get(cfg, "batch_size");
         if (json_is_integer(bs) && json_integer_value(bs) > 0) s->d[0] = json_integer_value(bs);
         return true;
@@ -306,7 +306,7 @@ static bool config_shape(kctx *c, const char *layer, const json_t *cfg, ck_shape
             s->d[s->rank++] = json_integer_value(len);
         else if (len && json_is_null(len)) {
             s->d[s->rank++] = 0;
-            ck_str_add(unknown, "1");
+            *open |= 1u << 1;
         }
         s->d[s->rank++] = json_integer_value(dim);
     }
@@ -315,7 +315,7 @@ static bool config_shape(kctx *c, const char *layer, const json_t *cfg, ck_shape
 
 /* Declares a graph input. */
 static const char *add_input(kctx *c, const char *name, const ck_shape *s, bool has,
-                             const char *unknown) {
+                             unsigned open) {
     if (ck_graph_find_val(c->g, name) >= 0) {
         kerr(c, CK_PARSE_ERROR, name, "the input name '%s' is used twice", name);
         return NULL;
@@ -324,21 +324,11 @@ static const char *add_input(kctx *c, const char *name, const ck_shape *s, bool 
         c->oom = c->failed = true;
         return NULL;
     }
-    if (unknown && *unknown) {
-        /* [None, None, None, 3]: the open axes are symbols, checked at every
-         * size as an ONNX model's symbolic dims are */
-        unsigned open = 0;
-        for (const char *p = unknown; *p;) {
-            char *e;
-            long v = strtol(p, &e, 10);
-            if (e == p) break;
-            if (v > 0 && v < CK_MAX_RANK) open |= 1u << v;
-            for (p = e; *p == ',' || *p == ' ';) p++;
-        }
-        if (!ck_graph_keras_symbols(c->g, c->g->n_inputs - 1, open)) {
-            c->oom = c->failed = true;
-            return NULL;
-        }
+    /* [None, None, None, 3]: the open axes are symbols, checked at every
+     * size as an ONNX model's symbolic dims are */
+    if (!ck_graph_keras_symbols(c->g, c->g->n_inputs - 1, open)) {
+        c->oom = c->failed = true;
+        return NULL;
     }
     return keep(c, ck_strdup(name));
 }
@@ -543,7 +533,7 @@ static bool out_push(kctx *c, kout *o, const char *v) {
 /* The input shape of a model's first InputLayer (Sequential whose first
  * layer is a whole model). */
 static bool nested_input_shape(kctx *c, const json_t *model, ck_shape *s, bool *has,
-                               ck_str *unknown) {
+                               unsigned *open) {
     *has = false;
     const json_t *cfg = json_object_get(model, "config");
     const json_t *layers = json_is_array(cfg) ? cfg : json_object_get(cfg, "layers");
@@ -552,8 +542,8 @@ static bool nested_input_shape(kctx *c, const json_t *model, ck_shape *s, bool *
     const json_t *fcfg = json_object_get(first, "config");
     if (streq(jstr(first, "class_name"), "InputLayer") ||
         !is_model_class(jstr(first, "class_name"), fcfg))
-        return config_shape(c, jstr(fcfg, "name"), fcfg, s, has, unknown);
-    return nested_input_shape(c, first, s, has, unknown);
+        return config_shape(c, jstr(fcfg, "name"), fcfg, s, has, open);
+    return nested_input_shape(c, first, s, has, open);
 }
 
 /* The name of a nested model's own InputLayer, prefixed by the models that
@@ -603,10 +593,9 @@ static bool emit_sequential(kctx *c, const json_t *model, const char *prefix, in
             if (cur) continue; /* a nested Sequential's InputLayer stands for its caller's input */
             ck_shape s = {0};
             bool has;
-            ck_str unk = {0};
-            bool ok = config_shape(c, name, L.cfg, &s, &has, &unk);
-            if (ok) cur = add_input(c, name, &s, has, unk.p);
-            ck_str_free(&unk);
+            unsigned open = 0;
+            bool ok = config_shape(c, name, L.cfg, &s, &has, &open);
+            if (ok) cur = add_input(c, name, &s, has, open);
             if (!cur) return false;
             continue;
         }
@@ -616,22 +605,21 @@ static bool emit_sequential(kctx *c, const json_t *model, const char *prefix, in
              * or after a nested model's own InputLayer */
             ck_shape s = {0};
             bool has = false;
-            ck_str unk = {0};
-            bool ok = L.is_model ? nested_input_shape(c, L.j, &s, &has, &unk)
-                                 : config_shape(c, name, L.cfg, &s, &has, &unk);
+            unsigned open = 0;
+            bool ok = L.is_model ? nested_input_shape(c, L.j, &s, &has, &open)
+                                 : config_shape(c, name, L.cfg, &s, &has, &open);
             if (ok && !has && json_is_object(cfg)) {
                 const json_t *b = json_object_get(cfg, "build_input_shape");
                 if (!b) b = json_object_get(json_object_get(model, "build_config"), "input_shape");
                 if (b && !json_is_null(b)) {
                     has = true;
-                    ok = read_shape(c, name, b, true, &s, &unk);
+                    ok = read_shape(c, name, b, true, &s, &open);
                 }
             }
             char *nested = ok && L.is_model ? nested_input_name(L.j, prefix, 0) : NULL;
             const char *iname =
                 !ok ? NULL : keep(c, nested ? nested : ck_sprintf("%sinput", prefix));
-            if (iname) cur = add_input(c, iname, &s, has, unk.p);
-            ck_str_free(&unk);
+            if (iname) cur = add_input(c, iname, &s, has, open);
             if (!cur) return false;
         }
         if (L.is_model) {
@@ -994,11 +982,10 @@ static bool emit_functional(kctx *c, const json_t *model, const char *prefix, in
         } else {
             ck_shape s = {0};
             bool has;
-            ck_str unk = {0};
+            unsigned open = 0;
             const char *name = keep(c, ck_sprintf("%s%s", prefix, S.L[li].name));
-            bool good = name && config_shape(c, name, S.L[li].cfg, &s, &has, &unk);
-            if (good) S.in_val[li] = add_input(c, name, &s, has, unk.p);
-            ck_str_free(&unk);
+            bool good = name && config_shape(c, name, S.L[li].cfg, &s, &has, &open);
+            if (good) S.in_val[li] = add_input(c, name, &s, has, open);
             if (!S.in_val[li]) goto done;
         }
     }
