@@ -2756,27 +2756,32 @@ static bool has_word(const char *s, size_t n, const char *w) {
     return false;
 }
 
-/* w in s[0..n) as a whole name: not preceded by a letter, digit or _
- * (Input( but not Conv3DInput(). */
-static bool has_name(const char *s, size_t n, const char *w) {
+/* The first place at or after `from` where w stands in s[0..n) as a whole
+ * name (not preceded by a letter, digit or _: Input( but not
+ * Conv3DInput(), or n. */
+static size_t find_name(const char *s, size_t n, const char *w, size_t from) {
     size_t m = strlen(w);
-    for (size_t i = 0; i + m <= n; i++)
+    for (size_t i = from; i + m <= n; i++)
         if (!memcmp(s + i, w, m) &&
             (i == 0 || !(isalnum((unsigned char)s[i - 1]) || s[i - 1] == '_')))
-            return true;
-    return false;
+            return i;
+    return n;
 }
 
-/* "Sequential(" followed, maybe on the next lines, by a list: Keras, not
- * a pasted PyTorch print(model) whose entries start with "(0):". */
+static bool has_name(const char *s, size_t n, const char *w) {
+    return find_name(s, n, w, 0) < n;
+}
+
+/* "Sequential(" in the line's code followed, maybe on the next lines, by
+ * a list: Keras, not a pasted PyTorch print(model) whose entries start
+ * with "(0):". code[0..m) is line l with its strings blanked. */
 static bool seq_list(const char *code, size_t m, const char *l, const char *end) {
-    for (size_t i = 0; i + 11 <= m; i++)
-        if (!memcmp(code + i, "Sequential(", 11) &&
-            (i == 0 || !(isalnum((unsigned char)code[i - 1]) || code[i - 1] == '_'))) {
-            const char *q = l + i + 11;
-            while (q < end && (*q == ' ' || *q == '\t' || *q == '\r' || *q == '\n')) q++;
-            if (q < end && *q == '[') return true;
-        }
+    for (size_t i = find_name(code, m, "Sequential(", 0); i < m;
+         i = find_name(code, m, "Sequential(", i + 1)) {
+        const char *q = l + i + 11;
+        while (q < end && (*q == ' ' || *q == '\t' || *q == '\r' || *q == '\n')) q++;
+        if (q < end && *q == '[') return true;
+    }
     return false;
 }
 
